@@ -1,0 +1,106 @@
+# Caliber: the operator's CLI (caliber), the local cloud (caliberd) and their tests.
+#
+#   make            build bin/caliber and bin/caliberd (warnings are errors)
+#   make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer (build/asan/)
+#   make check      install what is missing, build, run every test, then again under ASan+UBSan
+#   make demo       the main job: the local demo of the runbook
+#   make bench      benchmarks (figures, never assertions)
+#   make fuzz       build the libFuzzer targets with clang
+#   make compile_commands.json
+#
+# Sources are found by wildcard: a new lib/**/*.c, cli/*.c, localcloud/*.c or
+# tests/unit/test-*.c needs no change here.
+
+CC      ?= cc
+PKGS    := libcurl jansson inih openssl libxml-2.0 sqlite3 libmicrohttpd libpq
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wvla -Wformat=2 -Wno-format-nonliteral
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ifeq ($(SANITIZE),1)
+B       := build/asan
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+B       := build/release
+OPT     := -O2 -g
+endif
+
+CFLAGS  += $(WARN) $(OPT) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
+LDFLAGS += $(OPT)
+LDLIBS  += $(PKG_LIBS) -lm -lpthread
+
+LIB_SRC := $(shell find lib -name '*.c' | sort)
+CLI_SRC := $(wildcard cli/*.c)
+LC_SRC  := $(wildcard localcloud/*.c)
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+LC_OBJ  := $(LC_SRC:%.c=$(B)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+
+TARGETS := $(B)/caliber $(UNIT_BIN)
+ifneq ($(LC_SRC),)
+TARGETS += $(B)/caliberd
+endif
+
+.PHONY: all asan deps check test test-unit test-integration test-infra demo bench fuzz clean format
+all: $(TARGETS) bin
+
+bin: $(TARGETS)
+	@mkdir -p bin
+	@ln -sf ../$(B)/caliber bin/caliber
+	@if [ -e $(B)/caliberd ]; then ln -sf ../$(B)/caliberd bin/caliberd; fi
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libcaliber.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/caliber: $(CLI_OBJ) $(B)/libcaliber.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/caliberd: $(LC_OBJ) $(B)/libcaliber.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libcaliber.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+
+asan:
+	$(MAKE) SANITIZE=1 build/asan/caliber $(if $(LC_SRC),build/asan/caliberd) $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
+
+deps:
+	@tools/install-deps.sh
+
+# The README's test command.  Everything, from a fresh Debian 12 machine.
+check: deps
+	@tools/run-tests.sh
+
+test-unit: all
+	@tools/run-tests.sh unit
+
+demo: deps all
+	@tools/demo.sh
+
+bench: deps all
+	@tools/bench.sh
+
+fuzz:
+	@tools/build-fuzz.sh
+
+compile_commands.json:
+	$(MAKE) clean
+	bear -- $(MAKE) all
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(LC_SRC) $(UNIT_SRC) $$(find lib cli localcloud -name '*.h')
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

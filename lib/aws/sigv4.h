@@ -1,0 +1,90 @@
+/*
+ * sigv4.h: AWS Signature Version 4, both sides.
+ *
+ * The client side signs a request in place of the SDKs; the server side
+ * (used by caliberd) checks a received request's Authorization header
+ * against the one secret it knows.  Both build the same canonical request,
+ * so the code that builds it is shared and tested against the AWS test
+ * suite in ../shared/testdata/aws4_testsuite.
+ *
+ * Ownership: every pointer in these structs is borrowed for the duration
+ * of the call; results are written to caller-owned struct buf.
+ */
+#ifndef CALIBER_SIGV4_H
+#define CALIBER_SIGV4_H
+
+#include <time.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct sigv4_header {
+	const char *name;	/* any case; duplicates allowed (joined with ',') */
+	const char *value;	/* as sent; trimmed and space-collapsed when canonicalised */
+};
+
+struct sigv4_request {
+	const char *method;
+	const char *path;	/* as sent on the wire (percent-encoded), without the query */
+	const char *query;	/* as sent, without '?'; NULL or "" for none */
+	const struct sigv4_header *headers;
+	size_t n_headers;
+	/*
+	 * Hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" (S3 over HTTPS), or
+	 * "STREAMING-..." for aws-chunked bodies.  NULL: hash of the empty body.
+	 */
+	const char *payload_hash;
+	/*
+	 * S3 does not normalise the path (no dot-segment removal, no double
+	 * encoding); every other service does.
+	 */
+	int s3_path_rules;
+};
+
+/* The credential scope parsed from (or used in) a signature. */
+struct sigv4_scope {
+	char access_key_id[129];
+	char date[9];		/* YYYYMMDD */
+	char region[64];
+	char service[64];
+	char amz_date[17];	/* YYYYMMDDTHHMMSSZ of the request */
+	char signature[65];
+};
+
+/*
+ * The canonical request of req.  signed_headers is the ';'-separated,
+ * lower-case list to include (as the verifier reads it from the received
+ * Authorization header); NULL signs every header given.  The list used is
+ * written to signed_out when it is not NULL.
+ */
+int sigv4_canonical_request(const struct sigv4_request *req, const char *signed_headers,
+	struct buf *out, struct buf *signed_out, struct err *e);
+
+/*
+ * Sign req: the request must already carry x-amz-date (amz_date) and, when
+ * a session token is used, x-amz-security-token among its headers.
+ * Writes the value of the Authorization header to authorization.
+ */
+int sigv4_sign(const struct sigv4_request *req, const char *access_key_id, const char *secret,
+	const char *region, const char *service, const char *amz_date, struct buf *authorization,
+	struct err *e);
+
+enum sigv4_result {
+	SIGV4_VALID = 0,
+	SIGV4_MISSING,		/* no Authorization header (nor presigned query) */
+	SIGV4_MALFORMED,	/* cannot be parsed, or x-amz-date missing/invalid */
+	SIGV4_UNKNOWN_KEY,	/* access key id is not the expected one */
+	SIGV4_MISMATCH,		/* signature does not match */
+	SIGV4_SKEWED,		/* x-amz-date more than 15 minutes from now */
+};
+
+/*
+ * Server side: check req (with its Authorization and x-amz-date headers)
+ * against the one credential pair the server knows.  Any region is
+ * accepted.  Fills scope (when not NULL) with what the signature claims,
+ * so that the caller can route by service, and e with a reason.
+ */
+enum sigv4_result sigv4_verify(const struct sigv4_request *req, const char *access_key_id,
+	const char *secret, time_t now, struct sigv4_scope *scope, struct err *e);
+
+#endif

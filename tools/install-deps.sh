@@ -1,0 +1,37 @@
+#!/bin/sh
+# Install what building and testing Caliber needs on Debian 12.  Idempotent,
+# and quiet when everything is already there.
+set -eu
+
+PKGS="build-essential pkg-config clang libclang-rt-14-dev bear clang-format
+libcurl4-openssl-dev libjansson-dev libinih-dev libssl-dev libxml2-dev
+libsqlite3-dev libmicrohttpd-dev libpq-dev libcmocka-dev
+postgresql-15 postgresql-client-15 nginx
+python3 python3-pytest python3-botocore python3-django python3-psycopg2 python3-pymongo
+awscli faketime jq curl hyperfine"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -n "$missing" ]; then
+	echo "install-deps: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
+if ! command -v terraform >/dev/null 2>&1; then
+	echo "install-deps: terraform is not on PATH; install Terraform 1.11 (it is not in Debian's archive)" >&2
+	exit 1
+fi
+exit 0
