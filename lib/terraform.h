@@ -49,6 +49,7 @@ struct tf_run {
 	void (*progress)(const char *line, void *ctx);
 	void *ctx;
 	struct buf dir;		/* the working directory, set by tf_prepare */
+	char *cli_config_env;	/* "TF_CLI_CONFIG_FILE=...", owned */
 	int lock_fd;		/* its lock, held from tf_prepare to tf_run_release; 0 = none */
 };
 
