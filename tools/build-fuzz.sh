@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 out=build/fuzz
 mkdir -p "$out/obj"
 pkgs="libcurl jansson inih openssl libxml-2.0 sqlite3 libmicrohttpd libpq"
-cflags="-std=c11 -g -O1 -D_GNU_SOURCE -Ilib -Ilocalcloud $(pkg-config --cflags $pkgs) -fsanitize=address,undefined,fuzzer-no-link"
+cflags="-std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 -D_GNU_SOURCE -Ilib -Ilocalcloud $(pkg-config --cflags $pkgs) -fsanitize=address,undefined,fuzzer-no-link"
 libs="$(pkg-config --libs $pkgs) -lm -lpthread"
 objs=""
 for src in $(find lib -name '*.c' | sort); do

@@ -5,6 +5,7 @@
  */
 #include "compat.h"
 
+#include "buf.h"
 #include "tenant.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
