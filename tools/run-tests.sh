@@ -54,6 +54,9 @@ if ls tests/e2e/test_*.py >/dev/null 2>&1; then
 	run_pytest "$top/build/release" tests/e2e
 fi
 
+echo "== fuzz targets (short runs)"
+tools/build-fuzz.sh run "${FUZZ_SECONDS:-5}"
+
 echo "== ASan+UBSan build"
 make -s -j"$jobs" asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
