@@ -311,8 +311,16 @@ int router_begin(struct lc_request *req, struct lc_response *res)
 		break;
 	}
 
-	if (req->content_length != UINT64_MAX && req->content_length > body_cap(req))
-		return too_large(req, res, body_cap(req));
+	if (req->content_length != UINT64_MAX && req->content_length > body_cap(req)) {
+		too_large(req, res, body_cap(req));
+		/*
+		 * A client sends its body before reading the reply: answering
+		 * at once would break its pipe and hide the error.  Read and
+		 * drop a moderately oversized body; answer an abusive one at
+		 * once (libmicrohttpd then closes the connection).
+		 */
+		return req->content_length / 8 > body_cap(req) ? -1 : 0;
+	}
 
 	if (svc->s3_signing) {
 		const char *hash = lc_request_header(req, "x-amz-content-sha256");
