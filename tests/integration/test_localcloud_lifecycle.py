@@ -333,16 +333,23 @@ def test_keep_alive_connection_serves_many_requests(localcloud):
     creds = Credentials(localcloud["AWS_ACCESS_KEY_ID"], localcloud["AWS_SECRET_ACCESS_KEY"])
     conn = http.client.HTTPConnection("127.0.0.1", localcloud.port, timeout=30)
     try:
-        for _ in range(5):
-            req = AWSRequest(method="POST", url=localcloud.endpoint + "/", data=b"{}",
-                             headers={"X-Amz-Target": "secretsmanager.ListSecrets",
+        sock = None
+        # errors (unknown operation, bad JSON, unknown secret) keep the connection too
+        for op, body, want in [("ListSecrets", b"{}", 200), ("NoSuchOperation", b"{}", 400),
+                               ("ListSecrets", b"{}", 200), ("GetSecretValue", b"{bad", 400),
+                               ("GetSecretValue", b'{"SecretId":"nope"}', 400), ("ListSecrets", b"{}", 200)]:
+            req = AWSRequest(method="POST", url=localcloud.endpoint + "/", data=body,
+                             headers={"X-Amz-Target": "secretsmanager." + op,
                                       "Content-Type": "application/x-amz-json-1.1"})
             SigV4Auth(creds, "secretsmanager", "us-east-1").add_auth(req)
-            conn.request("POST", "/", body=b"{}", headers=dict(req.headers.items()))
+            conn.request("POST", "/", body=body, headers=dict(req.headers.items()))
             resp = conn.getresponse()
-            assert resp.status == 200 and "SecretList" in json.loads(resp.read())
+            data = resp.read()
+            assert resp.status == want, data
+            if want == 200:
+                assert "SecretList" in json.loads(data)
             assert resp.getheader("Connection") != "close"
-        sock = conn.sock
-        assert sock is not None  # the same socket served every request
+            sock = sock or conn.sock
+            assert conn.sock is sock  # the same socket served every request
     finally:
         conn.close()
