@@ -158,6 +158,12 @@ def test_binary_secret_round_trips_every_byte(sm):
     assert "SecretString" not in got and got["SecretBinary"] == raw
 
 
+def test_empty_string_is_a_value(sm):
+    name = name_for("blank")
+    sm.create_secret(Name=name, SecretString="")
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == ""
+
+
 def test_client_request_token_makes_create_and_put_idempotent(sm):
     name = name_for("idem")
     token = str(uuid.uuid4())
