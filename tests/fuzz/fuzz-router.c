@@ -2,15 +2,17 @@
  * fuzz-router.c: arbitrary requests through caliberd's router, from the
  * first header to the handler's reply, without the HTTP front.
  *
- * Input layout, '\n'-separated: a flags byte line ('s' somewhere in it:
- * sign the request with the daemon's credentials, so that the handlers
- * and their JSON body parsers run; otherwise it is refused or routed as
- * sent), method, path (raw), query (raw), header lines "name:value" up to
- * an empty line; the rest is the body, fed to router_body() in pieces.
- * Also feeds the same bytes to the parsers in lib/localcloud/proto.c.
+ * Input layout, '\n'-separated: a flags line, method, path (raw), query
+ * (raw), header lines "name:value" up to an empty line; the rest is the
+ * body, fed to router_body() in pieces.  Flags: 's' signs the request for
+ * secretsmanager with the daemon's credentials, so that its handlers and
+ * their JSON body parsers run; 'r' signs it for s3 with a wrong secret, so
+ * that REST routing runs and the refusal is written (the S3 handlers need
+ * their service started, which this harness does not do); neither: sent
+ * as is.  The same bytes also go through lib/localcloud/proto.c's parsers.
  *
- * The daemon's state is an in-memory SQLite store with every service's
- * tables, so Secrets Manager requests really create, read and delete.
+ * The daemon's state is an in-memory SQLite store with Secrets Manager's
+ * tables, so its requests really create, read and delete.
  */
 #include "compat.h"
 
@@ -41,12 +43,15 @@ static void fuzz_init(void)
 		"AKIAFUZZFUZZFUZZFUZZ");
 	snprintf(fuzz_srv.creds.secret_access_key, sizeof(fuzz_srv.creds.secret_access_key), "%s",
 		"fuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzzfuzz");
-	fuzz_srv.tmp_dir = xstrdup("/tmp");
-	fuzz_srv.objects_dir = xstrdup("/tmp");
+	fuzz_srv.tmp_dir = xstrdup("/tmp/fuzz-router-XXXXXX");
+	if (mkdtemp(fuzz_srv.tmp_dir) == NULL)
+		abort();
+	fuzz_srv.objects_dir = xstrdup(fuzz_srv.tmp_dir);
 	if (store_open(":memory:", &fuzz_srv.store, &e) < 0)
 		abort();
 	for (i = 0; i < lc_n_services; i++)
-		if (lc_services[i].init != NULL && lc_services[i].init(&fuzz_srv, &e) < 0)
+		if (!strcmp(lc_services[i].name, "secretsmanager") &&
+			lc_services[i].init(&fuzz_srv, &e) < 0)
 			abort();
 	fuzz_ready = 1;
 }
@@ -86,14 +91,13 @@ static void sha256_hex(const void *p, size_t len, char out[65])
 }
 
 /* Sign as a client would: host and x-amz-date added, Authorization last. */
-static void fuzz_sign(struct lc_request *req, const char *body, size_t body_len)
+static void fuzz_sign(struct lc_request *req, const char *body, size_t body_len, int as_s3)
 {
 	struct sigv4_header hdrs[FUZZ_MAX_HEADERS + 4];
 	struct sigv4_request sr;
 	struct buf auth = BUF_INIT;
 	struct err e = ERR_INIT;
 	char amz_date[17], hash[65];
-	const char *target = lc_request_header(req, "X-Amz-Target");
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t i;
@@ -103,6 +107,8 @@ static void fuzz_sign(struct lc_request *req, const char *body, size_t body_len)
 	add_param(&req->headers, &req->n_headers, "Host", "127.0.0.1:4566");
 	add_param(&req->headers, &req->n_headers, "X-Amz-Date", amz_date);
 	sha256_hex(body, body_len, hash);
+	if (as_s3)
+		add_param(&req->headers, &req->n_headers, "x-amz-content-sha256", hash);
 	for (i = 0; i < req->n_headers && i < ARRAY_SIZE(hdrs); i++) {
 		hdrs[i].name = req->headers[i].name;
 		hdrs[i].value = req->headers[i].value;
@@ -115,8 +121,10 @@ static void fuzz_sign(struct lc_request *req, const char *body, size_t body_len)
 	sr.n_headers = i;
 	sr.payload_hash = hash;
 	buf_init(&auth);
-	if (sigv4_sign(&sr, fuzz_srv.creds.access_key_id, fuzz_srv.creds.secret_access_key,
-		    "us-east-1", target != NULL ? "secretsmanager" : "s3", amz_date, &auth, &e) == 0)
+	if (sigv4_sign(&sr, fuzz_srv.creds.access_key_id,
+		    as_s3 ? "wrongwrongwrongwrongwrongwrongwrongwrong"
+			  : fuzz_srv.creds.secret_access_key,
+		    "us-east-1", as_s3 ? "s3" : "secretsmanager", amz_date, &auth, &e) == 0)
 		add_param(&req->headers, &req->n_headers, "Authorization", auth.data);
 	buf_release(&auth);
 }
@@ -130,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *copy, *p, *flags, *method, *path, *query, *line;
 	size_t n_form = 0, n_params = 0, body_len, i, piece;
 	const char *body;
-	int sign;
+	int sign, sign_s3;
 
 	if (!fuzz_ready)
 		fuzz_init();
@@ -161,6 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	sign = strchr(flags, 's') != NULL;
+	sign_s3 = !sign && strchr(flags, 'r') != NULL;
 	memset(&req, 0, sizeof(req));
 	req.body_fd = -1;
 	req.srv = &fuzz_srv;
@@ -184,8 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = p != NULL ? p : "";
 	body_len = p != NULL ? size - (size_t)(p - copy) : 0;
 	req.content_length = body_len;
-	if (sign)
-		fuzz_sign(&req, body, body_len);
+	if (sign || sign_s3)
+		fuzz_sign(&req, body, body_len, sign_s3);
 	if (router_begin(&req, &res) == 0) {
 		/* in pieces, as the HTTP front hands them over */
 		for (i = 0; i < body_len; i += piece) {
