@@ -43,8 +43,14 @@ def json_error(body):
 
 def test_start_status_env_stop(tmp_path):
     lc = LocalCloud(tmp_path / "home")
+    r = lc.caliber("local", "--help")
+    assert r.returncode == 0
+    for action in ("start", "stop", "status", "env", "--port", "CALIBER_HOME"):
+        assert action in r.stdout
     r = lc.caliber("local", "status")
     assert r.returncode == 1 and "not running" in r.stdout
+    r = lc.caliber("local", "env")
+    assert r.returncode == 1 and "caliber local start" in r.stderr and r.stdout == ""
     r = lc.caliber("local", "start")
     assert r.returncode == 0, r.stderr
     assert lc.endpoint in r.stdout
@@ -289,6 +295,15 @@ def test_header_and_body_caps_are_answered_with_errors(localcloud):
                          b"Authorization: AWS4-HMAC-SHA256 Credential=AKIAX/20260101/us-east-1/secretsmanager/"
                          b"aws4_request, SignedHeaders=host, Signature=00\r\nContent-Length: 10000000000\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+    assert localcloud.healthy()
+
+
+def test_refusal_with_expect_100_continue_is_sent_before_the_body(localcloud):
+    reply = raw_exchange(localcloud.port,
+                         b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: secretsmanager.ListSecrets\r\n"
+                         b"Expect: 100-continue\r\nContent-Length: 5000000\r\n\r\n", timeout=10)
+    assert reply.startswith(b"HTTP/1.1 403"), reply[:200]
+    assert b"100 Continue" not in reply
     assert localcloud.healthy()
 
 
