@@ -269,11 +269,15 @@ int aws_endpoint_resolve(const char *service_id, const char *region, const char 
 	snprintf(out->signing_name, sizeof(out->signing_name), "%s",
 		svc ? svc->signing_name : service_id);
 	if (svc == NULL) {
-		/* best effort for a service outside the table: its id, lower-cased */
-		size_t i;
+		/* best effort outside the table: the id lower-cased, without spaces */
+		size_t i, j = 0;
 
-		for (i = 0; out->signing_name[i]; i++)
-			out->signing_name[i] = (char)tolower((unsigned char)out->signing_name[i]);
+		for (i = 0; out->signing_name[i]; i++) {
+			if (out->signing_name[i] != ' ')
+				out->signing_name[j++] =
+					(char)tolower((unsigned char)out->signing_name[i]);
+		}
+		out->signing_name[j] = '\0';
 	}
 	if (found) {
 		out->configured = 1;
