@@ -7,7 +7,8 @@ AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SSO, AWS_CONTAINER_CREDENTIALS_FULL_URI
 and AWS_EC2_METADATA_SERVICE_ENDPOINT).  The responses follow the shapes
 AWS documents:
 
-- STS AssumeRole (Query protocol, POST /): the request's SigV4 signature is
+- STS AssumeRole and GetCallerIdentity (Query protocol, POST /; the
+  latter so that awscli can be run against it): the request's SigV4 signature is
   checked here with an independent implementation, against the secrets of
   the keys this server knows (the long-term test key and every key it
   issued); the XML AssumeRoleResponse or an ErrorResponse.
@@ -160,7 +161,7 @@ class Handler(BaseHTTPRequestHandler):
         headers = self.headers_lower()
         form = dict(urllib.parse.parse_qsl(body.decode()))
         ok, who = sigv4_check("POST", url.path, url.query, headers, body)
-        self.record("sts", action=form.get("Action"), role_arn=form.get("RoleArn"),
+        self.record("sts-%s" % form.get("Action"), action=form.get("Action"), role_arn=form.get("RoleArn"),
                     session_name=form.get("RoleSessionName"),
                     external_id=form.get("ExternalId"),
                     duration=form.get("DurationSeconds"), signed_by=who if ok else None,
@@ -169,6 +170,18 @@ class Handler(BaseHTTPRequestHandler):
         if not ok:
             return self.reply(403, error_xml("Sender", "SignatureDoesNotMatch", who),
                               "text/xml")
+        if form.get("Action") == "GetCallerIdentity" and form.get("Version") == "2011-06-15":
+            return self.reply(200, f"""<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:sts::123456789012:assumed-role/signer/{who}</Arn>
+    <UserId>AROACALLER:{who}</UserId>
+    <Account>123456789012</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata>
+    <RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId>
+  </ResponseMetadata>
+</GetCallerIdentityResponse>
+""", "text/xml")
         if form.get("Action") != "AssumeRole" or form.get("Version") != "2011-06-15":
             return self.reply(400, error_xml("Sender", "InvalidAction", "bad action"),
                               "text/xml")

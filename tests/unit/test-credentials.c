@@ -372,7 +372,7 @@ static void test_assume_role_signs_sts_request_and_caches_like_awscli(void **sta
 	assert_memory_equal(c.access_key_id, "ASIAROLE", 8);
 	assert_non_null(c.session_token);
 	assert_true(c.expiration > time(NULL) + 3000);
-	last = fake_last("sts");
+	last = fake_last("sts-AssumeRole");
 	assert_string_equal(json_string_value(json_object_get(last, "signed_by")),
 		"AKIASOURCEKEY");
 	assert_string_equal(json_string_value(json_object_get(last, "role_arn")),
@@ -394,7 +394,7 @@ static void test_assume_role_signs_sts_request_and_caches_like_awscli(void **sta
 	free(path);
 
 	resolve_ok("deploy", &again);
-	assert_int_equal(fake_count("sts"), 1);
+	assert_int_equal(fake_count("sts-AssumeRole"), 1);
 	assert_string_equal(again.access_key_id, c.access_key_id);
 	assert_string_equal(again.secret_access_key, c.secret_access_key);
 	assert_string_equal(again.session_token, c.session_token);
@@ -411,8 +411,8 @@ static void test_assume_role_chain_passes_external_id_and_duration(void **state)
 	role_profiles();
 	setenv("AWS_ENDPOINT_URL", server_url, 1);
 	resolve_ok("audit", &c);
-	assert_int_equal(fake_count("sts"), 2);
-	last = fake_last("sts");
+	assert_int_equal(fake_count("sts-AssumeRole"), 2);
+	last = fake_last("sts-AssumeRole");
 	/* the second hop is signed with the first role's temporary key */
 	assert_memory_equal(json_string_value(json_object_get(last, "signed_by")), "ASIAROLE", 8);
 	assert_string_equal(json_string_value(json_object_get(last, "external_id")), "ext-42");
@@ -442,7 +442,64 @@ static void test_assume_role_loop_is_refused(void **state)
 	role_profiles();
 	setenv("AWS_ENDPOINT_URL_STS", server_url, 1);
 	resolve_fails("loop-a", "loops back", &e);
-	assert_int_equal(fake_count("sts"), 0);
+	assert_int_equal(fake_count("sts-AssumeRole"), 0);
+}
+
+/* Run awscli (v1, the one on PATH: it honours AWS_ENDPOINT_URL_STS); its stdout in out. */
+static int run_aws(const char *args, struct buf *out)
+{
+	char *cmd = xasprintf("aws %s 2>&1", args);
+	char chunk[512];
+	size_t n;
+	FILE *p = popen(cmd, "r");
+	int st;
+
+	assert_non_null(p);
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		buf_append(out, chunk, n);
+	st = pclose(p);
+	free(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_assume_role_cache_is_shared_with_awscli(void **state)
+{
+	struct aws_credentials c = AWS_CREDENTIALS_INIT;
+	struct buf out = BUF_INIT;
+	json_t *last;
+
+	(void)state;
+	role_profiles();
+	setenv("AWS_ENDPOINT_URL_STS", server_url, 1);
+	/* awscli assumes the role and caches it; caliber then uses its cache */
+	if (run_aws("sts get-caller-identity --profile deploy --output text --query Account",
+		    &out) != 0)
+		fail_msg("aws sts get-caller-identity failed: %s", buf_str(&out));
+	assert_string_equal(out.data, "123456789012\n");
+	assert_int_equal(fake_count("sts-AssumeRole"), 1);
+	resolve_ok("deploy", &c);
+	assert_int_equal(fake_count("sts-AssumeRole"), 1);
+	last = fake_last("sts-GetCallerIdentity");
+	assert_string_equal(json_string_value(json_object_get(last, "signed_by")), c.access_key_id);
+	json_decref(last);
+	aws_credentials_release(&c);
+
+	/* and the other way round: caliber caches, awscli uses it */
+	json_decref(fake_call("POST", "/_reset", ""));
+	test_setup(state);
+	role_profiles();
+	setenv("AWS_ENDPOINT_URL_STS", server_url, 1);
+	resolve_ok("deploy", &c);
+	buf_reset(&out);
+	if (run_aws("sts get-caller-identity --profile deploy --output text --query Account",
+		    &out) != 0)
+		fail_msg("aws sts get-caller-identity failed: %s", buf_str(&out));
+	assert_int_equal(fake_count("sts-AssumeRole"), 1);
+	last = fake_last("sts-GetCallerIdentity");
+	assert_string_equal(json_string_value(json_object_get(last, "signed_by")), c.access_key_id);
+	json_decref(last);
+	aws_credentials_release(&c);
+	buf_release(&out);
 }
 
 /* ---- IAM Identity Center ---- */
@@ -652,6 +709,7 @@ int main(void)
 		T(test_assume_role_chain_passes_external_id_and_duration),
 		T(test_assume_role_refused_reports_sts_error),
 		T(test_assume_role_loop_is_refused),
+		T(test_assume_role_cache_is_shared_with_awscli),
 		T(test_sso_session_profile_gets_role_credentials),
 		T(test_legacy_sso_profile_with_expired_token_asks_for_login),
 		T(test_sso_profile_without_token_cache_asks_for_login),
