@@ -125,4 +125,15 @@ enum sigv4_result {
 enum sigv4_result sigv4_verify(const struct sigv4_request *req, const char *access_key_id,
 	const char *secret, time_t now, struct sigv4_scope *scope, struct err *e);
 
+/*
+ * The signature of one chunk of an aws-chunked body sent with
+ * x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD: the first
+ * chunk chains from the request's signature (scope->signature after a
+ * successful sigv4_verify), each next one from the previous chunk's; the
+ * final zero-length chunk is signed too.  The server compares it with the
+ * "chunk-signature=" of the chunk header.
+ */
+int sigv4_chunk_signature(const char *secret, const struct sigv4_scope *scope,
+	const char *previous_signature, const void *chunk, size_t len, char out[SIGV4_HEX_SIZE]);
+
 #endif

@@ -394,6 +394,54 @@ static void test_s3_documentation_presigned_url_example(void **state)
 		SIGV4_MISMATCH);
 }
 
+/* The streaming PutObject example of the S3 documentation (66560 bytes of
+ * 'a' in chunks of 65536 and 1024, then the final empty chunk); its
+ * Authorization header has no spaces after the commas. */
+static void test_s3_documentation_streaming_upload(void **state)
+{
+	struct sigv4_header h[] = {
+		{ "Host", "s3.amazonaws.com" },
+		{ "x-amz-date", "20130524T000000Z" },
+		{ "x-amz-storage-class", "REDUCED_REDUNDANCY" },
+		{ "x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" },
+		{ "Content-Encoding", "aws-chunked" },
+		{ "x-amz-decoded-content-length", "66560" },
+		{ "Content-Length", "66824" },
+		{ "Authorization",
+			"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/"
+			"aws4_request,SignedHeaders=content-encoding;content-length;host;"
+			"x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;"
+			"x-amz-storage-class,Signature=4f232c4386841ef735655705268965c44a0e4690"
+			"baa4adea153f7db9fa80a0a9" },
+	};
+	struct sigv4_request req = { "PUT", "/examplebucket/chunkObject.txt", NULL, h, 8, NULL,
+		1 };
+	struct sigv4_scope scope;
+	struct err e = ERR_INIT;
+	const char *secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	char *data = xmalloc(65536), sig1[SIGV4_HEX_SIZE], sig2[SIGV4_HEX_SIZE],
+	     sig3[SIGV4_HEX_SIZE], ph[SIGV4_HEX_SIZE];
+
+	(void)state;
+	/* the seed request: the body is not hashed, the header is signed verbatim */
+	assert_int_equal(sigv4_payload_hash(&req, "ignored", 7, ph), 0);
+	req.payload_hash = ph;
+	if (sigv4_verify(&req, "AKIAIOSFODNN7EXAMPLE", secret, 1369353600 + 60, &scope, &e) !=
+		SIGV4_VALID)
+		fail_msg("%s", e.msg);
+	/* then each chunk chains from the previous signature */
+	memset(data, 'a', 65536);
+	assert_int_equal(sigv4_chunk_signature(secret, &scope, scope.signature, data, 65536,
+				 sig1),
+		0);
+	assert_string_equal(sig1, "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648");
+	assert_int_equal(sigv4_chunk_signature(secret, &scope, sig1, data, 1024, sig2), 0);
+	assert_string_equal(sig2, "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497");
+	assert_int_equal(sigv4_chunk_signature(secret, &scope, sig2, NULL, 0, sig3), 0);
+	assert_string_equal(sig3, "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9");
+	free(data);
+}
+
 static void test_unsigned_and_streaming_payload_hashes_pass_through(void **state)
 {
 	struct sigv4_header h[] = { { "Host", "h" },
@@ -489,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_s3_path_is_not_normalised_nor_double_encoded),
 		cmocka_unit_test(test_s3_documentation_get_object_example),
 		cmocka_unit_test(test_s3_documentation_presigned_url_example),
+		cmocka_unit_test(test_s3_documentation_streaming_upload),
 		cmocka_unit_test(test_unsigned_and_streaming_payload_hashes_pass_through),
 		cmocka_unit_test(test_verify_refuses_unsigned_and_malformed_requests),
 		cmocka_unit_test(test_amz_date_and_hash_helpers),
