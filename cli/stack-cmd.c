@@ -317,6 +317,8 @@ int stack_cmd_parse(struct stack_cmd *sc, int argc, char **argv)
 		rc = err_usage(&e, "--json FILE writes an offline plan; add --offline");
 	if (rc == 0)
 		rc = stack_cmd_validate(sc, &e);
+	if (rc == 0 && sc->check)
+		rc = sc->check(sc, &e);
 	if (rc < 0)
 		return e.usage ? cmd_usage_error(sc->entry, &e) : err_print(&e);
 	return EXIT_OK;
@@ -324,6 +326,7 @@ int stack_cmd_parse(struct stack_cmd *sc, int argc, char **argv)
 
 void stack_cmd_release(struct stack_cmd *sc)
 {
+	tf_run_release(&sc->run);
 	json_decref(sc->shared_outputs);
 	sc->shared_outputs = NULL;
 	config_release(&sc->config);
@@ -375,4 +378,42 @@ void stack_cmd_print_summary(const struct stack_cmd *sc, struct tf_summary *sum)
 		printf("\n");
 	}
 	fflush(stdout);
+}
+
+int stack_cmd_start(struct stack_cmd *sc, const char *verb, struct err *e)
+{
+	struct buf version = BUF_INIT;
+	int rc;
+
+	rc = tf_check_tools(&sc->config, &version, e);
+	buf_release(&version);
+	if (rc < 0)
+		return -1;
+	stack_cmd_announce(sc, verb);
+	sc->run.config = &sc->config;
+	sc->run.spec = &sc->spec;
+	sc->run.shared_outputs = sc->shared_outputs;
+	sc->run.offline = sc->offline;
+	sc->run.progress = stack_cmd_progress;
+	return tf_prepare(&sc->run, e);
+}
+
+void stack_cmd_print_outputs(json_t *outputs, const char *indent)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(outputs, key, v)
+	{
+		json_t *value = json_object_get(v, "value");
+		char *text;
+
+		if (json_is_string(value)) {
+			printf("%s%s = %s\n", indent, key, json_string_value(value));
+			continue;
+		}
+		text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+		printf("%s%s = %s\n", indent, key, text ? text : "?");
+		free(text);
+	}
 }
