@@ -6,6 +6,7 @@
 #include "compat.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <setjmp.h>
 #include <sys/stat.h>
 #include <cmocka.h>
@@ -516,6 +517,70 @@ static void test_verify_refuses_unsigned_and_malformed_requests(void **state)
 		SIGV4_MALFORMED);
 }
 
+/*
+ * Requests signed by botocore, the signer in awscli (the real client of
+ * caliberd), as a server receives them: every one verifies, and none with
+ * another secret.
+ */
+static void test_botocore_signed_requests_verify(void **state)
+{
+	struct buf out = BUF_INIT;
+	char chunk[4096];
+	size_t n, i, j;
+	FILE *p;
+	json_t *list;
+	json_error_t je;
+	int st;
+
+	(void)state;
+	p = popen("python3 tests/unit/botocore_signed_requests.py", "r");
+	assert_non_null(p);
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		buf_append(&out, chunk, n);
+	st = pclose(p);
+	if (st != 0)
+		fail_msg("botocore_signed_requests.py failed (python3 with botocore needed)");
+	list = json_loadb(buf_str(&out), out.len, 0, &je);
+	assert_non_null(list);
+	assert_true(json_array_size(list) >= 13);
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *c = json_array_get(list, i), *hs = json_object_get(c, "headers");
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *body = json_string_value(json_object_get(c, "body"));
+		struct sigv4_header h[32];
+		struct sigv4_request req;
+		struct sigv4_scope scope;
+		struct err e = ERR_INIT;
+		char ph[SIGV4_HEX_SIZE];
+		enum sigv4_result r;
+
+		assert_true(json_array_size(hs) <= ARRAY_SIZE(h));
+		for (j = 0; j < json_array_size(hs); j++) {
+			h[j].name = json_string_value(json_array_get(json_array_get(hs, j), 0));
+			h[j].value = json_string_value(json_array_get(json_array_get(hs, j), 1));
+		}
+		memset(&req, 0, sizeof(req));
+		req.method = json_string_value(json_object_get(c, "method"));
+		req.path = json_string_value(json_object_get(c, "path"));
+		req.query = json_string_value(json_object_get(c, "query"));
+		req.headers = h;
+		req.n_headers = json_array_size(hs);
+		req.s3_path_rules = json_is_true(json_object_get(c, "s3"));
+		assert_int_equal(sigv4_payload_hash(&req, body, strlen(body), ph), 0);
+		req.payload_hash = ph;
+		r = sigv4_verify(&req, "AKIDBOTOCORE", "botocore/secret+key", time(NULL), &scope,
+			&e);
+		if (r != SIGV4_VALID)
+			fail_msg("%s: %d %s", name, r, e.msg);
+		assert_string_equal(scope.region, "eu-west-1");
+		r = sigv4_verify(&req, "AKIDBOTOCORE", "other", time(NULL), NULL, &e);
+		if (r != SIGV4_MISMATCH)
+			fail_msg("%s with a wrong secret: %d %s", name, r, e.msg);
+	}
+	json_decref(list);
+	buf_release(&out);
+}
+
 static void test_amz_date_and_hash_helpers(void **state)
 {
 	char d[17], hx[SIGV4_HEX_SIZE];
@@ -540,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_s3_documentation_streaming_upload),
 		cmocka_unit_test(test_unsigned_and_streaming_payload_hashes_pass_through),
 		cmocka_unit_test(test_verify_refuses_unsigned_and_malformed_requests),
+		cmocka_unit_test(test_botocore_signed_requests_verify),
 		cmocka_unit_test(test_amz_date_and_hash_helpers),
 	};
 	struct suite_case *cases = NULL;
