@@ -34,7 +34,8 @@ struct aws_credentials {
 	char *secret_access_key;
 	char *session_token;	/* NULL when none */
 	time_t expiration;	/* 0: does not expire */
-	char source[64];	/* "environment", "shared-credentials-file", "assume-role", ... */
+	char source[64];	/* "environment", "shared-credentials-file", "config-file",
+				   "assume-role", "sso", "container-role", "iam-role" */
 };
 
 #define AWS_CREDENTIALS_INIT { NULL, NULL, NULL, 0, { 0 } }
