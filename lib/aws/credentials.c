@@ -470,7 +470,32 @@ out:
 	return rc;
 }
 
+static int cache_load(const char *key, const char *source, struct aws_credentials *out);
+static void cache_store(const char *key, const struct aws_credentials *c, const char *arn_user);
+
 /* ---- IAM Identity Center ---- */
+
+/* awscli's cache key of SSO role credentials: sha1 of compact sorted JSON. */
+static char *sso_cache_key(const char *account, const char *role, const char *session,
+	const char *start_url)
+{
+	json_t *args = json_object();
+	char *dump, hash[41];
+
+	json_object_set_new(args, "accountId", json_string(account));
+	json_object_set_new(args, "roleName", json_string(role));
+	if (session)
+		json_object_set_new(args, "sessionName", json_string(session));
+	else
+		json_object_set_new(args, "startUrl", json_string(start_url));
+	dump = json_dumps(args, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(args);
+	if (dump == NULL)
+		return NULL;
+	sha1_hex(dump, hash);
+	free(dump);
+	return xstrdup(hash);
+}
 
 static int from_sso(const struct aws_profile_files *f, const char *profile,
 	struct aws_credentials *out, struct err *e)
@@ -480,7 +505,7 @@ static int from_sso(const struct aws_profile_files *f, const char *profile,
 	const char *role = aws_profile_config_get(f, profile, "sso_role_name");
 	const char *start_url, *region;
 	char hash[41], *home = NULL, *path = NULL, *raw = NULL, *url = NULL;
-	char *hdrs[2] = { NULL, NULL };
+	char *hdrs[2] = { NULL, NULL }, *cache_key = NULL;
 	struct buf query = BUF_INIT, resp = BUF_INIT;
 	struct aws_endpoint ep = AWS_ENDPOINT_INIT;
 	json_t *tok = NULL, *doc = NULL, *rc_obj;
@@ -511,6 +536,11 @@ static int from_sso(const struct aws_profile_files *f, const char *profile,
 	}
 	if (account == NULL || role == NULL) {
 		err_usage(e, "profile '%s' lacks sso_account_id or sso_role_name", profile);
+		goto out;
+	}
+	cache_key = sso_cache_key(account, role, session && *session ? session : NULL, start_url);
+	if (cache_key && cache_load(cache_key, "sso", out)) {
+		rc = 1;
 		goto out;
 	}
 	home = aws_home_dir();
@@ -580,8 +610,11 @@ static int from_sso(const struct aws_profile_files *f, const char *profile,
 	cred_set(out, json_str(rc_obj, "accessKeyId"), json_str(rc_obj, "secretAccessKey"),
 		json_str(rc_obj, "sessionToken"),
 		(time_t)(json_integer_value(json_object_get(rc_obj, "expiration")) / 1000), "sso");
+	if (cache_key)
+		cache_store(cache_key, out, NULL);
 	rc = 1;
 out:
+	free(cache_key);
 	json_decref(tok);
 	json_decref(doc);
 	if (raw) {
@@ -661,7 +694,7 @@ static char *cache_dir(void)
 	return d;
 }
 
-static int cache_load(const char *key, struct aws_credentials *out)
+static int cache_load(const char *key, const char *source, struct aws_credentials *out)
 {
 	char *dir = cache_dir(), *path = xasprintf("%s/%s.json", dir, key), *raw;
 	struct err ignored = ERR_INIT;
@@ -673,7 +706,7 @@ static int cache_load(const char *key, struct aws_credentials *out)
 	if (raw == NULL)
 		goto out;
 	doc = json_loads(raw, 0, &je);
-	if (doc && cred_from_json(json_object_get(doc, "Credentials"), "assume-role", out) == 0 &&
+	if (doc && cred_from_json(json_object_get(doc, "Credentials"), source, out) == 0 &&
 		out->expiration - time(NULL) > CRED_EXPIRY_WINDOW)
 		rc = 1;
 	else
@@ -687,7 +720,7 @@ out:
 	return rc;
 }
 
-/* Write the cache as awscli does (the AssumeRole response), mode 0600. */
+/* Write the cache as awscli does, mode 0600 in a 0700 directory. */
 static void cache_store(const char *key, const struct aws_credentials *c, const char *arn_user)
 {
 	char *dir = cache_dir(), *path = xasprintf("%s/%s.json", dir, key);
@@ -709,10 +742,14 @@ static void cache_store(const char *key, const struct aws_credentials *c, const 
 		free(cli);
 	}
 	time_iso8601(c->expiration, exp);
-	doc = json_pack("{s:{s:s,s:s,s:s,s:s},s:{s:s}}", "Credentials", "AccessKeyId",
-		c->access_key_id, "SecretAccessKey", c->secret_access_key, "SessionToken",
-		c->session_token ? c->session_token : "", "Expiration", exp, "AssumedRoleUser",
-		"Arn", arn_user);
+	doc = json_pack("{s:{s:s,s:s,s:s,s:s}}", "Credentials", "AccessKeyId", c->access_key_id,
+		"SecretAccessKey", c->secret_access_key, "SessionToken",
+		c->session_token ? c->session_token : "", "Expiration", exp);
+	/* the shapes awscli writes: the AssumeRole response, or SSO's */
+	if (doc && arn_user)
+		json_object_set_new(doc, "AssumedRoleUser", json_pack("{s:s}", "Arn", arn_user));
+	else if (doc)
+		json_object_set_new(doc, "ProviderType", json_string("sso"));
 	dump = doc ? json_dumps(doc, JSON_SORT_KEYS) : NULL;
 	if (dump == NULL)
 		goto out;
@@ -1002,7 +1039,7 @@ static int from_assume_role(const struct aws_profile_files *f, const char *profi
 		goto out;
 	}
 	cache_key = assume_cache_key(role_arn, session_name, external_id, duration);
-	if (cache_key && cache_load(cache_key, out)) {
+	if (cache_key && cache_load(cache_key, "assume-role", out)) {
 		rc = 1;
 		goto out;
 	}

@@ -6,7 +6,8 @@
  * config files for the profile (--profile, AWS_PROFILE, "default"),
  * including assume-role profiles (role_arn + source_profile, cached until
  * expiry) and IAM Identity Center profiles (the token cache that
- * 'aws sso login' writes); container credentials
+ * 'aws sso login' writes; role credentials cached like awscli v2's, in
+ * ~/.aws/cli/cache too); container credentials
  * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI); EC2 instance
  * metadata with IMDSv2.  When none is found the error lists every source
  * tried.  A source that is configured but fails (STS refuses the role,

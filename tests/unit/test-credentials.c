@@ -549,6 +549,17 @@ static void test_sso_session_profile_gets_role_credentials(void **state)
 		"111122223333");
 	assert_true(json_is_true(json_object_get(last, "token_ok")));
 	json_decref(last);
+	/* cached like awscli's: the next resolve does not call the portal */
+	{
+		struct aws_credentials again = AWS_CREDENTIALS_INIT;
+
+		resolve_ok("dev", &again);
+		assert_int_equal(fake_count("sso"), 1);
+		assert_string_equal(again.access_key_id, c.access_key_id);
+		assert_string_equal(again.session_token, c.session_token);
+		assert_string_equal(again.source, "sso");
+		aws_credentials_release(&again);
+	}
 	aws_credentials_release(&c);
 }
 
