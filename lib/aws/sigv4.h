@@ -88,7 +88,9 @@ struct sigv4_scope {
 /*
  * The canonical request of req.  signed_headers is the ';'-separated,
  * lower-case list to include (as the verifier reads it from the received
- * Authorization header); NULL signs every header given.  The list used is
+ * Authorization header); NULL signs every header given except
+ * Authorization, User-Agent, Expect, X-Amzn-Trace-Id and Connection (which
+ * proxies may change, as botocore leaves them out).  The list used is
  * written to signed_out when it is not NULL.
  */
 int sigv4_canonical_request(const struct sigv4_request *req, const char *signed_headers,
