@@ -169,19 +169,45 @@ def test_log_groups_have_retention(plans):
             assert g["retention_in_days"] == days, g["name"]
 
 
-def test_frontend_bucket_is_private_versioned_and_encrypted(any_stack):
+def test_every_bucket_is_private_versioned_encrypted_and_expires_old_versions(any_stack):
     # CKV2_AWS_6, CKV_AWS_21, CKV_AWS_19/SSE, CKV2_AWS_61 (lifecycle)
-    (pab,) = afters(any_stack, "aws_s3_bucket_public_access_block")
-    for k in ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]:
-        assert pab[k] is True, k
-    (ver,) = afters(any_stack, "aws_s3_bucket_versioning")
-    assert ver["versioning_configuration"][0]["status"] == "Enabled"
-    (sse,) = afters(any_stack, "aws_s3_bucket_server_side_encryption_configuration")
-    assert sse["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "AES256"
-    (own,) = afters(any_stack, "aws_s3_bucket_ownership_controls")
-    assert own["rule"][0]["object_ownership"] == "BucketOwnerEnforced"
-    assert count(any_stack, "aws_s3_bucket_lifecycle_configuration") == 1
+    assert count(any_stack, "aws_s3_bucket") == 2
+    pabs = afters(any_stack, "aws_s3_bucket_public_access_block")
+    assert len(pabs) == 2
+    for pab in pabs:
+        for k in ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]:
+            assert pab[k] is True, k
+    vers = afters(any_stack, "aws_s3_bucket_versioning")
+    assert [v["versioning_configuration"][0]["status"] for v in vers] == ["Enabled", "Enabled"]
+    sses = afters(any_stack, "aws_s3_bucket_server_side_encryption_configuration")
+    assert [s["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"] for s in sses] == ["AES256"] * 2
+    owns = afters(any_stack, "aws_s3_bucket_ownership_controls")
+    assert [o["rule"][0]["object_ownership"] for o in owns] == ["BucketOwnerEnforced"] * 2
+    assert count(any_stack, "aws_s3_bucket_lifecycle_configuration") == 2
+    assert count(any_stack, "aws_s3_bucket_policy") == 2
     assert count(any_stack, "aws_s3_bucket_acl") == 0
+
+
+def test_frontend_bucket_access_is_logged_to_the_log_bucket(any_stack):
+    # CKV_AWS_18
+    (lg,) = afters(any_stack, "aws_s3_bucket_logging")
+    assert lg["target_prefix"] == "s3/www/"
+    call = module_config(any_stack)["module_calls"]["static_site"]["expressions"]
+    assert "module.log_bucket.bucket_ready" in references(call["log_bucket"])
+    doc = config_resource(any_stack, "data.aws_iam_policy_document.this", "log_bucket")
+    st = {s["sid"]["constant_value"]: s for s in doc["expressions"]["statement"]}
+    assert st["S3ServerAccessLogs"]["principals"][0]["identifiers"]["constant_value"] == ["logging.s3.amazonaws.com"]
+    assert st["S3ServerAccessLogs"]["condition"][0]["variable"]["constant_value"] == "aws:SourceAccount"
+
+
+def test_load_balancer_access_logs_go_to_the_log_bucket(core):
+    # CKV_AWS_91
+    (lb,) = afters(core, "aws_lb")
+    assert lb["access_logs"][0]["enabled"] is True
+    assert lb["access_logs"][0]["prefix"] == "alb"
+    call = module_config(core)["module_calls"]["alb"]["expressions"]
+    assert "module.log_bucket.bucket_ready" in references(call["access_log_bucket"])
+    assert module_config(core)["module_calls"]["log_bucket"]["expressions"]["alb_logs"]["references"] == ["local.core"]
 
 
 def test_bucket_policy_lets_only_this_distribution_read_and_denies_plain_http(any_stack):
@@ -245,8 +271,7 @@ def test_production_has_deletion_protection_and_final_snapshots(dedicated_prod):
     assert dc["final_snapshot_identifier"] == "acme-prod-docdb-final"
     (lb,) = afters(dedicated_prod, "aws_lb")
     assert lb["enable_deletion_protection"] is True
-    (b,) = afters(dedicated_prod, "aws_s3_bucket")
-    assert b["force_destroy"] is False
+    assert [b["force_destroy"] for b in afters(dedicated_prod, "aws_s3_bucket")] == [False, False]
 
 
 @pytest.mark.parametrize("name", ["dedicated_stg", "shared_stg"])
@@ -259,6 +284,7 @@ def test_staging_can_be_destroyed_without_snapshots(plans, name):
     assert dc["deletion_protection"] is False and dc["skip_final_snapshot"] is True
     (lb,) = afters(plan, "aws_lb")
     assert lb["enable_deletion_protection"] is False
+    assert [b["force_destroy"] for b in afters(plan, "aws_s3_bucket")] == [True, True]
 
 
 def _rules(plan, kind):
@@ -316,7 +342,8 @@ def test_default_security_group_is_closed_and_flow_logs_are_on(core):
 
 
 def test_no_data_source_calls_aws_at_plan_time(any_stack):
-    allowed = {"aws_region", "aws_partition", "aws_iam_policy_document"}
+    # aws_elb_service_account is a per-region table inside the provider
+    allowed = {"aws_region", "aws_partition", "aws_iam_policy_document", "aws_elb_service_account"}
     for path, r in all_config_resources(any_stack):
         if r["mode"] == "data":
             assert r["type"] in allowed, (path, r["address"])

@@ -62,7 +62,7 @@ def test_every_stack_has_its_own_service_frontend_and_three_secrets(any_stack):
     assert count(plan, "aws_ecs_task_definition") == 1
     assert count(plan, "aws_lb_target_group") == 1
     assert count(plan, "aws_lb_listener_rule") == 1
-    assert count(plan, "aws_s3_bucket") == 1
+    assert sorted(b["bucket_prefix"].rsplit("-", 2)[1] for b in afters(plan, "aws_s3_bucket")) == ["logs", "www"]
     assert count(plan, "aws_cloudfront_distribution") == 1
     assert count(plan, "aws_secretsmanager_secret") == 3
     assert count(plan, "aws_kms_key") == 1
