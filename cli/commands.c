@@ -5,6 +5,17 @@
 
 #include "cmd.h"
 
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_plan_entry;
+extern const struct cmd_entry cmd_apply_entry;
+extern const struct cmd_entry cmd_destroy_entry;
+extern const struct cmd_entry cmd_outputs_entry;
+
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_init_entry,
+	&cmd_plan_entry,
+	&cmd_apply_entry,
+	&cmd_destroy_entry,
+	&cmd_outputs_entry,
 	NULL,
 };

@@ -41,6 +41,40 @@ struct sigv4_request {
 	int s3_path_rules;
 };
 
+/* Size of a hex SHA-256 or HMAC-SHA256, with its NUL. */
+#define SIGV4_HEX_SIZE 65
+
+/* out = lower-case hex SHA-256 of data. */
+void sigv4_hash_hex(const void *data, size_t len, char out[SIGV4_HEX_SIZE]);
+
+/* out = t as YYYYMMDDTHHMMSSZ (UTC), the format of x-amz-date. */
+int sigv4_amz_date(time_t t, char out[17]);
+
+/*
+ * Append s percent-encoded as SigV4 wants: every byte but A-Z a-z 0-9
+ * - _ . ~ (and '/' when keep_slash) becomes %XX, upper-case hex.  Also
+ * what a client uses to build paths and query strings.
+ */
+int sigv4_uri_encode(struct buf *out, const char *s, size_t len, int keep_slash);
+
+/* The value of the first header called name (any case), NULL if none. */
+const char *sigv4_header_get(const struct sigv4_request *req, const char *name);
+
+/*
+ * The payload hash the server must use for req: the x-amz-content-sha256
+ * header verbatim when it says UNSIGNED-PAYLOAD or STREAMING-*, else the
+ * hex SHA-256 of the body received.  -1 when that header is too long.
+ */
+int sigv4_payload_hash(const struct sigv4_request *req, const void *body, size_t len,
+	char out[SIGV4_HEX_SIZE]);
+
+/*
+ * Append the string to sign: algorithm, amz_date, scope and the hex
+ * SHA-256 of canonical_request, '\n'-separated.
+ */
+int sigv4_string_to_sign(const char *amz_date, const char *region, const char *service,
+	const char *canonical_request, struct buf *out);
+
 /* The credential scope parsed from (or used in) a signature. */
 struct sigv4_scope {
 	char access_key_id[129];
@@ -83,6 +117,10 @@ enum sigv4_result {
  * against the one credential pair the server knows.  Any region is
  * accepted.  Fills scope (when not NULL) with what the signature claims,
  * so that the caller can route by service, and e with a reason.
+ * req->payload_hash must be what sigv4_payload_hash() gives for the body
+ * received.  Presigned URLs (X-Amz-Algorithm etc. in the query, no
+ * Authorization header) are checked too; for S3 they sign
+ * UNSIGNED-PAYLOAD, and an expired one gives SIGV4_SKEWED.
  */
 enum sigv4_result sigv4_verify(const struct sigv4_request *req, const char *access_key_id,
 	const char *secret, time_t now, struct sigv4_scope *scope, struct err *e);
