@@ -1,5 +1,5 @@
 #!/bin/sh
-# Offline plans of the four stack kinds (Dedicated stg and prod, SaaSShared
+# bench/infra-plans.sh: offline plans of the four stack kinds (Dedicated stg and prod, SaaSShared
 # stg, a tenant stg), two at a time, as tests/infra makes them: through
 # `caliber plan --offline` when the binary has it, else terraform directly.
 # Prints each plan's resource count and time, and the total.

@@ -30,6 +30,7 @@ CONFIG = """\
 [caliber]
 terraform = terraform
 plugin_dir = /opt/tf-plugins
+infra_dir = {infra}
 
 [env "stg"]
 cloud = aws
@@ -146,7 +147,7 @@ def prepare_state_dir(root):
     """Write the test config and the applied SaaSShared outputs; returns (config, state_dir)."""
     root = pathlib.Path(root)
     config = root / "caliber.conf"
-    config.write_text(CONFIG)
+    config.write_text(CONFIG.format(infra=INFRA))
     state_dir = root / "state"
     shared = state_dir / "stacks" / "saasshared-stg"
     shared.mkdir(parents=True, exist_ok=True)
@@ -215,9 +216,9 @@ def tfvars(flags, config, state_dir):
 
 
 def make_workdir(flags, config, state_dir):
-    """The stack's working directory, laid out as caliber lays it out."""
+    """The stack's working directory for an offline plan, laid out as caliber lays it out."""
     slug = flags["client"].lower()
-    tf = pathlib.Path(state_dir) / "stacks" / f"{slug}-{flags['env']}" / "tf"
+    tf = pathlib.Path(state_dir) / "stacks" / f"{slug}-{flags['env']}" / "offline"
     if tf.exists():
         shutil.rmtree(tf)
     tf.mkdir(parents=True)
