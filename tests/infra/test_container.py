@@ -46,6 +46,10 @@ module "api_service" {
   kms_key_arn        = "arn:aws:kms:ap-southeast-2:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
   environment        = { DJANGO_ALLOWED_HOSTS = "acme.hicaliber.net" }
 }
+
+output "image_repository_arn" {
+  value = module.api_service.image_repository_arn
+}
 """
 
 
@@ -58,7 +62,7 @@ def run(cmd, cwd):
 
 
 @pytest.fixture(scope="module")
-def container(tmp_path_factory):
+def module_plan(tmp_path_factory):
     if shutil.which("terraform") is None:
         pytest.fail("terraform is not on PATH: the infra tests need terraform 1.11 and /opt/tf-plugins")
     tf = tmp_path_factory.mktemp("api-service")
@@ -69,8 +73,12 @@ def container(tmp_path_factory):
     (tf / "alias.tf").write_text('provider "aws" {\n  alias  = "us_east_1"\n  region = "us-east-1"\n}\n')
     run(["terraform", "init", "-no-color", "-input=false", f"-plugin-dir={stacks.PLUGIN_DIR}"], tf)
     run(["terraform", "plan", "-no-color", "-input=false", "-lock=false", "-out=p"], tf)
-    plan = json.loads(run(["terraform", "show", "-no-color", "-json", "p"], tf))
-    (td,) = [rc for rc in plan["resource_changes"] if rc["type"] == "aws_ecs_task_definition"]
+    return json.loads(run(["terraform", "show", "-no-color", "-json", "p"], tf))
+
+
+@pytest.fixture(scope="module")
+def container(module_plan):
+    (td,) = [rc for rc in module_plan["resource_changes"] if rc["type"] == "aws_ecs_task_definition"]
     defs = json.loads(td["change"]["after"]["container_definitions"])
     assert len(defs) == 1
     return defs[0], td["change"]["after"]
@@ -119,3 +127,9 @@ def test_container_listens_on_the_api_port_and_stops_within_20s(container):
     assert c["portMappings"] == [{"containerPort": 8000, "protocol": "tcp"}]
     assert c["stopTimeout"] == 20
     assert c["image"] == "123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/caliber-api:1.2.3"
+
+
+def test_execution_role_may_pull_only_the_api_image_repository(module_plan):
+    # from the image 123456789012.dkr.ecr.ap-southeast-2.amazonaws.com/caliber-api:1.2.3
+    arn = module_plan["planned_values"]["outputs"]["image_repository_arn"]["value"]
+    assert arn == "arn:aws:ecr:ap-southeast-2:123456789012:repository/caliber-api"

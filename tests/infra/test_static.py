@@ -62,3 +62,14 @@ def test_tenant_plan_refuses_load_balancer_inputs_that_differ_from_the_shared_st
     r = run([terraform, "plan", "-no-color", "-input=false", "-lock=false"], tf, check=False)
     assert r.returncode != 0
     assert "do not match the outputs of the deployed SaaSShared stack" in r.stderr
+
+
+def test_stack_names_longer_than_28_characters_are_refused(terraform, tmp_path):
+    config, state_dir = stacks.prepare_state_dir(tmp_path)
+    # 25 + "-stg" = 29 characters: "<stack>-alb" would be 33
+    flags = dict(stacks.STACKS["dedicated_stg"], client="Abcdefghijklmnopqrstuvwxy")
+    tf = stacks.make_workdir(flags, config, state_dir)
+    run([terraform, "init", "-no-color", "-input=false", f"-plugin-dir={stacks.PLUGIN_DIR}"], tf)
+    r = run([terraform, "plan", "-no-color", "-input=false", "-lock=false"], tf, check=False)
+    assert r.returncode != 0
+    assert "must be at most 28 characters" in r.stderr
