@@ -5,6 +5,9 @@
 
 #include "cmd.h"
 
+extern const struct cmd_entry cmd_api;
+
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_api,
 	NULL,
 };

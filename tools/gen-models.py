@@ -107,7 +107,7 @@ def service_model(data, service, ops):
         "paginators": {k: v for k, v in pag["pagination"].items() if k in out_ops},
         "waiters": {k: v for k, v in wai["waiters"].items() if v.get("operation") in out_ops},
     }
-    return json.dumps(model, separators=(",", ":"), sort_keys=True)
+    return json.dumps(model, separators=(",", ":"))
 
 
 def c_string(s):
