@@ -42,6 +42,7 @@ struct client_call {
 	char payload_hash[SIGV4_HEX_SIZE];
 	int s3;
 	int streaming_output;
+	int decode_keys;		/* EncodingType=url added: decode the output's keys */
 };
 
 int client_call_prepare(struct aws_client *c, const char *service, const char *op,
@@ -52,5 +53,7 @@ int client_call_sign(struct aws_client *c, struct client_call *cc, struct aws_kv
 	struct err *e);
 int client_ensure_credentials(struct aws_client *c, struct err *e);
 void client_call_release(struct client_call *cc);
+/* URL-decode the keys of a ListObjectsV2 output (botocore's decode_list_object_v2). */
+void client_decode_s3_keys(json_t *out);
 
 #endif

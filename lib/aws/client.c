@@ -260,8 +260,19 @@ static int request_checksum(const struct aws_model *m, const json_t *op, struct 
 	char sha[SIGV4_HEX_SIZE], *name;
 	size_t i;
 
+	/* botocore asks for the response checksum on GetObject (x-amz-checksum-mode) */
+	member = aws_model_str(hc, "requestValidationModeMember");
+	if (member) {
+		header = aws_model_str(json_object_get(json_object_get(shape, "members"), member),
+			"locationName");
+		if (header && !aws_kv_get(&req->headers, header))
+			aws_kv_set(&req->headers, header, "ENABLED");
+		header = NULL;
+	}
+	member = aws_model_str(hc, "requestAlgorithmMember");
 	for (i = 0; i < req->headers.n; i++)
-		if (!strncasecmp(req->headers.v[i].name, "x-amz-checksum-", 15))
+		if (!strncasecmp(req->headers.v[i].name, "x-amz-checksum-", 15) &&
+			strcasecmp(req->headers.v[i].name, "x-amz-checksum-mode"))
 			return 0;
 	if (!member && !aws_model_bool(hc, "requestChecksumRequired") &&
 		!aws_model_bool(op, "httpChecksumRequired"))
@@ -336,6 +347,19 @@ int client_call_prepare(struct aws_client *c, const char *service, const char *o
 	cc->op = xstrdup(op);
 	if (input == NULL)
 		input = empty = json_object();
+	/*
+	 * botocore asks S3 list operations for URL-encoded keys (a key may hold
+	 * characters XML 1.0 cannot carry) and decodes them in the output.
+	 */
+	if (!strcmp(service, "s3") && !strcmp(op, "ListObjectsV2") &&
+		json_is_object(input) && !json_object_get(input, "EncodingType")) {
+		json_t *copy = json_deep_copy(input);
+
+		json_object_set_new(copy, "EncodingType", json_string("url"));
+		json_decref(empty);
+		input = empty = copy;
+		cc->decode_keys = 1;
+	}
 	if (proto_serialize(m, op, input, &cc->req, e) < 0)
 		goto out;
 	o = aws_model_operation(m, op);
@@ -343,7 +367,11 @@ int client_call_prepare(struct aws_client *c, const char *service, const char *o
 		const json_t *shape = aws_model_ref(m, json_object_get(o, "input"));
 		const char *payload = aws_model_str(shape, "payload");
 
-		if (payload == NULL || !aws_model_bool(aws_model_ref(m, json_object_get(json_object_get(shape, "members"), payload)), "streaming")) {
+		const json_t *pref =
+			payload ? json_object_get(json_object_get(shape, "members"), payload) : NULL;
+
+		if (pref == NULL || (!aws_model_bool(pref, "streaming") &&
+					    !aws_model_bool(aws_model_ref(m, pref), "streaming"))) {
 			err_usage(e, "%s %s takes no streaming body: --body-file does not apply",
 				service, op);
 			goto out;
@@ -490,6 +518,43 @@ out:
 	return ret;
 }
 
+static void url_decode_member(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	struct buf b = BUF_INIT;
+
+	if (s == NULL)
+		return;
+	for (; *s; s++) {
+		if (*s == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+			char hex[3] = { s[1], s[2], 0 };
+
+			buf_appendc(&b, (char)strtol(hex, NULL, 16));
+			s += 2;
+		} else if (*s == '+') {
+			buf_appendc(&b, ' ');
+		} else {
+			buf_appendc(&b, *s);
+		}
+	}
+	json_object_set_new(obj, key, json_stringn(buf_str(&b), b.len));
+	buf_release(&b);
+}
+
+void client_decode_s3_keys(json_t *out)
+{
+	json_t *item;
+	size_t i;
+
+	url_decode_member(out, "Delimiter");
+	url_decode_member(out, "Prefix");
+	url_decode_member(out, "StartAfter");
+	json_array_foreach(json_object_get(out, "Contents"), i, item)
+		url_decode_member(item, "Key");
+	json_array_foreach(json_object_get(out, "CommonPrefixes"), i, item)
+		url_decode_member(item, "Prefix");
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -541,6 +606,8 @@ int aws_client_call_ex(struct aws_client *c, const char *service, const char *op
 		aws_error_release(ae);
 		memset(ae, 0, sizeof(*ae));
 		ret = proto_parse(cc.model, op, &resp, out, ae, e);
+		if (ret == 0 && cc.decode_keys)
+			client_decode_s3_keys(*out);
 		aws_response_release(&resp);
 		if (ret == 1 && aws_retry_should(ae->status, ae->code) &&
 			attempt < c->max_attempts) {

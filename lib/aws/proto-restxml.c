@@ -220,7 +220,7 @@ int proto_restxml_serialize(const struct aws_model *m, const json_t *op, const j
 
 		v = json_object_get(filled, payload);
 		if (!strcmp(ptype, "blob") || !strcmp(ptype, "string")) {
-			if (aws_model_bool(pshape, "streaming"))
+			if (aws_model_bool(pshape, "streaming") || aws_model_bool(pref, "streaming"))
 				req->has_body = 1;
 			if (json_is_string(v)) {
 				buf_append(&req->body, json_string_value(v), json_string_length(v));
