@@ -103,7 +103,7 @@ static int print_list(const char *service)
 static int cmd_api_exec(int argc, char **argv)
 {
 	struct aws_client_options o = { 0 };
-	struct aws_call_options co = { NULL, NULL };
+	struct aws_call_options co = { NULL, NULL, 0, 0 };
 	struct aws_client *client = NULL;
 	struct aws_error ae = AWS_ERROR_INIT;
 	struct err e = ERR_INIT;

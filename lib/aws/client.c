@@ -210,7 +210,18 @@ static int payload_digests(const struct aws_request *req, const char *algorithm,
 			err_set(e, "unable to read '%s': %s", req->body_file, strerror(errno));
 			goto out;
 		}
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		long long left = req->body_length;
+
+		if (fseeko(f, (off_t)req->body_offset, SEEK_SET) < 0) {
+			err_set(e, "unable to read '%s': %s", req->body_file, strerror(errno));
+			goto out;
+		}
+		while ((n = fread(chunk, 1,
+				left >= 0 && (long long)sizeof(chunk) > left ? (size_t)left :
+									      sizeof(chunk),
+				f)) > 0) {
+			if (left >= 0)
+				left -= (long long)n;
 			EVP_DigestUpdate(sha, chunk, n);
 			if (alt)
 				EVP_DigestUpdate(alt, chunk, n);
@@ -381,6 +392,8 @@ int client_call_prepare(struct aws_client *c, const char *service, const char *o
 			goto out;
 		}
 		cc->req.body_file = xstrdup(opts->body_file);
+		cc->req.body_offset = opts->body_offset;
+		cc->req.body_length = opts->body_length > 0 ? opts->body_length : -1;
 		cc->req.has_body = 1;
 	}
 	if (opts && opts->out_file)

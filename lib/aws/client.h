@@ -50,6 +50,8 @@ const char *aws_client_region(const struct aws_client *c);
 struct aws_call_options {
 	const char *body_file;		/* the input payload is read from this file */
 	const char *out_file;		/* the output payload is written to this file */
+	long long body_offset;		/* a slice of body_file: from here */
+	long long body_length;		/* this many bytes (0: to the end of the file) */
 };
 
 int aws_client_call(struct aws_client *c, const char *service, const char *op,

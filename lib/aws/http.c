@@ -24,6 +24,7 @@ struct aws_http_transfer {
 	int own_easy;
 	struct curl_slist *headers;
 	FILE *in;
+	long long in_left;		/* bytes of the body file still to send */
 	FILE *out;
 	const struct aws_request *req;
 	struct aws_response resp;
@@ -115,8 +116,13 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 static size_t on_read(char *data, size_t size, size_t n, void *arg)
 {
 	struct aws_http_transfer *t = arg;
+	size_t want = size * n, got;
 
-	return fread(data, 1, size * n, t->in);
+	if ((long long)want > t->in_left)
+		want = (size_t)t->in_left;
+	got = fread(data, 1, want, t->in);
+	t->in_left -= (long long)got;
+	return got;
 }
 
 static void apply_options(CURL *easy, const struct aws_http_options *o)
@@ -170,10 +176,16 @@ static int transfer_setup(struct aws_http_transfer *t, CURL *easy, const char *u
 		struct stat st;
 
 		t->in = fopen(req->body_file, "rb");
-		if (t->in == NULL || fstat(fileno(t->in), &st) < 0)
+		if (t->in == NULL || fstat(fileno(t->in), &st) < 0 ||
+			fseeko(t->in, (off_t)req->body_offset, SEEK_SET) < 0)
 			return err_set(e, "unable to read '%s': %s", req->body_file,
 				strerror(errno));
-		size = st.st_size;
+		size = st.st_size - req->body_offset;
+		if (req->body_length >= 0 && req->body_length < size)
+			size = req->body_length;
+		if (size < 0)
+			size = 0;
+		t->in_left = size;
 	}
 	if (!strcmp(req->method, "HEAD")) {
 		curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);

@@ -55,6 +55,7 @@ void aws_kv_release(struct aws_kv_list *l)
 void aws_request_init(struct aws_request *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->body_length = -1;
 	buf_init(&r->path);
 	buf_init(&r->query);
 	buf_init(&r->body);

@@ -34,6 +34,8 @@ struct aws_request {
 	struct aws_kv_list headers;
 	struct buf body;
 	char *body_file;		/* streaming payload read from this file instead of body */
+	long long body_offset;		/* ... from this offset */
+	long long body_length;		/* ... this many bytes; -1: to the end of the file */
 	char *host_prefix;		/* endpoint trait ("foo.bar."), NULL for none */
 	char *host;			/* the Host the request goes to (set by the client) */
 	int has_body;			/* body is sent even when empty */
