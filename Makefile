@@ -47,7 +47,7 @@ ifneq ($(LC_SRC),)
 TARGETS += $(B)/caliberd
 endif
 
-.PHONY: all asan deps check test test-unit test-integration test-infra demo bench fuzz clean format
+.PHONY: all bin asan deps check test test-unit test-integration test-infra demo bench fuzz clean format
 all: $(TARGETS) bin
 
 bin: $(TARGETS)
@@ -90,10 +90,13 @@ check: deps
 test-unit: all
 	@tools/run-tests.sh unit
 
-demo: deps all
+# deps first, then a fresh make: pkg-config above must see what deps installed
+demo: deps
+	@$(MAKE) -s all
 	@tools/demo.sh
 
-bench: deps all
+bench: deps
+	@$(MAKE) -s all
 	@tools/bench.sh
 
 fuzz:

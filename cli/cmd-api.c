@@ -17,7 +17,7 @@
 
 static int cmd_api_exec(int argc, char **argv);
 
-const struct cmd_entry cmd_api = {
+const struct cmd_entry cmd_api_entry = {
 	.name = "api",
 	.summary = "call one AWS operation by name (JSON in, JSON out)",
 	.usage =
@@ -92,7 +92,7 @@ static int print_list(const char *service)
 	} else {
 		m = aws_model_get(service, &e);
 		if (m == NULL)
-			return cmd_usage_error(&cmd_api, &e);
+			return cmd_usage_error(&cmd_api_entry, &e);
 		aws_model_list_operations(m, &list);
 	}
 	printf("%s\n", buf_str(&list));
@@ -116,7 +116,7 @@ static int cmd_api_exec(int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return cmd_help(&cmd_api);
+			return cmd_help(&cmd_api_entry);
 		if ((v = flag_value(argc, argv, &i, "--profile", &e, &bad)))
 			o.profile = v;
 		else if ((v = flag_value(argc, argv, &i, "--region", &e, &bad)))
@@ -132,18 +132,18 @@ static int cmd_api_exec(int argc, char **argv)
 		else if (!strcmp(argv[i], "--list"))
 			list = 1;
 		else if (bad)
-			return cmd_usage_error(&cmd_api, &e);
+			return cmd_usage_error(&cmd_api_entry, &e);
 		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			err_usage(&e, "unknown flag '%s'", argv[i]);
-			return cmd_usage_error(&cmd_api, &e);
+			return cmd_usage_error(&cmd_api_entry, &e);
 		} else if (npos < 3) {
 			pos[npos++] = argv[i];
 		} else {
 			err_usage(&e, "unexpected argument '%s'", argv[i]);
-			return cmd_usage_error(&cmd_api, &e);
+			return cmd_usage_error(&cmd_api_entry, &e);
 		}
 		if (bad)
-			return cmd_usage_error(&cmd_api, &e);
+			return cmd_usage_error(&cmd_api_entry, &e);
 	}
 	if (list)
 		return print_list(pos[0]);
@@ -152,13 +152,13 @@ static int cmd_api_exec(int argc, char **argv)
 
 		aws_model_list_services(&names);
 		err_usage(&e, npos ? "missing OPERATION" : "missing SERVICE and OPERATION");
-		rc = cmd_usage_error(&cmd_api, &e);
+		rc = cmd_usage_error(&cmd_api_entry, &e);
 		fprintf(stderr, "Services: %s\n", buf_str(&names));
 		buf_release(&names);
 		return rc;
 	}
 	if (aws_model_get(pos[0], &e) == NULL)
-		return cmd_usage_error(&cmd_api, &e);
+		return cmd_usage_error(&cmd_api_entry, &e);
 	if (aws_model_operation(aws_model_get(pos[0], &e), pos[1]) == NULL) {
 		struct buf ops = BUF_INIT;
 
@@ -166,11 +166,11 @@ static int cmd_api_exec(int argc, char **argv)
 		err_usage(&e, "unknown operation '%s' of '%s'; valid operations: %s", pos[1],
 			pos[0], buf_str(&ops));
 		buf_release(&ops);
-		return cmd_usage_error(&cmd_api, &e);
+		return cmd_usage_error(&cmd_api_entry, &e);
 	}
 	if (pos[2] && !strcmp(pos[2], "-")) {
 		if (read_stdin(&text, &e) < 0) {
-			rc = e.usage ? cmd_usage_error(&cmd_api, &e) : err_print(&e);
+			rc = e.usage ? cmd_usage_error(&cmd_api_entry, &e) : err_print(&e);
 			goto out;
 		}
 	} else {
@@ -183,11 +183,11 @@ static int cmd_api_exec(int argc, char **argv)
 				je.line, je.column);
 		else
 			err_usage(&e, "input must be a JSON object");
-		rc = cmd_usage_error(&cmd_api, &e);
+		rc = cmd_usage_error(&cmd_api_entry, &e);
 		goto out;
 	}
 	if (aws_client_new(&o, &client, &e) < 0) {
-		rc = e.usage ? cmd_usage_error(&cmd_api, &e) : err_print(&e);
+		rc = e.usage ? cmd_usage_error(&cmd_api_entry, &e) : err_print(&e);
 		goto out;
 	}
 	if (paginate)
@@ -205,7 +205,7 @@ static int cmd_api_exec(int argc, char **argv)
 		goto out;
 	}
 	if (r < 0) {
-		rc = e.usage ? cmd_usage_error(&cmd_api, &e) : err_print(&e);
+		rc = e.usage ? cmd_usage_error(&cmd_api_entry, &e) : err_print(&e);
 		goto out;
 	}
 	dumped = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);

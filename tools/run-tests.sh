@@ -29,7 +29,7 @@ run_unit() {
 run_pytest() {
 	bindir=$1
 	shift
-	CALIBER_BIN_DIR=$bindir CALIBER_TOP=$top python3 -m pytest -q -p no:cacheprovider "$@"
+	CALIBER_BIN_DIR=$bindir CALIBER_TOP=$top /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"
 }
 
 make -s -j"$jobs" all
@@ -53,6 +53,9 @@ if ls tests/e2e/test_*.py >/dev/null 2>&1; then
 	echo "== e2e"
 	run_pytest "$top/build/release" tests/e2e
 fi
+
+echo "== fuzz targets (short runs)"
+tools/build-fuzz.sh run "${FUZZ_SECONDS:-5}"
 
 echo "== ASan+UBSan build"
 make -s -j"$jobs" asan
