@@ -21,94 +21,44 @@
 #include "aws/client.h"
 #include "aws/client-internal.h"
 #include "aws/credentials.h"
+#include "aws/endpoint.h"
 #include "aws/http.h"
 #include "aws/sigv4.h"
 
-/* ------------------------------------------------------------------ */
-/* Temporary: region, endpoint and environment credentials until the   */
-/* aws branch's endpoint.c and credentials.c are merged.               */
-
-static int client_region(const char *opt, struct buf *region, struct err *e)
-{
-	const char *r = opt;
-
-	if (r == NULL || !*r)
-		r = getenv("AWS_REGION");
-	if (r == NULL || !*r)
-		r = getenv("AWS_DEFAULT_REGION");
-	if (r == NULL || !*r)
-		return err_usage(e, "no AWS region: pass --region or set AWS_REGION");
-	buf_appends(region, r);
-	return 0;
-}
-
+/*
+ * The endpoint of the model's service: --endpoint-url when given, else what
+ * endpoint.c resolves as awscli does (AWS_ENDPOINT_URL_<SERVICE>, profile,
+ * public endpoint); the signing name and region come from there too.
+ */
 static int client_endpoint(const struct aws_client *c, const struct aws_model *m,
 	struct client_endpoint *ep, struct err *e)
 {
 	const char *id = aws_model_str(m->metadata, "serviceId");
-	const char *prefix = aws_model_str(m->metadata, "endpointPrefix");
-	const char *global = aws_model_str(m->metadata, "globalEndpoint");
-	const char *signing = aws_model_str(m->metadata, "signingName");
-	const char *url = c->endpoint_url;
-	struct buf env = BUF_INIT;
-	const char *p;
+	struct aws_endpoint res = AWS_ENDPOINT_INIT;
 
-	memset(ep, 0, sizeof(*ep));
-	snprintf(ep->signing_name, sizeof(ep->signing_name), "%s", signing ? signing : prefix);
-	snprintf(ep->signing_region, sizeof(ep->signing_region), "%s", c->region);
-	if (url == NULL && id) {
-		buf_appends(&env, "AWS_ENDPOINT_URL_");
-		for (p = id; *p; p++)
-			buf_appendc(&env, *p == ' ' ? '_' : (char)toupper((unsigned char)*p));
-		url = getenv(env.data);
-		buf_release(&env);
-	}
-	if (url == NULL || !*url)
-		url = getenv("AWS_ENDPOINT_URL");
-	if (url && *url) {
-		if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-			return err_usage(e, "endpoint URL '%s' is not http(s)", url);
-		ep->url = xstrdup(url);
+	memset(ep, 0, sizeof(ep[0]));
+	if (aws_endpoint_resolve(id ? id : m->service, c->region, c->profile, &res, e) < 0)
+		return -1;
+	snprintf(ep->signing_name, sizeof(ep->signing_name), "%s", res.signing_name);
+	snprintf(ep->signing_region, sizeof(ep->signing_region), "%s", res.signing_region);
+	ep->configured = res.configured;
+	if (c->endpoint_url) {
+		if (strncmp(c->endpoint_url, "http://", 7) && strncmp(c->endpoint_url, "https://", 8)) {
+			aws_endpoint_release(&res);
+			return err_usage(e, "endpoint URL '%s' is not http(s)", c->endpoint_url);
+		}
+		ep->url = xstrdup(c->endpoint_url);
 		while (strlen(ep->url) > 8 && ep->url[strlen(ep->url) - 1] == '/')
 			ep->url[strlen(ep->url) - 1] = '\0';
+		/* as awscli with --endpoint-url: signed in the configured region */
+		snprintf(ep->signing_region, sizeof(ep->signing_region), "%s", c->region);
 		ep->configured = 1;
-		return 0;
+	} else {
+		ep->url = res.url;
+		res.url = NULL;
 	}
-	if (global && (!strcmp(prefix, "cloudfront") || !strcmp(prefix, "route53"))) {
-		ep->url = xasprintf("https://%s", global);
-		snprintf(ep->signing_region, sizeof(ep->signing_region), "us-east-1");
-		return 0;
-	}
-	ep->url = xasprintf("https://%s.%s.amazonaws.com", prefix, c->region);
+	aws_endpoint_release(&res);
 	return 0;
-}
-
-static int client_credentials(const char *profile, struct aws_credentials *cr, struct err *e)
-{
-	const char *id = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
-	const char *token = getenv("AWS_SESSION_TOKEN");
-
-	(void)profile;
-	if (id == NULL || !*id || secret == NULL || !*secret)
-		return err_set(e, "no AWS credentials: set AWS_ACCESS_KEY_ID and "
-				  "AWS_SECRET_ACCESS_KEY");
-	cr->access_key_id = xstrdup(id);
-	cr->secret_access_key = xstrdup(secret);
-	cr->session_token = token && *token ? xstrdup(token) : NULL;
-	snprintf(cr->source, sizeof(cr->source), "environment");
-	return 0;
-}
-
-static void client_credentials_release(struct aws_credentials *cr)
-{
-	if (cr->secret_access_key)
-		OPENSSL_cleanse(cr->secret_access_key, strlen(cr->secret_access_key));
-	if (cr->session_token)
-		OPENSSL_cleanse(cr->session_token, strlen(cr->session_token));
-	free(cr->access_key_id);
-	free(cr->secret_access_key);
-	free(cr->session_token);
-	memset(cr, 0, sizeof(*cr));
 }
 
 /* ------------------------------------------------------------------ */
@@ -118,10 +68,15 @@ int aws_client_new(const struct aws_client_options *o, struct aws_client **out, 
 	struct aws_client *c = xcalloc(1, sizeof(*c));
 	struct aws_http_options ho = { 0, 0, 0, NULL };
 	struct buf region = BUF_INIT;
-	const char *ca;
-
 	*out = NULL;
-	if (client_region(o ? o->region : NULL, &region, e) < 0) {
+	if (o && o->region && *o->region) {
+		if (!aws_region_valid(o->region)) {
+			free(c);
+			return err_usage(e, "invalid region '%s'", o->region);
+		}
+		buf_appends(&region, o->region);
+	} else if (aws_region_resolve(o ? o->profile : NULL, &region, e) < 0) {
+		buf_release(&region);
 		free(c);
 		return -1;
 	}
@@ -130,8 +85,7 @@ int aws_client_new(const struct aws_client_options *o, struct aws_client **out, 
 	c->endpoint_url = o && o->endpoint_url ? xstrdup(o->endpoint_url) : NULL;
 	c->max_attempts = o && o->max_attempts > 0 ? o->max_attempts : AWS_RETRY_MAX_ATTEMPTS;
 	c->retry_base_ms = o && o->retry_base_ms > 0 ? o->retry_base_ms : 1000;
-	ca = getenv("AWS_CA_BUNDLE");
-	c->ca_bundle = ca && *ca ? xstrdup(ca) : NULL;
+	c->ca_bundle = aws_ca_bundle(c->profile);
 	ho.ca_bundle = c->ca_bundle;
 	ho.timeout_ms = o ? o->timeout_ms : 0;
 	c->http_opts = ho;
@@ -145,7 +99,7 @@ void aws_client_free(struct aws_client *c)
 	if (c == NULL)
 		return;
 	if (c->have_creds)
-		client_credentials_release(&c->creds);
+		aws_credentials_release(&c->creds);
 	aws_http_free(c->http);
 	free(c->region);
 	free(c->profile);
@@ -474,9 +428,14 @@ out:
 
 int client_ensure_credentials(struct aws_client *c, struct err *e)
 {
-	if (c->have_creds)
+	/* temporary credentials are fetched again a few minutes before they expire */
+	if (c->have_creds && (c->creds.expiration == 0 || c->creds.expiration > time(NULL) + 300))
 		return 0;
-	if (client_credentials(c->profile, &c->creds, e) < 0)
+	if (c->have_creds) {
+		aws_credentials_release(&c->creds);
+		c->have_creds = 0;
+	}
+	if (aws_credentials_resolve(c->profile, &c->creds, e) < 0)
 		return -1;
 	c->have_creds = 1;
 	return 0;
