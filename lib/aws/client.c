@@ -280,6 +280,44 @@ static int s3_virtual_host_ok(const char *bucket, int https)
 	return bucket[0] != '-' && bucket[n - 1] != '-';
 }
 
+/*
+ * Route 53 returns ids as "/hostedzone/Z1", "/change/C1"; botocore accepts
+ * them back in that form and strips the prefix (fix_route53_ids).
+ */
+static json_t *route53_fix_ids(const struct aws_model *m, const char *op, const json_t *input)
+{
+	const json_t *shape = aws_model_ref(m, json_object_get(aws_model_operation(m, op), "input"));
+	static const char *const prefixes[] = { "/hostedzone/", "/change/", "/delegationset/" };
+	json_t *copy = json_deep_copy(input), *ref;
+	const char *name;
+
+	json_object_foreach(json_object_get(shape, "members"), name, ref) {
+		const char *sn = aws_model_str(ref, "shape");
+		const char *v = json_string_value(json_object_get(copy, name));
+		struct buf b = BUF_INIT;
+		size_t i;
+
+		if (v == NULL || sn == NULL ||
+			(strcmp(sn, "ResourceId") && strcmp(sn, "DelegationSetId") &&
+				strcmp(sn, "ChangeId")))
+			continue;
+		buf_appends(&b, v);
+		for (i = 0; i < ARRAY_SIZE(prefixes); i++) {
+			char *hit;
+
+			while ((hit = strstr(b.data, prefixes[i]))) {
+				size_t n = strlen(prefixes[i]);
+
+				memmove(hit, hit + n, strlen(hit + n) + 1);
+				b.len -= n;
+			}
+		}
+		json_object_set_new(copy, name, json_string(b.data));
+		buf_release(&b);
+	}
+	return copy;
+}
+
 void client_call_release(struct client_call *cc)
 {
 	aws_request_release(&cc->req);
@@ -324,6 +362,12 @@ int client_call_prepare(struct aws_client *c, const char *service, const char *o
 		json_decref(empty);
 		input = empty = copy;
 		cc->decode_keys = 1;
+	}
+	if (!strcmp(service, "route53") && json_is_object(input)) {
+		json_t *copy = route53_fix_ids(m, op, input);
+
+		json_decref(empty);
+		input = empty = copy;
 	}
 	if (proto_serialize(m, op, input, &cc->req, e) < 0)
 		goto out;

@@ -181,7 +181,7 @@ CASES = [
               "</Id><Port>8000</Port></Target><TargetHealth><State>healthy</State>"
               "</TargetHealth></member></TargetHealthDescriptions>"), {}),
     ("route53", "ListResourceRecordSets",
-     {"HostedZoneId": "Z123456", "StartRecordName": "api.acme.hicaliber.net",
+     {"HostedZoneId": "/hostedzone/Z123456", "StartRecordName": "api.acme.hicaliber.net",
       "StartRecordType": "A", "MaxItems": "10"},
      xml_ok("<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
             "<ResourceRecordSets><ResourceRecordSet><Name>api.</Name><Type>A</Type>"
@@ -200,6 +200,10 @@ CASES = [
      xml_ok("<ChangeResourceRecordSetsResponse><ChangeInfo><Id>/change/C1</Id><Status>PENDING"
             "</Status><SubmittedAt>2026-01-02T03:04:05Z</SubmittedAt></ChangeInfo>"
             "</ChangeResourceRecordSetsResponse>"), {}),
+    ("route53", "GetChange", {"Id": "/change/C1"},
+     xml_ok("<GetChangeResponse><ChangeInfo><Id>/change/C1</Id><Status>INSYNC</Status>"
+            "<SubmittedAt>2026-01-02T03:04:05.123Z</SubmittedAt></ChangeInfo>"
+            "</GetChangeResponse>"), {}),
     ("sts", "GetCallerIdentity", {}, query_ok(
         "GetCallerIdentity", "<Arn>arn:aws:iam::123456789012:user/op</Arn><UserId>AID</UserId>"
         "<Account>123456789012</Account>"), {}),

@@ -48,17 +48,7 @@ def xform_name(op):
     return xf(op, "-")
 
 
-@pytest.fixture(scope="module")
-def server():
-    for tool in ("aws", "faketime"):
-        assert shutil.which(tool), "%s is required on PATH" % tool
-    s = CaptureServer().start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def env(tmp_path):
+def make_env(tmp_path):
     e = dict(os.environ)
     for k in list(e):
         if k.startswith("AWS_") or k == "CALIBER_DEBUG":
@@ -71,6 +61,10 @@ def env(tmp_path):
     (tmp_path / "config").write_text("[default]\ncli_timestamp_format = iso8601\n")
     e["AWS_CONFIG_FILE"] = str(tmp_path / "config")
     return e
+
+
+def case_id(c):
+    return "%s-%s" % (c[0], c[1])
 
 
 def run_aws(server, env, tmp_path, service, op, params, opts):
@@ -88,8 +82,7 @@ def run_aws(server, env, tmp_path, service, op, params, opts):
         cmd += ["--body", str(tmp_path / "body.bin")]
     if opts.get("outfile"):
         cmd += [str(tmp_path / "aws-out.bin")]
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
-    return p
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
 
 
 def run_caliber(server, env, tmp_path, service, op, params, opts):
@@ -100,7 +93,7 @@ def run_caliber(server, env, tmp_path, service, op, params, opts):
     if opts.get("outfile"):
         cmd += ["--outfile", str(tmp_path / "caliber-out.bin")]
     return subprocess.run(cmd, env=env, input=json.dumps(params), capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=120)
 
 
 def headers_of(req):
@@ -152,21 +145,46 @@ def normalise_output(v):
     return v
 
 
-@pytest.mark.parametrize("case", CASES, ids=["%s-%s" % (c[0], c[1]) for c in CASES])
-def test_caliber_sends_what_awscli_sends(server, env, tmp_path, case):
+def run_both(case, d):
+    """awscli, then caliber, against a capture server of the case's own."""
     service, op, params, reply, opts = case
     if "body" in opts:
-        (tmp_path / "body.bin").write_bytes(opts["body"])
+        (d / "body.bin").write_bytes(opts["body"])
+    s = CaptureServer().start()
+    try:
+        s.reply_with(reply)
+        a = run_aws(s, make_env(d), d, service, op, params, opts)
+        aws_reqs = s.take()
+        s.reply_with(reply)
+        c = run_caliber(s, make_env(d), d, service, op, params, opts)
+        cal_reqs = s.take()
+    finally:
+        s.stop()
+    return a, aws_reqs, c, cal_reqs
 
-    server.reply_with(reply)
-    a = run_aws(server, env, tmp_path, service, op, params, opts)
-    aws_reqs = server.take()
+
+@pytest.fixture(scope="module")
+def calls(tmp_path_factory):
+    """Every case run first, a few at a time: awscli takes about a second a process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for tool in ("aws", "faketime"):
+        assert shutil.which(tool), "%s is required on PATH" % tool
+    caliber_bin()
+    def one(case):
+        d = tmp_path_factory.mktemp(case_id(case))
+        return case_id(case), (d,) + run_both(case, d)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(pool.map(one, CASES))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_caliber_sends_what_awscli_sends(calls, case):
+    service, op, params, reply, opts = case
+    tmp_path, a, aws_reqs, c, cal_reqs = calls[case_id(case)]
     assert aws_reqs, "awscli sent nothing: %s" % a.stderr
     assert a.returncode == 0, a.stderr
-
-    server.reply_with(reply)
-    c = run_caliber(server, env, tmp_path, service, op, params, opts)
-    cal_reqs = server.take()
     assert c.returncode == 0, c.stderr
     assert len(cal_reqs) == 1
 
