@@ -30,9 +30,9 @@ CFLAGS  += $(WARN) $(OPT) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
 LDFLAGS += $(OPT)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
-# The AWS service models, generated from Debian's python3-botocore.
-GEN_SRC := build/gen/aws-models.c
-LIB_SRC := $(shell find lib -name '*.c' | sort) $(GEN_SRC)
+# The AWS service models, generated from Debian's python3-botocore (not committed).
+GEN_SRC := lib/aws/gen/aws-models.c
+LIB_SRC := $(sort $(shell find lib -name '*.c') $(GEN_SRC))
 CLI_SRC := $(wildcard cli/*.c)
 LC_SRC  := $(wildcard localcloud/*.c)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)

@@ -50,7 +50,7 @@ const struct aws_model *aws_model_get(const char *service, struct err *e)
 	json_error_t je;
 	size_t i, n;
 
-	for (n = 0; aws_model_sources && aws_model_sources[n].service != NULL; n++)
+	for (n = 0; aws_model_sources[n].service != NULL; n++)
 		;
 	pthread_mutex_lock(&model_lock);
 	if (model_cache == NULL)
@@ -89,7 +89,7 @@ void aws_model_list_services(struct buf *out)
 {
 	size_t i;
 
-	for (i = 0; aws_model_sources && aws_model_sources[i].service != NULL; i++)
+	for (i = 0; aws_model_sources[i].service != NULL; i++)
 		buf_appendf(out, "%s%s", i ? ", " : "", aws_model_sources[i].service);
 }
 

@@ -20,17 +20,13 @@
 #include "buf.h"
 #include "err.h"
 
-/*
- * One row per service of the generated table (build/gen/aws-models.c).
- * Weak, so that a program linked without the generated file (a fuzz
- * target) still links: it then has no embedded service.
- */
+/* One row per service of the generated table (lib/aws/gen/aws-models.c, not committed). */
 struct aws_model_source {
 	const char *service;	/* awscli's name: "secretsmanager", "s3", ... */
 	const char *json;
 	size_t len;
 };
-extern const struct aws_model_source aws_model_sources[] __attribute__((weak));
+extern const struct aws_model_source aws_model_sources[];
 
 enum aws_protocol {
 	AWS_PROTO_JSON,		/* JSON 1.0/1.1: POST /, X-Amz-Target */

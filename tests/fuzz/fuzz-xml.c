@@ -1,9 +1,9 @@
 /*
  * fuzz-xml.c: arbitrary bytes as the XML body of a Query or REST-XML
  * response (success and error), parsed along a model fragment that holds
- * every shape kind, and along the real models of RDS DescribeDBInstances
- * and S3 ListObjectsV2 when the embedded models are linked in.  Also the
- * timestamp parser, which reads text from those bodies.
+ * every shape kind, and along the embedded model of RDS
+ * DescribeDBInstances.  Also the timestamp parser, which reads text from
+ * those bodies.
  */
 #include "compat.h"
 
