@@ -43,6 +43,7 @@ struct client_call {
 	int s3;
 	int streaming_output;
 	int decode_keys;		/* EncodingType=url added: decode the output's keys */
+	int validate_response;		/* check the x-amz-checksum-crc32 of the answer */
 };
 
 int client_call_prepare(struct aws_client *c, const char *service, const char *op,
@@ -53,6 +54,9 @@ int client_call_sign(struct aws_client *c, struct client_call *cc, struct aws_kv
 	struct err *e);
 int client_ensure_credentials(struct aws_client *c, struct err *e);
 void client_call_release(struct client_call *cc);
+/* 0, or -1 (and the output file removed) when the answer's x-amz-checksum-crc32 does not match. */
+int client_response_checksum_ok(const struct client_call *cc, const struct aws_response *resp,
+	struct err *e);
 /* URL-decode the keys of a ListObjectsV2 output (botocore's decode_list_object_v2). */
 void client_decode_s3_keys(json_t *out);
 

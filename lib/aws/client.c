@@ -13,6 +13,7 @@
 #include "compat.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
@@ -113,26 +114,78 @@ const char *aws_client_region(const struct aws_client *c)
 	return c->region;
 }
 
+static uint32_t crc32_table[256];
+
+static void crc32_init(void)
+{
+	uint32_t k, v;
+	int j;
+
+	for (k = 0; k < 256; k++) {
+		v = k;
+		for (j = 0; j < 8; j++)
+			v = v & 1 ? 0xEDB88320u ^ (v >> 1) : v >> 1;
+		crc32_table[k] = v;
+	}
+}
+
 static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 {
-	static uint32_t table[256];
-	static int ready;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	size_t i;
 
-	if (!ready) {
-		for (uint32_t k = 0; k < 256; k++) {
-			uint32_t v = k;
-
-			for (int j = 0; j < 8; j++)
-				v = v & 1 ? 0xEDB88320u ^ (v >> 1) : v >> 1;
-			table[k] = v;
-		}
-		ready = 1;
-	}
+	pthread_once(&once, crc32_init);
 	crc = ~crc;
 	for (i = 0; i < n; i++)
-		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+		crc = crc32_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+/*
+ * botocore checks the CRC32 that S3 returns with an object (asked for with
+ * x-amz-checksum-mode); so does caliber, over the body in memory or in the
+ * output file.  Composite checksums of multipart objects ("...-3") are not
+ * checksums of the body and are left alone.
+ */
+int client_response_checksum_ok(const struct client_call *cc, const struct aws_response *resp,
+	struct err *e)
+{
+	const char *want = aws_kv_get(&resp->headers, "x-amz-checksum-crc32");
+	unsigned char chunk[65536], be[4];
+	struct buf got = BUF_INIT;
+	uint32_t crc = 0;
+	FILE *f;
+	size_t n;
+	int ok;
+
+	if (!cc->validate_response || resp->status < 200 || resp->status >= 300 || want == NULL ||
+		strchr(want, '-'))
+		return 0;
+	if (resp->body_in_file) {
+		f = fopen(cc->req.out_file, "rb");
+		if (f == NULL)
+			return err_set(e, "unable to read '%s': %s", cc->req.out_file,
+				strerror(errno));
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			crc = crc32_update(crc, chunk, n);
+		fclose(f);
+	} else {
+		crc = crc32_update(crc, (const unsigned char *)buf_str(&resp->body), resp->body.len);
+	}
+	be[0] = (unsigned char)(crc >> 24);
+	be[1] = (unsigned char)(crc >> 16);
+	be[2] = (unsigned char)(crc >> 8);
+	be[3] = (unsigned char)crc;
+	aws_base64_encode(be, 4, &got);
+	ok = !strcmp(got.data, want);
+	buf_release(&got);
+	if (ok)
+		return 0;
+	if (resp->body_in_file)
+		unlink(cc->req.out_file);
+	return err_set(e, "%s %s: the body's CRC32 does not match the x-amz-checksum-crc32 the "
+			  "service sent ('%s'); the transfer was corrupted",
+		cc->service, cc->op, want);
 }
 
 /*
@@ -215,7 +268,7 @@ out:
 
 /* botocore's flexible checksums: which algorithm, if any, this request carries. */
 static int request_checksum(const struct aws_model *m, const json_t *op, struct aws_request *req,
-	struct err *e)
+	int *validate, struct err *e)
 {
 	const json_t *hc = json_object_get(op, "httpChecksum");
 	const char *member = aws_model_str(hc, "requestAlgorithmMember");
@@ -232,6 +285,7 @@ static int request_checksum(const struct aws_model *m, const json_t *op, struct 
 			"locationName");
 		if (header && !aws_kv_get(&req->headers, header))
 			aws_kv_set(&req->headers, header, "ENABLED");
+		*validate = 1;
 		header = NULL;
 	}
 	member = aws_model_str(hc, "requestAlgorithmMember");
@@ -456,7 +510,7 @@ int client_call_prepare(struct aws_client *c, const char *service, const char *o
 		buf_release(&cc->req.path);
 		cc->req.path = full;
 	}
-	if (cc->s3 && request_checksum(m, o, &cc->req, e) < 0)
+	if (cc->s3 && request_checksum(m, o, &cc->req, &cc->validate_response, e) < 0)
 		goto out;
 	if (payload_digests(&cc->req, NULL, cc->payload_hash, NULL, e) < 0)
 		goto out;
@@ -621,6 +675,11 @@ int aws_client_call_ex(struct aws_client *c, const char *service, const char *op
 			aws_debug_response(&resp, attempt);
 		aws_error_release(ae);
 		memset(ae, 0, sizeof(*ae));
+		if (client_response_checksum_ok(&cc, &resp, e) < 0) {
+			aws_response_release(&resp);
+			ret = -1;
+			break;
+		}
 		ret = proto_parse(cc.model, op, &resp, out, ae, e);
 		if (ret == 0 && cc.decode_keys)
 			client_decode_s3_keys(*out);

@@ -176,6 +176,12 @@ static void pool_finish(struct aws_pool *p, struct aws_http_transfer *t)
 	}
 	if (aws_debug_enabled())
 		aws_debug_response(&resp, j->attempt);
+	if (client_response_checksum_ok(&j->cc, &resp, &e) < 0) {
+		pool_report(p, j, -1, NULL, &ae, &e);
+		aws_response_release(&resp);
+		job_free(j);
+		return;
+	}
 	rc = proto_parse(j->cc.model, j->cc.op, &resp, &out, &ae, &e);
 	aws_response_release(&resp);
 	if (rc == 0 && j->cc.decode_keys)

@@ -17,6 +17,7 @@
 
 #include <microhttpd.h>
 
+#include "aws/client-internal.h"
 #include "aws/client.h"
 #include "aws/http.h"
 
@@ -628,9 +629,11 @@ static void test_s3_upload_file_goes_multipart_above_the_threshold(void **state)
 static void test_s3_get_object_streams_to_a_file(void **state)
 {
 	static const struct reply script[] = {
-		{ 200, "Content-Type: text/html\nETag: \"e\"\nContent-Length: 18",
+		{ 200, "Content-Type: text/html\nETag: \"e\"\nx-amz-checksum-crc32: mLhrMQ==",
 			"<html>hello</html>" },
 		{ 404, "x-amz-request-id: r404", "" },
+		{ 200, "Content-Type: text/html\nx-amz-checksum-crc32: AAAAAA==",
+			"<html>hello</html>" },
 	};
 	struct aws_call_options co = { NULL, "/tmp/caliber-test-get.out", 0, 0 };
 	struct aws_client *c = new_client(srv.port);
@@ -656,6 +659,11 @@ static void test_s3_get_object_streams_to_a_file(void **state)
 	assert_string_equal(ae.code, "404");
 	assert_string_equal(ae.message, "Not Found");
 	assert_string_equal(ae.request_id, "r404");
+	/* a body that does not match its CRC32 is an error, and its file is gone */
+	assert_int_equal(aws_client_call_ex(c, "s3", "GetObject", in, &co, &out, &ae, &e), -1);
+	assert_non_null(strstr(e.msg, "CRC32"));
+	assert_int_equal(access(co.out_file, F_OK), -1);
+	assert_string_equal(srv.seen[0].url, "/b/index.html");
 	json_decref(in);
 	aws_client_free(c);
 }
@@ -772,6 +780,47 @@ static void test_idempotency_tokens_are_filled_with_uuids(void **state)
 	aws_client_free(c);
 }
 
+static void test_public_endpoints_use_virtual_hosts_and_global_signing(void **state)
+{
+	struct aws_client_options o = { 0 };
+	struct aws_client *c = NULL;
+	struct client_call cc;
+	struct err e = ERR_INIT;
+	json_t *in = json_loads("{\"Bucket\":\"acme-frontend\",\"Key\":\"a b/c.js\"}", 0,
+		NULL);
+	json_t *dotted = json_loads("{\"Bucket\":\"acme.frontend\",\"Key\":\"k\"}", 0, NULL);
+	json_t *inv = json_loads("{\"DistributionId\":\"E1\",\"Id\":\"I1\"}", 0, NULL);
+
+	(void)state;
+	unsetenv("AWS_ENDPOINT_URL");
+	o.region = "eu-west-1";
+	assert_int_equal(aws_client_new(&o, &c, &e), 0);
+	assert_int_equal(client_call_prepare(c, "s3", "GetObject", in, NULL, &cc, &e), 0);
+	assert_string_equal(cc.url, "https://acme-frontend.s3.eu-west-1.amazonaws.com/a%20b/c.js");
+	assert_string_equal(cc.host, "acme-frontend.s3.eu-west-1.amazonaws.com");
+	assert_string_equal(buf_str(&cc.req.path), "/a%20b/c.js");
+	client_call_release(&cc);
+	/* a dotted bucket cannot be a TLS virtual host: path style */
+	assert_int_equal(client_call_prepare(c, "s3", "GetObject", dotted, NULL, &cc, &e), 0);
+	assert_string_equal(cc.url, "https://s3.eu-west-1.amazonaws.com/acme.frontend/k");
+	client_call_release(&cc);
+	assert_int_equal(client_call_prepare(c, "cloudfront", "GetInvalidation", inv, NULL, &cc, &e),
+		0);
+	assert_string_equal(cc.url,
+		"https://cloudfront.amazonaws.com/2020-05-31/distribution/E1/invalidation/I1");
+	assert_string_equal(cc.signing_region, "us-east-1");
+	client_call_release(&cc);
+	assert_int_equal(client_call_prepare(c, "docdb", "DescribeDBClusters", NULL, NULL, &cc, &e),
+		0);
+	assert_string_equal(cc.url, "https://rds.eu-west-1.amazonaws.com/");
+	assert_string_equal(cc.signing_name, "rds");
+	client_call_release(&cc);
+	json_decref(in);
+	json_decref(dotted);
+	json_decref(inv);
+	aws_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -792,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_debug_log_redacts_secrets),
 		cmocka_unit_test(test_unknown_parameters_and_operations_are_usage_errors),
 		cmocka_unit_test(test_idempotency_tokens_are_filled_with_uuids),
+		cmocka_unit_test(test_public_endpoints_use_virtual_hosts_and_global_signing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
