@@ -74,6 +74,8 @@ int aws_s3_upload_file(struct aws_client *c, const char *bucket, const char *key
 /*
  * A pool of parallel calls on one libcurl multi handle: at most
  * max_parallel transfers at a time, each signed and retried on its own.
+ * A call is serialised (and its body file hashed) when it starts, so that
+ * hashing overlaps the transfers of the calls before it.
  * aws_pool_add() queues a call; aws_pool_run() runs every queued call and
  * reports each through done (in completion order); it returns 0 when every
  * call succeeded, else -1 (e names the first failure).

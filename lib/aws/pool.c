@@ -13,6 +13,11 @@
 #include "aws/client-internal.h"
 
 struct pool_job {
+	/* the call as given; serialised (and its body hashed) when it first starts */
+	char *service, *op;
+	json_t *input;
+	struct aws_call_options opts;
+	int prepared;
 	struct client_call cc;
 	struct aws_kv_list headers;	/* of the running attempt */
 	struct aws_request view;
@@ -53,7 +58,13 @@ struct aws_pool *aws_pool_new(struct aws_client *c, int max_parallel)
 static void job_free(struct pool_job *j)
 {
 	aws_kv_release(&j->headers);
-	client_call_release(&j->cc);
+	if (j->prepared)
+		client_call_release(&j->cc);
+	free(j->service);
+	free(j->op);
+	free((char *)j->opts.body_file);
+	free((char *)j->opts.out_file);
+	json_decref(j->input);
 	free(j);
 }
 
@@ -85,10 +96,23 @@ int aws_pool_add(struct aws_pool *p, const char *service, const char *op, const 
 	const struct aws_call_options *opts, aws_pool_done_fn done, void *arg, struct err *e)
 {
 	struct pool_job *j = xcalloc(1, sizeof(*j));
+	const struct aws_model *m = aws_model_get(service, e);
 
-	if (client_call_prepare(p->c, service, op, input, opts, &j->cc, e) < 0) {
+	if (m == NULL) {
 		free(j);
 		return -1;
+	}
+	if (aws_model_operation(m, op) == NULL) {
+		free(j);
+		return err_usage(e, "unknown operation '%s' of '%s'", op, service);
+	}
+	j->service = xstrdup(service);
+	j->op = xstrdup(op);
+	j->input = input ? json_deep_copy(input) : json_object();
+	if (opts) {
+		j->opts = *opts;
+		j->opts.body_file = opts->body_file ? xstrdup(opts->body_file) : NULL;
+		j->opts.out_file = opts->out_file ? xstrdup(opts->out_file) : NULL;
 	}
 	j->done = done;
 	j->arg = arg;
@@ -102,7 +126,7 @@ static void pool_report(struct aws_pool *p, struct pool_job *j, int rc, json_t *
 	if (rc != 0) {
 		if (p->failures++ == 0) {
 			if (rc == 1)
-				err_set(&p->first_err, "%s %s: %s: %s", j->cc.service, j->cc.op,
+				err_set(&p->first_err, "%s %s: %s: %s", j->service, j->op,
 					ae->code, ae->message);
 			else
 				p->first_err = *e;
@@ -133,6 +157,17 @@ static int pool_start_one(struct aws_pool *p)
 		j->next = NULL;
 		j->attempt++;
 		aws_kv_release(&j->headers);
+		if (!j->prepared) {
+			if (client_call_prepare(p->c, j->service, j->op, j->input, &j->opts, &j->cc,
+				    &e) < 0) {
+				struct aws_error ae = AWS_ERROR_INIT;
+
+				pool_report(p, j, -1, NULL, &ae, &e);
+				job_free(j);
+				return 1;
+			}
+			j->prepared = 1;
+		}
 		if (client_call_sign(p->c, &j->cc, &j->headers, &e) < 0 ||
 			((void)(j->view = j->cc.req, j->view.headers = j->headers, 0),
 				aws_http_multi_add(p->mh, j->cc.url, &j->view, j, &e) < 0)) {
@@ -168,7 +203,7 @@ static void pool_finish(struct aws_pool *p, struct aws_http_transfer *t)
 			pool_enqueue(p, j);
 			return;
 		}
-		err_prefix(&e, "%s %s to '%s'", j->cc.service, j->cc.op, j->cc.url);
+		err_prefix(&e, "%s %s to '%s'", j->service, j->op, j->cc.url);
 		pool_report(p, j, -1, NULL, &ae, &e);
 		aws_response_release(&resp);
 		job_free(j);
@@ -182,7 +217,7 @@ static void pool_finish(struct aws_pool *p, struct aws_http_transfer *t)
 		job_free(j);
 		return;
 	}
-	rc = proto_parse(j->cc.model, j->cc.op, &resp, &out, &ae, &e);
+	rc = proto_parse(j->cc.model, j->op, &resp, &out, &ae, &e);
 	aws_response_release(&resp);
 	if (rc == 0 && j->cc.decode_keys)
 		client_decode_s3_keys(out);
