@@ -52,6 +52,8 @@ static int cmd_outputs_exec(int argc, char **argv)
 	sc.spec.subdomain = rec.subdomain;
 	sc.run.config = &sc.config;
 	sc.run.spec = &sc.spec;
+	if (sc.env->cloud == CLOUD_AWS && stack_cmd_credentials(&sc, "read the outputs of", &e) < 0)
+		goto fail;
 	if (tf_prepare(&sc.run, &e) < 0 || tf_output(&sc.run, &out, &e) < 0)
 		goto fail;
 	parsed = json_loads(buf_str(&out), 0, NULL);

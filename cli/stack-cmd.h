@@ -36,6 +36,7 @@ struct stack_cmd {
 	/* a command's own checks, run last by stack_cmd_parse (destroy's) */
 	int (*check)(struct stack_cmd *sc, struct err *e);
 	struct tf_run run;	/* set up by stack_cmd_start */
+	char *tf_env[6];	/* credentials for Terraform, owned, wiped on release */
 };
 
 /*
@@ -52,6 +53,12 @@ void stack_cmd_release(struct stack_cmd *sc);
  * stack's working directory (taking its lock).
  */
 int stack_cmd_start(struct stack_cmd *sc, const char *verb, struct err *e);
+
+/*
+ * On AWS (not offline): resolve credentials before Terraform starts and
+ * hand them to it; when none are found, e lists the sources tried.
+ */
+int stack_cmd_credentials(struct stack_cmd *sc, const char *verb, struct err *e);
 
 /* The string outputs of 'terraform output -json' text, one per line. */
 void stack_cmd_print_outputs(json_t *outputs, const char *indent);
