@@ -149,11 +149,18 @@ static int cmd_api_exec(int argc, char **argv)
 		return print_list(pos[0]);
 	if (npos < 2) {
 		struct buf names = BUF_INIT;
+		const struct aws_model *m = npos ? aws_model_get(pos[0], &e) : NULL;
 
-		aws_model_list_services(&names);
+		if (npos && m == NULL)
+			return cmd_usage_error(&cmd_api_entry, &e);
+		if (m)
+			aws_model_list_operations(m, &names);
+		else
+			aws_model_list_services(&names);
+		err_clear(&e);
 		err_usage(&e, npos ? "missing OPERATION" : "missing SERVICE and OPERATION");
 		rc = cmd_usage_error(&cmd_api_entry, &e);
-		fprintf(stderr, "Services: %s\n", buf_str(&names));
+		fprintf(stderr, "%s: %s\n", m ? "Operations" : "Services", buf_str(&names));
 		buf_release(&names);
 		return rc;
 	}

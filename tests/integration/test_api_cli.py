@@ -111,3 +111,21 @@ def test_region_is_required(server, env):
     p = api(server, env, "sts", "GetCallerIdentity")
     assert p.returncode == 2
     assert "region" in p.stderr
+
+
+def test_missing_operation_lists_the_services_operations(server, env):
+    p = api(server, env, "secretsmanager")
+    assert p.returncode == 2
+    assert "missing OPERATION" in p.stderr and "GetSecretValue" in p.stderr
+
+
+def test_get_object_streams_the_body_to_the_outfile(server, env, tmp_path):
+    body = b"\x00\x01binary\xff" * 1000
+    server.reply_with({"status": 200, "headers": {"Content-Type": "application/octet-stream",
+                                                  "ETag": '"e"'}, "body": body})
+    out = tmp_path / "obj.bin"
+    p = api(server, env, "s3", "GetObject", '{"Bucket": "b", "Key": "k"}', "--outfile", str(out))
+    assert p.returncode == 0, p.stderr
+    assert out.read_bytes() == body
+    assert "Body" not in json.loads(p.stdout)
+    assert server.take()[0]["target"] == "/b/k"
