@@ -22,6 +22,7 @@ const struct cmd_entry cmd_api_entry = {
 	.summary = "call one AWS operation by name (JSON in, JSON out)",
 	.usage =
 		"usage: caliber api [flags] SERVICE OPERATION [JSON | -]\n"
+		"       caliber api [flags] --wait WAITER SERVICE [JSON | -]\n"
 		"\n"
 		"Call one AWS operation, as 'gh api' does for GitHub.  JSON is an object with\n"
 		"the operation's input members, the shape 'aws ... --cli-input-json' takes;\n"
@@ -35,6 +36,10 @@ const struct cmd_entry cmd_api_entry = {
 		"  --body-file FILE     streaming input payload (s3 PutObject, UploadPart)\n"
 		"  --outfile FILE       streaming output payload (s3 GetObject)\n"
 		"  --paginate           follow the operation's pages and merge their results\n"
+		"  --wait WAITER        poll until the service's waiter (botocore's waiters-2.json,\n"
+		"                       e.g. rds DBInstanceAvailable) succeeds; exit 1 if it fails\n"
+		"  --wait-delay SECS    seconds between polls (default: the waiter's)\n"
+		"  --wait-timeout SECS  give up after this long (default: the waiter's)\n"
 		"  --list               list the services, or a SERVICE's operations\n"
 		"  -h, --help           this help\n"
 		"\n"
@@ -100,6 +105,77 @@ static int print_list(const char *service)
 	return EXIT_OK;
 }
 
+/* Parse a JSON object from the argument, '-' (stdin) or nothing. */
+static json_t *read_input(const char *arg, struct err *e)
+{
+	struct buf text = BUF_INIT;
+	json_error_t je;
+	json_t *input = NULL;
+
+	if (arg && !strcmp(arg, "-")) {
+		if (read_stdin(&text, e) < 0)
+			goto out;
+	} else {
+		buf_appends(&text, arg ? arg : "{}");
+	}
+	input = json_loadb(text.data, text.len, 0, &je);
+	if (input == NULL)
+		err_usage(e, "input is not valid JSON: %s (line %d, column %d)", je.text, je.line,
+			je.column);
+	else if (!json_is_object(input)) {
+		json_decref(input);
+		input = NULL;
+		err_usage(e, "input must be a JSON object");
+	}
+out:
+	buf_release_secret(&text);
+	return input;
+}
+
+static int parse_secs(const char *s, double *out, struct err *e)
+{
+	char *end;
+
+	if (s == NULL)
+		return 0;
+	*out = strtod(s, &end);
+	if (end == s || *end || *out <= 0)
+		return err_usage(e, "'%s' is not a number of seconds", s);
+	return 0;
+}
+
+static int api_wait(const struct aws_client_options *o, const char *waiter, const char *delay,
+	const char *timeout, const char **pos, int npos)
+{
+	struct aws_waiter_options wo = { 0, 0, NULL, NULL };
+	struct aws_client *client = NULL;
+	struct err e = ERR_INIT;
+	json_t *input = NULL;
+	int rc;
+
+	if (npos < 1 || npos > 2) {
+		err_usage(&e, "--wait takes SERVICE and an optional JSON input");
+		return cmd_usage_error(&cmd_api_entry, &e);
+	}
+	if (aws_model_get(pos[0], &e) == NULL || parse_secs(delay, &wo.delay_secs, &e) < 0 ||
+		parse_secs(timeout, &wo.timeout_secs, &e) < 0 ||
+		(input = read_input(npos > 1 ? pos[1] : NULL, &e)) == NULL)
+		return e.usage ? cmd_usage_error(&cmd_api_entry, &e) : err_print(&e);
+	if (aws_client_new(o, &client, &e) < 0) {
+		rc = e.usage ? cmd_usage_error(&cmd_api_entry, &e) : err_print(&e);
+		goto out;
+	}
+	if (aws_waiter_wait(client, pos[0], waiter, input, &wo, &e) < 0) {
+		rc = e.usage ? cmd_usage_error(&cmd_api_entry, &e) : err_print(&e);
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	json_decref(input);
+	aws_client_free(client);
+	return rc;
+}
+
 static int cmd_api_exec(int argc, char **argv)
 {
 	struct aws_client_options o = { 0 };
@@ -108,10 +184,9 @@ static int cmd_api_exec(int argc, char **argv)
 	struct aws_error ae = AWS_ERROR_INIT;
 	struct err e = ERR_INIT;
 	const char *pos[3] = { NULL, NULL, NULL }, *v;
-	struct buf text = BUF_INIT;
 	json_t *input = NULL, *out = NULL;
-	json_error_t je;
 	int i, npos = 0, bad = 0, list = 0, paginate = 0, rc = EXIT_FAILED, r;
+	const char *wait = NULL, *wait_delay = NULL, *wait_timeout = NULL;
 	char *dumped;
 
 	for (i = 1; i < argc; i++) {
@@ -127,6 +202,12 @@ static int cmd_api_exec(int argc, char **argv)
 			co.body_file = v;
 		else if ((v = flag_value(argc, argv, &i, "--outfile", &e, &bad)))
 			co.out_file = v;
+		else if ((v = flag_value(argc, argv, &i, "--wait-delay", &e, &bad)))
+			wait_delay = v;
+		else if ((v = flag_value(argc, argv, &i, "--wait-timeout", &e, &bad)))
+			wait_timeout = v;
+		else if ((v = flag_value(argc, argv, &i, "--wait", &e, &bad)))
+			wait = v;
 		else if (!strcmp(argv[i], "--paginate"))
 			paginate = 1;
 		else if (!strcmp(argv[i], "--list"))
@@ -147,6 +228,8 @@ static int cmd_api_exec(int argc, char **argv)
 	}
 	if (list)
 		return print_list(pos[0]);
+	if (wait)
+		return api_wait(&o, wait, wait_delay, wait_timeout, pos, npos);
 	if (npos < 2) {
 		struct buf names = BUF_INIT;
 		const struct aws_model *m = npos ? aws_model_get(pos[0], &e) : NULL;
@@ -175,22 +258,9 @@ static int cmd_api_exec(int argc, char **argv)
 		buf_release(&ops);
 		return cmd_usage_error(&cmd_api_entry, &e);
 	}
-	if (pos[2] && !strcmp(pos[2], "-")) {
-		if (read_stdin(&text, &e) < 0) {
-			rc = e.usage ? cmd_usage_error(&cmd_api_entry, &e) : err_print(&e);
-			goto out;
-		}
-	} else {
-		buf_appends(&text, pos[2] ? pos[2] : "{}");
-	}
-	input = json_loadb(text.data, text.len, 0, &je);
-	if (input == NULL || !json_is_object(input)) {
-		if (input == NULL)
-			err_usage(&e, "input is not valid JSON: %s (line %d, column %d)", je.text,
-				je.line, je.column);
-		else
-			err_usage(&e, "input must be a JSON object");
-		rc = cmd_usage_error(&cmd_api_entry, &e);
+	input = read_input(pos[2], &e);
+	if (input == NULL) {
+		rc = e.usage ? cmd_usage_error(&cmd_api_entry, &e) : err_print(&e);
 		goto out;
 	}
 	if (aws_client_new(&o, &client, &e) < 0) {
@@ -227,7 +297,6 @@ out:
 	aws_error_release(&ae);
 	json_decref(input);
 	json_decref(out);
-	buf_release_secret(&text);
 	aws_client_free(client);
 	return rc;
 }

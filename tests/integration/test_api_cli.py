@@ -129,3 +129,28 @@ def test_get_object_streams_the_body_to_the_outfile(server, env, tmp_path):
     assert out.read_bytes() == body
     assert "Body" not in json.loads(p.stdout)
     assert server.take()[0]["target"] == "/b/k"
+
+
+def test_wait_polls_the_waiter_until_success(server, env):
+    pending = ("<GetChangeResponse><ChangeInfo><Id>/change/C1</Id><Status>%s</Status>"
+               "</ChangeInfo></GetChangeResponse>")
+    server.reply_with({"status": 200, "headers": {}, "body": pending % "PENDING"},
+                      {"status": 200, "headers": {}, "body": pending % "INSYNC"})
+    p = api(server, env, "--wait", "ResourceRecordSetsChanged", "--wait-delay", "0.05",
+            "route53", '{"Id": "/change/C1"}')
+    assert p.returncode == 0, p.stderr
+    reqs = server.take()
+    assert len(reqs) == 2 and reqs[0]["target"] == "/2013-04-01/change/C1"
+
+
+def test_wait_fails_on_timeout_and_unknown_waiters(server, env):
+    server.reply_with({"status": 200, "headers": {}, "body":
+                       "<GetChangeResponse><ChangeInfo><Status>PENDING</Status></ChangeInfo>"
+                       "</GetChangeResponse>"})
+    p = api(server, env, "--wait", "ResourceRecordSetsChanged", "--wait-delay", "0.05",
+            "--wait-timeout", "0.2", "route53", '{"Id": "C1"}')
+    assert p.returncode == 1
+    assert "timed out" in p.stderr
+    p = api(server, env, "--wait", "Nope", "route53", '{"Id": "C1"}')
+    assert p.returncode == 2
+    assert "ResourceRecordSetsChanged" in p.stderr
