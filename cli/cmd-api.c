@@ -31,7 +31,7 @@ const struct cmd_entry cmd_api_entry = {
 		"\n"
 		"flags:\n"
 		"  --profile NAME       credentials and configuration profile\n"
-		"  --region REGION      region (default: AWS_REGION, AWS_DEFAULT_REGION)\n"
+		"  --region REGION      region (default: AWS_REGION, AWS_DEFAULT_REGION, profile)\n"
 		"  --endpoint-url URL   send requests there (e.g. http://localhost:4566)\n"
 		"  --body-file FILE     streaming input payload (s3 PutObject, UploadPart)\n"
 		"  --outfile FILE       streaming output payload (s3 GetObject)\n"

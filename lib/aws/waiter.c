@@ -395,8 +395,9 @@ static int acceptor_matches(const json_t *acc, int rc, const json_t *out,
 			!strcmp(ae->code, json_string_value(expected));
 	if (rc != 0)
 		return 0;
+	err_clear(e);
 	v = aws_jmespath(out, arg ? arg : "@", e);
-	if (v == NULL && e->msg[0] && strstr(e->msg, "JMESPath"))
+	if (v == NULL && e->msg[0])
 		return -1;
 	if (!strcmp(matcher, "path")) {
 		match = v && json_equal(v, (json_t *)expected);
