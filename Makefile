@@ -99,7 +99,7 @@ bench: deps
 	@$(MAKE) -s all
 	@tools/bench.sh
 
-fuzz:
+fuzz: $(GEN_SRC)
 	@tools/build-fuzz.sh
 
 compile_commands.json:
@@ -110,6 +110,6 @@ format:
 	clang-format -i $(filter-out $(GEN_SRC),$(LIB_SRC)) $(CLI_SRC) $(LC_SRC) $(UNIT_SRC) $$(find lib cli localcloud -name '*.h')
 
 clean:
-	rm -rf build bin
+	rm -rf build bin lib/aws/gen
 
 -include $(shell find build -name '*.d' 2>/dev/null)
