@@ -757,6 +757,21 @@ out:
 	return rc;
 }
 
+/* Update the digests with data already in the file. */
+static void writer_digest(struct objstore_writer *w, const void *data, size_t len)
+{
+	EVP_DigestUpdate(w->md5, data, len);
+	if (w->sha1)
+		EVP_DigestUpdate(w->sha1, data, len);
+	if (w->sha256)
+		EVP_DigestUpdate(w->sha256, data, len);
+	if (w->checksums & OBJSTORE_CK_CRC32)
+		w->d.crc32 = objstore_crc32(w->d.crc32, data, len);
+	if (w->checksums & OBJSTORE_CK_CRC32C)
+		w->d.crc32c = objstore_crc32c(w->d.crc32c, data, len);
+	w->d.size += len;
+}
+
 int objstore_writer_write(struct objstore_writer *w, const void *data, size_t len,
 	struct err *e)
 {
@@ -775,17 +790,53 @@ int objstore_writer_write(struct objstore_writer *w, const void *data, size_t le
 		p += k;
 		left -= (size_t)k;
 	}
-	EVP_DigestUpdate(w->md5, data, len);
-	if (w->sha1)
-		EVP_DigestUpdate(w->sha1, data, len);
-	if (w->sha256)
-		EVP_DigestUpdate(w->sha256, data, len);
-	if (w->checksums & OBJSTORE_CK_CRC32)
-		w->d.crc32 = objstore_crc32(w->d.crc32, data, len);
-	if (w->checksums & OBJSTORE_CK_CRC32C)
-		w->d.crc32c = objstore_crc32c(w->d.crc32c, data, len);
-	w->d.size += len;
+	writer_digest(w, data, len);
 	return 0;
+}
+
+int objstore_writer_adopt(struct objstore *s, const char *path, unsigned checksums,
+	struct objstore_writer **out, struct err *e)
+{
+	struct objstore_writer *w = NULL;
+	char *buf = NULL;
+	int rc = -1;
+
+	if (objstore_writer_open(s, checksums, &w, e) < 0)
+		return -1;
+	close(w->fd);
+	w->fd = -1;
+	if (rename(path, w->tmp_path) < 0) {
+		err_set(e, "unable to move '%s' into the store: %s", path, strerror(errno));
+		goto out;
+	}
+	w->fd = open(w->tmp_path, O_RDWR | O_CLOEXEC);
+	if (w->fd < 0) {
+		err_set(e, "unable to open '%s': %s", w->tmp_path, strerror(errno));
+		goto out;
+	}
+	buf = xmalloc(1 << 16);
+	for (;;) {
+		ssize_t k = read(w->fd, buf, 1 << 16);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			err_set(e, "unable to read '%s': %s", w->tmp_path, strerror(errno));
+			goto out;
+		}
+		if (k == 0)
+			break;
+		writer_digest(w, buf, (size_t)k);
+	}
+	rc = 0;
+out:
+	free(buf);
+	if (rc < 0) {
+		objstore_writer_abort(w);
+		w = NULL;
+	}
+	*out = w;
+	return rc;
 }
 
 static void writer_finish(struct objstore_writer *w)

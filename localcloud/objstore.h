@@ -143,6 +143,13 @@ int objstore_writer_open(struct objstore *s, unsigned checksums, struct objstore
 	struct err *e);
 int objstore_writer_write(struct objstore_writer *w, const void *data, size_t len,
 	struct err *e);
+/*
+ * A writer over a body already received into a file on the same file
+ * system: the file is moved into the store (path no longer names it on
+ * success) and read once for its digests.
+ */
+int objstore_writer_adopt(struct objstore *s, const char *path, unsigned checksums,
+	struct objstore_writer **out, struct err *e);
 /* The digests of everything written so far (final once writing stops). */
 const struct objstore_digests *objstore_writer_digests(struct objstore_writer *w);
 void objstore_writer_abort(struct objstore_writer *w);

@@ -31,6 +31,9 @@
  */
 const struct lc_service lc_services[] = {
 	{ "secretsmanager", LC_PROTO_JSON, "secretsmanager", NULL, 1 * MiB, 0, 0, 0, sm_init },
+	/* S3's single PUT limit is 5 GiB; XML bodies (DeleteObjects of 1000 keys) stay small */
+	{ "s3", LC_PROTO_REST_XML, NULL, "http://s3.amazonaws.com/doc/2006-03-01/", 2 * MiB,
+		5 * 1024 * MiB, 1, 1, s3_init },
 };
 const size_t lc_n_services = ARRAY_SIZE(lc_services);
 
@@ -55,6 +58,32 @@ const struct lc_route lc_routes[] = {
 	{ "secretsmanager", "RestoreSecret", sm_restore_secret, NULL, NULL, NULL, NULL, 0 },
 	{ "secretsmanager", "TagResource", sm_tag_resource, NULL, NULL, NULL, NULL, 0 },
 	{ "secretsmanager", "UntagResource", sm_untag_resource, NULL, NULL, NULL, NULL, 0 },
+
+	/* S3 (REST-XML, path-style; virtual-hosted requests are rewritten to it) */
+	{ "s3", "ListBuckets", s3_list_buckets, "GET", "/", NULL, NULL, 0 },
+	{ "s3", "GetBucketLocation", s3_get_bucket_location, "GET", "/{Bucket}", "location", NULL,
+		0 },
+	{ "s3", "ListObjectsV2", s3_list_objects, "GET", "/{Bucket}", "list-type", NULL, 0 },
+	{ "s3", "ListObjects", s3_list_objects, "GET", "/{Bucket}", NULL, NULL, 0 },
+	{ "s3", "CreateBucket", s3_create_bucket, "PUT", "/{Bucket}", NULL, NULL, 0 },
+	{ "s3", "DeleteBucket", s3_delete_bucket, "DELETE", "/{Bucket}", NULL, NULL, 0 },
+	{ "s3", "HeadBucket", s3_head_bucket, "HEAD", "/{Bucket}", NULL, NULL, 0 },
+	{ "s3", "DeleteObjects", s3_delete_objects, "POST", "/{Bucket}", "delete", NULL, 0 },
+	{ "s3", "CreateMultipartUpload", s3_create_multipart_upload, "POST", "/{Bucket}/{Key+}",
+		"uploads", NULL, 0 },
+	{ "s3", "CompleteMultipartUpload", s3_complete_multipart_upload, "POST",
+		"/{Bucket}/{Key+}", "uploadId", NULL, 0 },
+	{ "s3", "UploadPart", s3_upload_part, "PUT", "/{Bucket}/{Key+}", "uploadId", NULL,
+		LC_BODY_FILE },
+	{ "s3", "CopyObject", s3_copy_object, "PUT", "/{Bucket}/{Key+}", NULL,
+		"x-amz-copy-source", 0 },
+	{ "s3", "PutObject", s3_put_object, "PUT", "/{Bucket}/{Key+}", NULL, NULL, LC_BODY_FILE },
+	{ "s3", "ListParts", s3_list_parts, "GET", "/{Bucket}/{Key+}", "uploadId", NULL, 0 },
+	{ "s3", "GetObject", s3_get_object, "GET", "/{Bucket}/{Key+}", NULL, NULL, 0 },
+	{ "s3", "HeadObject", s3_head_object, "HEAD", "/{Bucket}/{Key+}", NULL, NULL, 0 },
+	{ "s3", "AbortMultipartUpload", s3_abort_multipart_upload, "DELETE", "/{Bucket}/{Key+}",
+		"uploadId", NULL, 0 },
+	{ "s3", "DeleteObject", s3_delete_object, "DELETE", "/{Bucket}/{Key+}", NULL, NULL, 0 },
 };
 const size_t lc_n_routes = ARRAY_SIZE(lc_routes);
 
