@@ -206,10 +206,12 @@ int s3_create_bucket(struct lc_request *req, struct lc_response *res)
 	free(location);
 	if (st != OBJSTORE_OK)
 		return s3_fail(req, res, st, &e, bucket);
+	/* lc_reply_* start a fresh response: headers go after */
+	lc_reply_xml(req, res, 200, NULL);
 	path = xasprintf("/%s", bucket);
 	lc_reply_header(res, "Location", path);
 	free(path);
-	return lc_reply_xml(req, res, 200, NULL);
+	return 0;
 }
 
 int s3_delete_bucket(struct lc_request *req, struct lc_response *res)
@@ -230,9 +232,10 @@ int s3_head_bucket(struct lc_request *req, struct lc_response *res)
 
 	if (st != OBJSTORE_OK)
 		return s3_fail(req, res, st, &e, bucket_of(req));
+	lc_reply_xml(req, res, 200, NULL);
 	lc_reply_header(res, "x-amz-bucket-region", region);
 	free(region);
-	return lc_reply_xml(req, res, 200, NULL);
+	return 0;
 }
 
 int s3_get_bucket_location(struct lc_request *req, struct lc_response *res)
@@ -663,6 +666,7 @@ int s3_put_object(struct lc_request *req, struct lc_response *res)
 		attrs_release(&h);
 		return s3_fail(req, res, st, &e, key_of(req));
 	}
+	lc_reply_xml(req, res, 200, NULL);
 	snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
 	lc_reply_header(res, "ETag", quoted);
 	if (algo) {
@@ -674,7 +678,7 @@ int s3_put_object(struct lc_request *req, struct lc_response *res)
 		lc_reply_header(res, name, h.checksum);
 	}
 	attrs_release(&h);
-	return lc_reply_xml(req, res, 200, NULL);
+	return 0;
 }
 
 /* ---- reading ---- */
@@ -838,7 +842,6 @@ static int serve_object(struct lc_request *req, struct lc_response *res, int hea
 		if (t >= 0 && mtime_s <= t)
 			goto not_modified;
 	}
-	object_headers(req, res, &o);
 	if (part && strcmp(part, "1") != 0 && !strchr(o.etag, '-')) {
 		close(fd);
 		objstore_object_release(&o);
@@ -851,11 +854,14 @@ static int serve_object(struct lc_request *req, struct lc_response *res, int hea
 
 		close(fd);
 		snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)o.size);
-		lc_reply_header(res, "Content-Range", cr);
 		objstore_object_release(&o);
-		return lc_reply_error(req, res, 416, "InvalidRange",
+		lc_reply_error(req, res, 416, "InvalidRange",
 			"The requested range is not satisfiable");
+		lc_reply_header(res, "Content-Range", cr);
+		return -1;
 	}
+	rc = lc_reply_fd(req, res, r > 0 ? 206 : 200, o.content_type, fd, off, len);
+	object_headers(req, res, &o);
 	if (r > 0) {
 		char cr[96];
 
@@ -863,7 +869,6 @@ static int serve_object(struct lc_request *req, struct lc_response *res, int hea
 			(unsigned long long)(off + len - 1), (unsigned long long)o.size);
 		lc_reply_header(res, "Content-Range", cr);
 	}
-	rc = lc_reply_fd(req, res, r > 0 ? 206 : 200, o.content_type, fd, off, len);
 	objstore_object_release(&o);
 	return rc;
 not_modified:
@@ -871,12 +876,13 @@ not_modified:
 		char date[40], quoted[52];
 
 		close(fd);
+		lc_reply_xml(req, res, 304, NULL);
 		snprintf(quoted, sizeof(quoted), "\"%s\"", o.etag);
 		lc_reply_header(res, "ETag", quoted);
 		http_date(o.mtime_ms, date);
 		lc_reply_header(res, "Last-Modified", date);
 		objstore_object_release(&o);
-		return lc_reply_xml(req, res, 304, NULL);
+		return 0;
 	}
 precondition:
 	close(fd);
@@ -1065,9 +1071,10 @@ int s3_upload_part(struct lc_request *req, struct lc_response *res)
 	st = objstore_part_put(s3_store, bucket_of(req), key_of(req), id, (int)n, w, etag, &e);
 	if (st != OBJSTORE_OK)
 		return s3_fail(req, res, st, &e, key_of(req));
+	lc_reply_xml(req, res, 200, NULL);
 	snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
 	lc_reply_header(res, "ETag", quoted);
-	return lc_reply_xml(req, res, 200, NULL);
+	return 0;
 }
 
 int s3_complete_multipart_upload(struct lc_request *req, struct lc_response *res)
