@@ -496,6 +496,8 @@ static void stop_stale(struct edge *edge)
 	kill((pid_t)pid, SIGTERM);
 	for (int i = 0; i < 50 && kill((pid_t)pid, 0) == 0; i++)
 		usleep(100000);
+	/* nginx runs in its own process group: its workers go with it */
+	kill(-(pid_t)pid, SIGKILL);
 out:
 	free(pidfile);
 	free(cmdline);
@@ -526,6 +528,11 @@ static int nginx_exited(struct edge *edge, int *status)
 		return 1;
 	r = waitpid(edge->pid, status, WNOHANG);
 	if (r == edge->pid || (r < 0 && errno == ECHILD)) {
+		/*
+		 * Workers outlive a master killed by SIGKILL and keep the
+		 * listening sockets: end its whole process group.
+		 */
+		kill(-edge->pid, SIGKILL);
 		edge->pid = 0;
 		return 1;
 	}
@@ -841,6 +848,8 @@ void edge_close(struct edge *edge)
 		waitpid(pid, &status, 0);
 	}
 reaped:
+	if (pid > 0)
+		kill(-pid, SIGKILL);
 	sites_free(edge->sites, edge->n_sites);
 	free(edge->cert_names);
 	free(edge->dir);

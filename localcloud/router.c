@@ -34,6 +34,11 @@ const struct lc_service lc_services[] = {
 	/* S3's single PUT limit is 5 GiB; XML bodies (DeleteObjects of 1000 keys) stay small */
 	{ "s3", LC_PROTO_REST_XML, NULL, "http://s3.amazonaws.com/doc/2006-03-01/", 2 * MiB,
 		5 * 1024 * MiB, 1, 1, s3_init },
+	{ "cloudfront", LC_PROTO_REST_XML, NULL, "http://cloudfront.amazonaws.com/doc/2020-05-31/",
+		1 * MiB, 0, 0, 0, cf_init },
+	/* route53 starts after s3 and cloudfront: its init brings up the edge */
+	{ "route53", LC_PROTO_REST_XML, NULL, "https://route53.amazonaws.com/doc/2013-04-01/",
+		1 * MiB, 0, 0, 0, r53_init },
 };
 const size_t lc_n_services = ARRAY_SIZE(lc_services);
 
@@ -84,6 +89,44 @@ const struct lc_route lc_routes[] = {
 	{ "s3", "AbortMultipartUpload", s3_abort_multipart_upload, "DELETE", "/{Bucket}/{Key+}",
 		"uploadId", NULL, 0 },
 	{ "s3", "DeleteObject", s3_delete_object, "DELETE", "/{Bucket}/{Key+}", NULL, NULL, 0 },
+
+	/* CloudFront (REST-XML) */
+	{ "cloudfront", "CreateDistributionWithTags", cf_create_distribution, "POST",
+		"/2020-05-31/distribution", "WithTags", NULL, 0 },
+	{ "cloudfront", "CreateDistribution", cf_create_distribution, "POST",
+		"/2020-05-31/distribution", NULL, NULL, 0 },
+	{ "cloudfront", "ListDistributions", cf_list_distributions, "GET",
+		"/2020-05-31/distribution", NULL, NULL, 0 },
+	{ "cloudfront", "GetDistributionConfig", cf_get_distribution_config, "GET",
+		"/2020-05-31/distribution/{Id}/config", NULL, NULL, 0 },
+	{ "cloudfront", "GetDistribution", cf_get_distribution, "GET",
+		"/2020-05-31/distribution/{Id}", NULL, NULL, 0 },
+	{ "cloudfront", "CreateInvalidation", cf_create_invalidation, "POST",
+		"/2020-05-31/distribution/{DistributionId}/invalidation", NULL, NULL, 0 },
+	{ "cloudfront", "GetInvalidation", cf_get_invalidation, "GET",
+		"/2020-05-31/distribution/{DistributionId}/invalidation/{Id}", NULL, NULL, 0 },
+	{ "cloudfront", "ListInvalidations", cf_list_invalidations, "GET",
+		"/2020-05-31/distribution/{DistributionId}/invalidation", NULL, NULL, 0 },
+
+	/* Route 53 (REST-XML) */
+	{ "route53", "CreateHostedZone", r53_create_hosted_zone, "POST", "/2013-04-01/hostedzone",
+		NULL, NULL, 0 },
+	{ "route53", "ListHostedZones", r53_list_hosted_zones, "GET", "/2013-04-01/hostedzone",
+		NULL, NULL, 0 },
+	{ "route53", "ListHostedZonesByName", r53_list_hosted_zones_by_name, "GET",
+		"/2013-04-01/hostedzonesbyname", NULL, NULL, 0 },
+	{ "route53", "GetHostedZone", r53_get_hosted_zone, "GET", "/2013-04-01/hostedzone/{Id}",
+		NULL, NULL, 0 },
+	{ "route53", "DeleteHostedZone", r53_delete_hosted_zone, "DELETE",
+		"/2013-04-01/hostedzone/{Id}", NULL, NULL, 0 },
+	{ "route53", "ChangeResourceRecordSets", r53_change_resource_record_sets, "POST",
+		"/2013-04-01/hostedzone/{Id}/rrset/", NULL, NULL, 0 },
+	{ "route53", "ChangeResourceRecordSets", r53_change_resource_record_sets, "POST",
+		"/2013-04-01/hostedzone/{Id}/rrset", NULL, NULL, 0 },
+	{ "route53", "ListResourceRecordSets", r53_list_resource_record_sets, "GET",
+		"/2013-04-01/hostedzone/{Id}/rrset", NULL, NULL, 0 },
+	{ "route53", "GetChange", r53_get_change, "GET", "/2013-04-01/change/{Id}", NULL, NULL,
+		0 },
 };
 const size_t lc_n_routes = ARRAY_SIZE(lc_routes);
 

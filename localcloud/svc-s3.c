@@ -42,6 +42,12 @@ int s3_init(struct lc_server *srv, struct err *e)
 	return rc;
 }
 
+void s3_shutdown(void)
+{
+	objstore_close(s3_store);
+	s3_store = NULL;
+}
+
 /* An objstore status as S3's error reply. */
 static int s3_fail(struct lc_request *req, struct lc_response *res, enum objstore_status st,
 	const struct err *e, const char *resource)
