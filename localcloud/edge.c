@@ -52,6 +52,7 @@ struct edge {
 	int stopping;
 	pid_t pid;
 	int restarts;
+	unsigned long generation;	/* of the configuration written last */
 	char *cert_names;		/* the names the current certificate covers, joined by ' ' */
 	struct edge_site_copy *sites;
 	size_t n_sites;
@@ -372,14 +373,23 @@ static int edge_write_conf(struct edge *edge, struct err *e)
 				" max_size=1g inactive=7d use_temp_path=off;\n", edge->dir,
 				s->distribution_id, s->distribution_id);
 	}
-	/* Plain HTTP only redirects, as a viewer protocol policy of redirect-to-https. */
+	/*
+	 * Plain HTTP only redirects, as a viewer protocol policy of
+	 * redirect-to-https; and it says which configuration answers, so
+	 * that caliberd can tell when a reload has taken effect.
+	 */
+	edge->generation++;
 	buf_appendf(&b, "\tserver {\n\t\tlisten %s:%d default_server;\n", edge->listen,
 		edge->http_port);
+	buf_appendf(&b, "\t\tlocation = /_caliber/edge-generation {\n"
+		"\t\t\tallow 127.0.0.1;\n\t\t\tdeny all;\n"
+		"\t\t\treturn 200 \"%lu\\n\";\n\t\t}\n", edge->generation);
+	/* in a location: a server-level return would also answer the generation */
 	if (edge->https_port == 443)
-		buf_appends(&b, "\t\treturn 301 https://$host$request_uri;\n\t}\n");
+		buf_appends(&b, "\t\tlocation / { return 301 https://$host$request_uri; }\n\t}\n");
 	else
-		buf_appendf(&b, "\t\treturn 301 https://$host:%d$request_uri;\n\t}\n",
-			edge->https_port);
+		buf_appendf(&b, "\t\tlocation / { return 301 https://$host:%d$request_uri; }\n"
+			"\t}\n", edge->https_port);
 	buf_appendf(&b, "\tserver {\n\t\tlisten %s:%d ssl default_server;\n"
 		"\t\treturn 421;\n\t}\n", edge->listen, edge->https_port);
 	for (size_t i = 0; i < edge->n_sites; i++)
@@ -519,6 +529,60 @@ static int port_open(const char *addr, int port)
 	return ok;
 }
 
+/* The configuration generation nginx answers with, 0 when it does not answer. */
+static unsigned long generation_served(struct edge *edge)
+{
+	struct sockaddr_in sa;
+	char req[] = "GET /_caliber/edge-generation HTTP/1.0\r\n\r\n", resp[512];
+	struct timeval tv = { 1, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t got = 0;
+	ssize_t k;
+	char *body;
+
+	if (fd < 0)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)edge->http_port);
+	inet_pton(AF_INET, edge->listen, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+			write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1)) {
+		close(fd);
+		return 0;
+	}
+	while (got < sizeof(resp) - 1 && (k = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+		got += (size_t)k;
+	close(fd);
+	resp[got] = '\0';
+	body = strstr(resp, "\r\n\r\n");
+	if (strncmp(resp, "HTTP/1.1 200", 12) != 0 || body == NULL)
+		return 0;
+	return strtoul(body + 4, NULL, 10);
+}
+
+/*
+ * Wait (up to five seconds) until nginx serves the configuration last
+ * written: a few answers in a row from it, so that old workers have
+ * stopped taking connections.
+ */
+static int wait_generation(struct edge *edge, unsigned long gen)
+{
+	int in_row = 0;
+
+	for (int i = 0; i < 500; i++) {
+		if (generation_served(edge) == gen) {
+			if (++in_row == 3)
+				return 0;
+			continue;
+		}
+		in_row = 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
 /* Under edge->lock: has our nginx exited?  Reaps it. */
 static int nginx_exited(struct edge *edge, int *status)
 {
@@ -579,7 +643,7 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 	static const char *const dirs[] = { "temp", "temp/client", "temp/proxy", "temp/fastcgi",
 		"temp/uwsgi", "temp/scgi", "cache" };
 	unsigned char r[24];
-	int rc = -1;
+	int rc = -1, ready = 0;
 
 	pthread_mutex_init(&edge->lock, NULL);
 	pthread_cond_init(&edge->wake, NULL);
@@ -632,13 +696,15 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	/* Ready when it accepts connections (or fail if it exits first). */
+	/* Ready when it serves this configuration (or fail if it exits first). */
 	for (int i = 0; i < 100; i++) {
 		int status = 0, gone;
 
 		if (port_open(edge->listen, edge->https_port) &&
-				port_open(edge->listen, edge->http_port))
+				generation_served(edge) == edge->generation) {
+			ready = 1;
 			break;
+		}
 		pthread_mutex_lock(&edge->lock);
 		gone = nginx_exited(edge, &status);
 		pthread_mutex_unlock(&edge->lock);
@@ -648,6 +714,11 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 			goto out;
 		}
 		usleep(50000);
+	}
+	if (!ready) {
+		err_set(e, "nginx did not answer within five seconds; see '%s/logs/error.log'",
+			edge->dir);
+		goto out;
 	}
 	if (pthread_create(&edge->supervisor, NULL, edge_supervise, edge) != 0) {
 		err_set(e, "unable to start the edge supervisor");
@@ -724,6 +795,12 @@ int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struc
 	/* SIGHUP: nginx rereads its configuration, old workers finish what they serve. */
 	if (edge->pid > 0 && kill(edge->pid, SIGHUP) < 0) {
 		err_set(e, "unable to signal nginx: %s", strerror(errno));
+		goto out;
+	}
+	/* Answer only once the new names are served (as Route 53's change is then INSYNC). */
+	if (edge->pid > 0 && wait_generation(edge, edge->generation) < 0) {
+		err_set(e, "nginx did not take its new configuration; see '%s/logs/error.log'",
+			edge->dir);
 		goto out;
 	}
 	rc = 0;
