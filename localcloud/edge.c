@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -21,6 +22,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "buf.h"
 #include "edge.h"
@@ -34,6 +36,13 @@ struct edge_site_copy {
 
 struct edge {
 	char *dir;
+	/*
+	 * Where the workers write (temp/, cache/): the edge directory, or
+	 * when nginx starts as root a directory of its own under
+	 * /var/cache/caliber-edge, so that the unprivileged workers never
+	 * need to reach into the private $CALIBER_HOME.
+	 */
+	char *work;
 	char *nginx;
 	char *listen;
 	int http_port, https_port;
@@ -65,7 +74,8 @@ static char *edge_path(const struct edge *edge, const char *rel)
 
 static int mkdir_owned(struct edge *edge, const char *rel, int worker_owned, struct err *e)
 {
-	char *p = rel ? edge_path(edge, rel) : xstrdup(edge->dir);
+	char *p = rel ? (worker_owned ? xasprintf("%s/%s", edge->work, rel) : edge_path(edge, rel))
+		: xstrdup(worker_owned ? edge->work : edge->dir);
 	int rc = 0;
 
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
@@ -128,35 +138,72 @@ static int worker_user(struct edge *edge, struct err *e)
 	return 0;
 }
 
-/*
- * The workers (an unprivileged user) must reach their temp and cache
- * directories: give every ancestor of the edge directory search permission
- * (x, not read) for others when it lacks it.  A private temporary
- * directory such as pytest's is 0700.
- */
-static int ancestors_searchable(struct edge *edge, struct err *e)
+static int unlink_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	char *p = xstrdup(edge->dir);
-	int rc = 0;
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
 
-	for (;;) {
-		struct stat st;
-		char *slash = strrchr(p, '/');
+/*
+ * Root only: the workers' directory, /var/cache/caliber-edge/<hash of the
+ * edge directory>, owned by the worker user.  Its "owner" file names the
+ * edge directory; directories whose edge directory is gone are removed.
+ */
+static int work_dir_setup(struct edge *edge, const char *base, struct err *e)
+{
+	unsigned char md[32];
+	char hex[17], *owner = NULL;
+	DIR *d;
+	struct dirent *de;
+	int rc = -1;
 
-		if (slash == NULL || slash == p)
-			break;
-		*slash = '\0';
-		if (stat(p, &st) < 0) {
-			rc = err_set(e, "unable to stat '%s': %s", p, strerror(errno));
-			break;
-		}
-		if (!(st.st_mode & S_IXOTH) && chmod(p, (st.st_mode & 07777) | S_IXOTH) < 0) {
-			rc = err_set(e, "unable to let nginx workers reach '%s': %s", p,
-				strerror(errno));
-			break;
-		}
+	if (mkdir(base, 0755) < 0 && errno != EEXIST)
+		return err_set(e, "unable to create '%s': %s", base, strerror(errno));
+	d = opendir(base);
+	while (d && (de = readdir(d)) != NULL) {
+		char *sub, *marker, line[4096];
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", base, de->d_name);
+		marker = xasprintf("%s/owner", sub);
+		f = fopen(marker, "r");
+		if (f && fgets(line, sizeof(line), f) && access(line, F_OK) < 0)
+			nftw(sub, unlink_entry, 16, FTW_DEPTH | FTW_PHYS);
+		if (f)
+			fclose(f);
+		free(sub);
+		free(marker);
 	}
-	free(p);
+	if (d)
+		closedir(d);
+	SHA256((const unsigned char *)edge->dir, strlen(edge->dir), md);
+	for (int i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	free(edge->work);
+	edge->work = xasprintf("%s/%s", base, hex);
+	if (mkdir_owned(edge, NULL, 1, e) < 0)
+		goto out;
+	owner = xasprintf("%s/owner", edge->work);
+	{
+		FILE *f = fopen(owner, "w");
+
+		if (f == NULL) {
+			err_set(e, "unable to write '%s': %s", owner, strerror(errno));
+			goto out;
+		}
+		fputs(edge->dir, f);
+		fclose(f);
+	}
+	rc = 0;
+out:
+	free(owner);
 	return rc;
 }
 
@@ -350,7 +397,7 @@ static int edge_write_conf(struct edge *edge, struct err *e)
 		"\tclient_body_temp_path %s/temp/client;\n\tproxy_temp_path %s/temp/proxy;\n"
 		"\tfastcgi_temp_path %s/temp/fastcgi;\n\tuwsgi_temp_path %s/temp/uwsgi;\n"
 		"\tscgi_temp_path %s/temp/scgi;\n",
-		edge->dir, edge->dir, edge->dir, edge->dir, edge->dir);
+		edge->work, edge->work, edge->work, edge->work, edge->work);
 	buf_appends(&b, "\tserver_tokens off;\n\tsendfile on;\n\tkeepalive_timeout 30;\n");
 	buf_appends(&b, "\tclient_max_body_size 64m;\n");
 	buf_appendf(&b, "\tssl_certificate %s/tls/edge.pem;\n\tssl_certificate_key %s/tls/edge.key;\n",
@@ -370,7 +417,7 @@ static int edge_write_conf(struct edge *edge, struct err *e)
 				seen = 1;
 		if (!seen)
 			buf_appendf(&b, "\tproxy_cache_path %s/cache/%s levels=1:2 keys_zone=%s:4m"
-				" max_size=1g inactive=7d use_temp_path=off;\n", edge->dir,
+				" max_size=1g inactive=7d use_temp_path=off;\n", edge->work,
 				s->distribution_id, s->distribution_id);
 	}
 	/*
@@ -648,6 +695,7 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 	pthread_mutex_init(&edge->lock, NULL);
 	pthread_cond_init(&edge->wake, NULL);
 	edge->dir = xstrdup(cfg->dir);
+	edge->work = xstrdup(cfg->dir);
 	edge->nginx = xstrdup(cfg->nginx ? cfg->nginx : "nginx");
 	edge->listen = xstrdup(cfg->listen_address ? cfg->listen_address : "127.0.0.1");
 	edge->http_port = cfg->http_port;
@@ -674,18 +722,13 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 	if (mkdir_owned(edge, NULL, 0, e) < 0 || mkdir_owned(edge, "logs", 0, e) < 0 ||
 			mkdir_owned(edge, "tls", 0, e) < 0)
 		goto out;
+	if (edge->drop_privileges &&
+			work_dir_setup(edge, cfg->work_base ? cfg->work_base :
+				"/var/cache/caliber-edge", e) < 0)
+		goto out;
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (mkdir_owned(edge, dirs[i], 1, e) < 0)
 			goto out;
-	if (edge->drop_privileges && ancestors_searchable(edge, e) < 0)
-		goto out;
-	/* The edge dir itself: searchable by the workers, readable by nobody else. */
-	if (edge->drop_privileges) {
-		if (chmod(edge->dir, 0711) < 0) {
-			err_set(e, "unable to chmod '%s': %s", edge->dir, strerror(errno));
-			goto out;
-		}
-	}
 	stop_stale(edge);
 	if (edge_certificate(edge, e) < 0 || edge_write_conf(edge, e) < 0 ||
 			nginx_test(edge, e) < 0)
@@ -878,7 +921,7 @@ int edge_purge(struct edge *edge, const char *distribution_id, const char *const
 
 	if (!id_safe(distribution_id))
 		return err_set(e, "edge: invalid distribution id '%s'", distribution_id);
-	dir = xasprintf("%s/cache/%s", edge->dir, distribution_id);
+	dir = xasprintf("%s/cache/%s", edge->work, distribution_id);
 	/*
 	 * nginx notices a removed cache file on the next request for it and
 	 * fetches from the origin: removing the files is the purge.
@@ -886,6 +929,11 @@ int edge_purge(struct edge *edge, const char *distribution_id, const char *const
 	purge_dir(dir, paths, n, 0);
 	free(dir);
 	return 0;
+}
+
+const char *edge_cache_dir(const struct edge *edge)
+{
+	return edge->work;
 }
 
 int edge_pid(struct edge *edge)
@@ -930,6 +978,7 @@ reaped:
 	sites_free(edge->sites, edge->n_sites);
 	free(edge->cert_names);
 	free(edge->dir);
+	free(edge->work);
 	free(edge->nginx);
 	free(edge->listen);
 	free(edge->origin);

@@ -3,8 +3,11 @@
  * TLS front): configuration, process supervision and cache purges.
  *
  * Everything lives under one directory ($CALIBER_HOME/edge): nginx.conf,
- * the pid file, temp and cache directories, logs, and the TLS leaf
- * certificate that the local CA issues for the names served.  nginx runs
+ * the pid file, logs, and the TLS leaf certificate that the local CA
+ * issues for the names served; and the temp and cache directories too,
+ * unless nginx starts as root: the workers' directories then go to
+ * /var/cache/caliber-edge/<hash of the edge directory>, so that
+ * $CALIBER_HOME stays private (0700) to its owner.  nginx runs
  * as caliberd's child with "daemon off": a supervisor thread restarts it
  * when it dies, and a configuration change is applied with SIGHUP, which
  * nginx handles gracefully (new workers take new connections while the
@@ -50,6 +53,8 @@ struct edge_config {
 	const char *origin;		/* "127.0.0.1:PORT" of the distribution origin server */
 	const char *origin_token;	/* sent to the origin in X-Caliber-Edge-Token */
 	const char *worker_user;	/* when root; NULL: "caliber" */
+	/* when root: where the workers' directories go; NULL: /var/cache/caliber-edge */
+	const char *work_base;
 };
 
 struct edge;
@@ -75,6 +80,9 @@ int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struc
  */
 int edge_purge(struct edge *edge, const char *distribution_id, const char *const *paths,
 	size_t n, struct err *e);
+
+/* The directory holding the workers' temp/ and cache/<distribution id>/. */
+const char *edge_cache_dir(const struct edge *edge);
 
 /* The pid of the running nginx master, 0 when none. */
 int edge_pid(struct edge *edge);

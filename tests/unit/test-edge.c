@@ -50,6 +50,35 @@ static char *http_get(int port, const char *host)
 	return xstrdup(resp);
 }
 
+/* Processes of process group pgid that are alive (zombies left to init do not count). */
+static int live_in_group(int pgid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		char path[300], line[512], *paren, state;
+		int ppid, group;
+		FILE *f;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(line, sizeof(line), f) && (paren = strrchr(line, ')')) != NULL &&
+				sscanf(paren + 2, "%c %d %d", &state, &ppid, &group) == 3 &&
+				group == pgid && state != 'Z')
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
 static void write_cache_file(const char *dir, const char *name, const char *key)
 {
 	char *p = xasprintf("%s/%s", dir, name);
@@ -114,7 +143,13 @@ static void test_edge_serves_reloads_restarts_and_purges(void **state)
 		assert_non_null(strstr(line, "www.acme.hicaliber.localhost"));
 	}
 	free(p);
-	cache = xasprintf("%s/cache/E2TESTDIST", edgedir);
+	cache = xasprintf("%s/cache/E2TESTDIST", edge_cache_dir(edge));
+	if (geteuid() == 0) {
+		/* the workers' directory is theirs, outside the private state directory */
+		assert_null(strstr(edge_cache_dir(edge), tmpl));
+		assert_int_equal(stat(edge_cache_dir(edge), &st), 0);
+		assert_int_equal(st.st_uid, edge->uid);
+	}
 	assert_int_equal(stat(cache, &st), 0);
 
 	/* A site that nginx would reject never replaces the running configuration. */
@@ -151,6 +186,9 @@ static void test_edge_serves_reloads_restarts_and_purges(void **state)
 
 	edge_close(edge);
 	assert_int_equal(kill(pid2, 0), -1);
+	/* no worker outlived its master (kill -9 above): the process group is gone */
+	assert_int_equal(live_in_group(pid), 0);
+	assert_int_equal(live_in_group(pid2), 0);
 	ca_close(ca);
 	p = xasprintf("rm -rf '%s'", tmpl);
 	assert_int_equal(system(p), 0);
