@@ -630,6 +630,63 @@ static int wait_generation(struct edge *edge, unsigned long gen)
 	return -1;
 }
 
+/*
+ * The master's worker processes that still take connections (their title
+ * is "nginx: worker process", without "is shutting down"), up to max.
+ */
+static size_t active_workers(pid_t master, pid_t *out, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d && (de = readdir(d)) != NULL && n < max) {
+		char path[300], line[512], *paren;
+		int ppid = 0;
+		char state;
+		FILE *f;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		paren = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+		fclose(f);
+		if (paren == NULL || sscanf(paren + 2, "%c %d", &state, &ppid) != 2 ||
+				ppid != master || state == 'Z')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(line, sizeof(line), f) && strstr(line, "worker process") &&
+				!strstr(line, "shutting down"))
+			out[n++] = (pid_t)atoi(de->d_name);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* Wait (up to five seconds) until none of the workers in old takes connections. */
+static void wait_workers_retired(pid_t master, const pid_t *old, size_t n_old)
+{
+	for (int i = 0; i < 500; i++) {
+		pid_t now[64];
+		size_t n = active_workers(master, now, ARRAY_SIZE(now)), busy = 0;
+
+		for (size_t j = 0; j < n; j++)
+			for (size_t k = 0; k < n_old; k++)
+				busy += now[j] == old[k];
+		if (busy == 0)
+			return;
+		usleep(10000);
+	}
+}
+
 /* Under edge->lock: has our nginx exited?  Reaps it. */
 static int nginx_exited(struct edge *edge, int *status)
 {
@@ -696,6 +753,8 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 	pthread_cond_init(&edge->wake, NULL);
 	edge->dir = xstrdup(cfg->dir);
 	edge->work = xstrdup(cfg->dir);
+	/* generations never repeat across restarts: an nginx left over cannot pass for ours */
+	edge->generation = (unsigned long)time(NULL) * 1000;
 	edge->nginx = xstrdup(cfg->nginx ? cfg->nginx : "nginx");
 	edge->listen = xstrdup(cfg->listen_address ? cfg->listen_address : "127.0.0.1");
 	edge->http_port = cfg->http_port;
@@ -791,7 +850,8 @@ static void sites_free(struct edge_site_copy *s, size_t n)
 int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struct err *e)
 {
 	struct edge_site_copy *copy = xcalloc(n + 1, sizeof(*copy)), *old_sites;
-	size_t m = 0, old_n;
+	size_t m = 0, old_n, n_old = 0;
+	pid_t old_workers[64];
 	int rc = -1;
 
 	for (size_t i = 0; i < n; i++) {
@@ -836,6 +896,8 @@ int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struc
 		goto out;
 	}
 	/* SIGHUP: nginx rereads its configuration, old workers finish what they serve. */
+	if (edge->pid > 0)
+		n_old = active_workers(edge->pid, old_workers, ARRAY_SIZE(old_workers));
 	if (edge->pid > 0 && kill(edge->pid, SIGHUP) < 0) {
 		err_set(e, "unable to signal nginx: %s", strerror(errno));
 		goto out;
@@ -846,6 +908,9 @@ int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struc
 			edge->dir);
 		goto out;
 	}
+	/* and the old workers no longer accept: every new connection gets the new names */
+	if (edge->pid > 0)
+		wait_workers_retired(edge->pid, old_workers, n_old);
 	rc = 0;
 out:
 	pthread_mutex_unlock(&edge->lock);

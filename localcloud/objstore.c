@@ -351,7 +351,8 @@ static int gc_load_ids(struct objstore *s, struct idset *set, struct err *e)
 		set->ids[set->n++] = col_strdup(st, 0);
 	}
 	sqlite3_finalize(st);
-	qsort(set->ids, set->n, sizeof(*set->ids), idcmp);
+	if (set->n > 1)
+		qsort(set->ids, set->n, sizeof(*set->ids), idcmp);
 	return 0;
 }
 
@@ -368,7 +369,8 @@ static void remove_dir_files(const char *dir, const struct idset *keep)
 
 		if (name[0] == '.')
 			continue;
-		if (keep && bsearch(&name, keep->ids, keep->n, sizeof(char *), idcmp))
+		if (keep && keep->n > 0 &&
+				bsearch(&name, keep->ids, keep->n, sizeof(char *), idcmp))
 			continue;
 		path = xasprintf("%s/%s", dir, name);
 		unlink(path);

@@ -413,7 +413,8 @@ static int load_zones(struct lc_server *srv, struct zone_row **out, size_t *n, s
 		z->sort = reversed(z->name);
 	}
 	sqlite3_finalize(st);
-	qsort(*out, *n, sizeof(**out), zone_cmp);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), zone_cmp);
 	return 0;
 }
 
@@ -1081,7 +1082,8 @@ int r53_list_resource_record_sets(struct lc_request *req, struct lc_response *re
 	}
 	sqlite3_finalize(st);
 	store_rollback(srv->store);
-	qsort(rows, n, sizeof(*rows), rr_cmp);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), rr_cmp);
 	if (start_name) {
 		char *norm = name_normalize(start_name);
 

@@ -554,7 +554,7 @@ static struct objstore_writer *receive_body(struct lc_request *req, struct lc_re
 		}
 	}
 	for (unsigned f = 1; f <= OBJSTORE_CK_SHA256; f <<= 1) {
-		char name[40], want[64], got[64];
+		char name[40], got[64];
 		const char *given;
 
 		if (!(flags & f))
@@ -567,9 +567,8 @@ static struct objstore_writer *receive_body(struct lc_request *req, struct lc_re
 			given = trailer_value;
 		if (given == NULL)
 			continue;	/* only the algorithm was named: nothing to compare */
-		snprintf(want, sizeof(want), "%s", given);
 		s3_checksum_value(f, d, got);
-		if (strcmp(want, got) != 0) {
+		if (strcmp(given, got) != 0) {
 			objstore_writer_abort(w);
 			lc_reply_error(req, res, 400, "BadDigest", "The %s you specified did not "
 				"match the calculated checksum.", s3_checksum_name(f));
