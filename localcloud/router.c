@@ -6,6 +6,7 @@
  */
 #include "compat.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 
 #include <jansson.h>
@@ -224,6 +225,28 @@ static const struct lc_route *route_by_operation(const char *service, const char
 	return NULL;
 }
 
+/*
+ * The bucket named by an S3 virtual-hosted Host header: "<bucket>.s3.<...>"
+ * (as on AWS) or "<bucket>.localhost" (every *.localhost name reaches
+ * 127.0.0.1).  NULL for path-style hosts (127.0.0.1, localhost, s3.localhost).
+ */
+static char *s3_host_bucket(const char *host)
+{
+	size_t n = strcspn(host, ":");
+	char *h = xstrndup(host, n), *b = NULL, *p;
+
+	for (p = h; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if ((p = strstr(h, ".s3.")) != NULL || (p = strstr(h, ".s3-")) != NULL) {
+		if (p > h)
+			b = xstrndup(h, (size_t)(p - h));
+	} else if (n > 10 && !strcmp(h + n - 10, ".localhost") && strcmp(h, "s3.localhost")) {
+		b = xstrndup(h, n - 10);
+	}
+	free(h);
+	return b;
+}
+
 static const struct lc_route *route_rest(struct lc_request *req)
 {
 	size_t i;
@@ -238,7 +261,8 @@ static const struct lc_route *route_rest(struct lc_request *req)
 			continue;
 		if (r->header_flag != NULL && lc_request_header(req, r->header_flag) == NULL)
 			continue;
-		if (lcproto_path_match(r->path, req->raw_path, req->path_params,
+		if (lcproto_path_match(r->path, req->route_path ? req->route_path : req->raw_path,
+			    req->path_params,
 			    LC_MAX_PATH_PARAMS, &req->n_path_params))
 			return r;
 	}
@@ -373,6 +397,14 @@ static int router_check_headers(struct lc_request *req, struct lc_response *res)
 	}
 	case LC_PROTO_REST_XML:
 	case LC_PROTO_REST_JSON:
+		if (svc->s3_signing && lc_request_header(req, "Host") != NULL) {
+			char *bucket = s3_host_bucket(lc_request_header(req, "Host"));
+
+			if (bucket != NULL)
+				req->route_path = xasprintf("/%s%s", bucket,
+					strcmp(req->raw_path, "/") ? req->raw_path : "");
+			free(bucket);
+		}
 		req->route = route_rest(req);
 		if (req->route == NULL) {
 			req->failed = 1;
@@ -566,6 +598,7 @@ void lc_request_release(struct lc_request *req)
 	EVP_MD_CTX_free(req->sha);
 	free(req->method);
 	free(req->raw_path);
+	free(req->route_path);
 	free(req->path);
 	free(req->raw_query);
 	lc_params_free(req->query, req->n_query);

@@ -22,7 +22,7 @@ def sha256_file(path):
     return h.hexdigest()
 
 
-def s3req(lc, method, path, body=b"", headers=None, content_sha=None):
+def s3req(lc, method, path, body=b"", headers=None, content_sha=None, host=None):
     """A raw S3 request signed as botocore signs S3 (path sent and signed as given, no
     dot-segment removal); x-amz-content-sha256 is the body's hash unless given."""
     from botocore.auth import S3SigV4Auth
@@ -34,7 +34,10 @@ def s3req(lc, method, path, body=b"", headers=None, content_sha=None):
         body = body.encode()
     hdrs = dict(headers or {})
     hdrs["x-amz-content-sha256"] = content_sha or hashlib.sha256(body).hexdigest()
-    req = AWSRequest(method=method, url=lc.endpoint + path, data=body, headers=hdrs)
+    url = lc.endpoint + path if host is None else "http://%s:%d%s" % (host, lc.port, path)
+    if host is not None:
+        hdrs["Host"] = "%s:%d" % (host, lc.port)
+    req = AWSRequest(method=method, url=url, data=body, headers=hdrs)
     S3SigV4Auth(Credentials(lc["AWS_ACCESS_KEY_ID"], lc["AWS_SECRET_ACCESS_KEY"]), "s3",
                 lc["AWS_DEFAULT_REGION"]).add_auth(req)
     conn = http.client.HTTPConnection("127.0.0.1", lc.port, timeout=30)
@@ -124,6 +127,25 @@ def test_bucket_operations_and_their_errors(localcloud):
     assert lc.aws("s3api", "delete-bucket", "--bucket", "ops-bucket").returncode == 0
     gone = lc.aws("s3api", "list-objects-v2", "--bucket", "ops-bucket")
     assert "NoSuchBucket" in gone.stderr
+
+
+def test_virtual_hosted_requests_name_the_bucket_in_the_host(localcloud):
+    lc = localcloud
+    mb(lc, "vhost-bucket")
+    for host in ("vhost-bucket.s3.localhost", "vhost-bucket.localhost",
+                 "vhost-bucket.s3.us-east-1.amazonaws.com"):
+        status, headers, body = s3req(lc, "PUT", "/dir/k.txt", body=b"via " + host.encode(),
+                                      headers={"Content-Type": "text/plain"}, host=host)
+        assert status == 200, body
+        status, headers, body = s3req(lc, "GET", "/dir/k.txt", host=host)
+        assert status == 200 and body == b"via " + host.encode()
+        status, _, body = s3req(lc, "GET", "/?list-type=2&prefix=dir%2F", host=host)
+        assert status == 200 and b"<Key>dir/k.txt</Key>" in body
+    # the path-style view of the same object
+    status, _, body = s3req(lc, "GET", "/vhost-bucket/dir/k.txt")
+    assert body == b"via vhost-bucket.s3.us-east-1.amazonaws.com"
+    status, _, body = s3req(lc, "GET", "/", host="s3.localhost")
+    assert status == 200 and b"<Name>vhost-bucket</Name>" in body
 
 
 def test_put_object_keeps_type_cache_control_and_metadata(localcloud, tmp_path):
