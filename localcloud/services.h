@@ -54,6 +54,8 @@ int cf_create_distribution(struct lc_request *req, struct lc_response *res);
 int cf_get_distribution(struct lc_request *req, struct lc_response *res);
 int cf_get_distribution_config(struct lc_request *req, struct lc_response *res);
 int cf_list_distributions(struct lc_request *req, struct lc_response *res);
+int cf_update_distribution(struct lc_request *req, struct lc_response *res);
+int cf_delete_distribution(struct lc_request *req, struct lc_response *res);
 int cf_create_invalidation(struct lc_request *req, struct lc_response *res);
 int cf_get_invalidation(struct lc_request *req, struct lc_response *res);
 int cf_list_invalidations(struct lc_request *req, struct lc_response *res);

@@ -516,6 +516,171 @@ int cf_get_distribution_config(struct lc_request *req, struct lc_response *res)
 	return 0;
 }
 
+/* If-Match against the distribution's ETag: 0, or -1 with the error sent. */
+static int check_if_match(struct lc_request *req, struct lc_response *res, const char *etag)
+{
+	const char *m = lc_request_header(req, "If-Match");
+
+	if (m == NULL || *m == '\0')
+		return lc_reply_error(req, res, 400, "InvalidIfMatchVersion", "The If-Match version "
+			"is missing or not valid for the resource.");
+	if (strcmp(m, etag) != 0)
+		return lc_reply_error(req, res, 412, "PreconditionFailed", "The precondition given "
+			"in one or more of the request header fields evaluated to false.");
+	return 0;
+}
+
+int cf_update_distribution(struct lc_request *req, struct lc_response *res)
+{
+	struct lc_server *srv = req->srv;
+	const char *id = lc_request_path_param(req, "Id");
+	xmlDoc *doc = xml_parse(req);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	struct cf_config c;
+	struct cf_dist d;
+	struct err e = ERR_INIT;
+	sqlite3_stmt *st = NULL;
+	char msg[256], *old_ref = NULL;
+	int found, rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	memset(&d, 0, sizeof(d));
+	buf_init(&c.aliases);
+	if (root == NULL || strcmp((const char *)root->name, "DistributionConfig") != 0) {
+		xmlFreeDoc(doc);
+		return malformed(req, res);
+	}
+	if (cf_config_parse(doc, root, &c, msg, sizeof(msg)) < 0) {
+		xmlFreeDoc(doc);
+		return lc_reply_error(req, res, 400, "InvalidArgument", "%s", msg);
+	}
+	xmlFreeDoc(doc);
+	if (store_begin(srv->store, &e) < 0) {
+		cf_config_release(&c);
+		return internal(req, res, &e);
+	}
+	found = dist_load(srv, id ? id : "", &d, &e);
+	if (found <= 0) {
+		store_rollback(srv->store);
+		rc = found < 0 ? internal(req, res, &e) : lc_reply_error(req, res, 404,
+			"NoSuchDistribution", "The specified distribution does not exist.");
+		goto out;
+	}
+	if (check_if_match(req, res, d.etag) < 0) {
+		store_rollback(srv->store);
+		goto out;
+	}
+	if (store_prepare(srv->store, "SELECT caller_reference FROM cf_distribution WHERE id = ?",
+			&st, &e) == 0) {
+		sqlite3_bind_text(st, 1, d.id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			old_ref = xstrdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (old_ref == NULL || strcmp(old_ref, c.caller_reference) != 0) {
+		store_rollback(srv->store);
+		rc = lc_reply_error(req, res, 400, "IllegalUpdate", "The update contains modifications "
+			"that are not allowed: the CallerReference cannot change.");
+		goto out;
+	}
+	random_id(d.etag, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	if (store_prepare(srv->store, "UPDATE cf_distribution SET config = ?, bucket = ?,"
+			" default_root = ?, aliases = ?, min_ttl = ?, default_ttl = ?, max_ttl = ?,"
+			" enabled = ?, etag = ? WHERE id = ?", &st, &e) < 0) {
+		store_rollback(srv->store);
+		rc = internal(req, res, &e);
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, c.xml, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, c.bucket, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, c.default_root, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, buf_str(&c.aliases), -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, c.min_ttl);
+	sqlite3_bind_int64(st, 6, c.default_ttl);
+	sqlite3_bind_int64(st, 7, c.max_ttl);
+	sqlite3_bind_int(st, 8, c.enabled);
+	sqlite3_bind_text(st, 9, d.etag, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, d.id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err_set(&e, "%s", sqlite3_errmsg(store_db(srv->store)));
+		sqlite3_finalize(st);
+		store_rollback(srv->store);
+		rc = internal(req, res, &e);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if (store_commit(srv->store, &e) < 0) {
+		rc = internal(req, res, &e);
+		goto out;
+	}
+	if (edgectl_sync(srv, &e) < 0)
+		lc_log("cloudfront: edge: %s", e.msg);
+	free(d.config);
+	d.config = xstrdup(c.xml);
+	rc = reply_dist(req, res, 200, &d, "InProgress");
+out:
+	free(old_ref);
+	free(d.config);
+	cf_config_release(&c);
+	return rc;
+}
+
+int cf_delete_distribution(struct lc_request *req, struct lc_response *res)
+{
+	struct lc_server *srv = req->srv;
+	const char *id = lc_request_path_param(req, "Id");
+	struct cf_dist d;
+	struct err e = ERR_INIT;
+	sqlite3_stmt *st = NULL;
+	int found, enabled = 1;
+
+	if (store_begin(srv->store, &e) < 0)
+		return internal(req, res, &e);
+	found = dist_load(srv, id ? id : "", &d, &e);
+	free(d.config);
+	if (found <= 0) {
+		store_rollback(srv->store);
+		return found < 0 ? internal(req, res, &e) : lc_reply_error(req, res, 404,
+			"NoSuchDistribution", "The specified distribution does not exist.");
+	}
+	if (check_if_match(req, res, d.etag) < 0) {
+		store_rollback(srv->store);
+		return -1;
+	}
+	if (store_prepare(srv->store, "SELECT enabled FROM cf_distribution WHERE id = ?", &st,
+			&e) == 0) {
+		sqlite3_bind_text(st, 1, d.id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			enabled = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (enabled) {
+		store_rollback(srv->store);
+		return lc_reply_error(req, res, 409, "DistributionNotDisabled", "The distribution "
+			"you are trying to delete has not been disabled.");
+	}
+	if (store_prepare(srv->store, "DELETE FROM cf_invalidation WHERE distribution_id = ?1",
+			&st, &e) < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, d.id, -1, SQLITE_TRANSIENT);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (store_prepare(srv->store, "DELETE FROM cf_distribution WHERE id = ?1", &st, &e) < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, d.id, -1, SQLITE_TRANSIENT);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (store_commit(srv->store, &e) < 0)
+		return internal(req, res, &e);
+	if (edgectl_sync(srv, &e) < 0)
+		lc_log("cloudfront: edge: %s", e.msg);
+	return lc_reply_xml(req, res, 204, NULL);
+fail:
+	store_rollback(srv->store);
+	return internal(req, res, &e);
+}
+
 /* The DistributionSummary fields that come from the configuration, in the model's order. */
 static const char *const summary_fields[] = { "Aliases", "Origins", "OriginGroups",
 	"DefaultCacheBehavior", "CacheBehaviors", "CustomErrorResponses", "Comment", "PriceClass",

@@ -57,6 +57,31 @@ def test_distribution_create_get_list_and_config_round_trip(localcloud):
     assert "NoSuchDistribution" in missing.stderr
 
 
+def test_distribution_update_needs_if_match_and_delete_needs_disabled(localcloud):
+    lc = localcloud
+    cfg = dist_config("cf-upd-ref", "upd-bucket", aliases=["www.upd.hicaliber.localhost"])
+    made = create_dist(lc, cfg)
+    did, etag = made["Distribution"]["Id"], made["ETag"]
+    busy = lc.aws("cloudfront", "delete-distribution", "--id", did, "--if-match", etag)
+    assert "DistributionNotDisabled" in busy.stderr
+    cfg["Enabled"] = False
+    cfg["DefaultRootObject"] = "home.html"
+    stale = lc.aws("cloudfront", "update-distribution", "--id", did, "--if-match", "WRONG",
+                   "--distribution-config", json.dumps(cfg))
+    assert "PreconditionFailed" in stale.stderr
+    upd = lc.aws_json("cloudfront", "update-distribution", "--id", did, "--if-match", etag,
+                      "--distribution-config", json.dumps(cfg), v=2)
+    assert upd["ETag"] != etag
+    assert upd["Distribution"]["DistributionConfig"]["DefaultRootObject"] == "home.html"
+    assert upd["Distribution"]["DistributionConfig"]["Enabled"] is False
+    old = lc.aws("cloudfront", "delete-distribution", "--id", did, "--if-match", etag)
+    assert "PreconditionFailed" in old.stderr
+    assert lc.aws("cloudfront", "delete-distribution", "--id", did, "--if-match",
+                  upd["ETag"]).returncode == 0
+    gone = lc.aws("cloudfront", "get-distribution", "--id", did)
+    assert "NoSuchDistribution" in gone.stderr
+
+
 def test_invalidations_go_in_progress_then_completed_and_are_listed(localcloud):
     lc = localcloud
     d = create_dist(lc, dist_config("cf-inv-ref", "inv-bucket"), v=2)["Distribution"]
