@@ -792,33 +792,42 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 	if (edge_certificate(edge, e) < 0 || edge_write_conf(edge, e) < 0 ||
 			nginx_test(edge, e) < 0)
 		goto out;
-	pthread_mutex_lock(&edge->lock);
-	rc = nginx_spawn(edge, e);
-	pthread_mutex_unlock(&edge->lock);
-	if (rc < 0)
-		goto out;
-	rc = -1;
-	/* Ready when it serves this configuration (or fail if it exits first). */
-	for (int i = 0; i < 100; i++) {
-		int status = 0, gone;
-
-		if (port_open(edge->listen, edge->https_port) &&
-				generation_served(edge) == edge->generation) {
-			ready = 1;
-			break;
-		}
+	/*
+	 * Up to three attempts: a port can be taken for a moment by the local
+	 * end of some client's connection (ephemeral ports), and nginx gives
+	 * up binding after a few seconds.
+	 */
+	for (int attempt = 0; attempt < 3 && !ready; attempt++) {
 		pthread_mutex_lock(&edge->lock);
-		gone = nginx_exited(edge, &status);
+		rc = nginx_spawn(edge, e);
 		pthread_mutex_unlock(&edge->lock);
-		if (gone) {
-			err_set(e, "nginx exited at start (status %d); see '%s/logs/error.log'",
-				status, edge->dir);
+		if (rc < 0)
 			goto out;
+		rc = -1;
+		/* Ready when it serves this configuration (or retry if it exits first). */
+		for (int i = 0; i < 200; i++) {
+			int status = 0, gone;
+
+			if (port_open(edge->listen, edge->https_port) &&
+					generation_served(edge) == edge->generation) {
+				ready = 1;
+				break;
+			}
+			pthread_mutex_lock(&edge->lock);
+			gone = nginx_exited(edge, &status);
+			pthread_mutex_unlock(&edge->lock);
+			if (gone) {
+				err_set(e, "nginx exited at start (status %d); see "
+					"'%s/logs/error.log'", status, edge->dir);
+				break;
+			}
+			usleep(50000);
 		}
-		usleep(50000);
 	}
+	if (!ready && edge->pid == 0)
+		goto out;
 	if (!ready) {
-		err_set(e, "nginx did not answer within five seconds; see '%s/logs/error.log'",
+		err_set(e, "nginx did not answer within ten seconds; see '%s/logs/error.log'",
 			edge->dir);
 		goto out;
 	}
