@@ -3,6 +3,7 @@ SigV4-signed requests where the CLI cannot send what is being tested (traversal 
 aws-chunked bodies, bad checksums, malformed XML)."""
 import base64
 import hashlib
+import time
 import hmac
 import json
 import os
@@ -480,3 +481,26 @@ def test_objects_survive_restart_and_kill_9(tmp_path):
         assert out2.read_bytes() == src.read_bytes()
         keys = [o["Key"] for o in lc.aws_json("s3api", "list-objects-v2", "--bucket", "durable-bucket")["Contents"]]
         assert keys == ["f", "g"]
+        # kill -9 in the middle of an upload: neither the partial object nor its bytes stay
+        import socket
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        total = 8 * 1024 * 1024
+        hdrs = {"x-amz-content-sha256": "UNSIGNED-PAYLOAD", "Content-Length": str(total)}
+        req = AWSRequest(method="PUT", url=lc.endpoint + "/durable-bucket/g", headers=hdrs)
+        S3SigV4Auth(Credentials(lc["AWS_ACCESS_KEY_ID"], lc["AWS_SECRET_ACCESS_KEY"]), "s3",
+                    lc["AWS_DEFAULT_REGION"]).add_auth(req)
+        sock = socket.create_connection(("127.0.0.1", lc.port))
+        head = "PUT /durable-bucket/g HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % lc.port
+        head += "".join("%s: %s\r\n" % kv for kv in req.headers.items()) + "\r\n"
+        sock.sendall(head.encode() + b"x" * (total // 2))
+        time.sleep(0.5)
+        lc.kill9()
+        sock.close()
+        lc.start()
+        out3 = tmp_path / "o3"
+        lc.aws_json("s3api", "get-object", "--bucket", "durable-bucket", "--key", "g", str(out3))
+        assert out3.read_bytes() == src.read_bytes()
+        store_tmp = os.path.join(lc.home, "objects", "s3", "tmp")
+        assert os.listdir(store_tmp) == []
