@@ -6,6 +6,7 @@
  */
 #include "compat.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 
 #include <jansson.h>
@@ -37,6 +38,14 @@
  */
 const struct lc_service lc_services[] = {
 	{ "secretsmanager", LC_PROTO_JSON, "secretsmanager", NULL, 1 * MiB, 0, 0, 0, sm_init },
+	/* S3's single PUT limit is 5 GiB; XML bodies (DeleteObjects of 1000 keys) stay small */
+	{ "s3", LC_PROTO_REST_XML, NULL, "http://s3.amazonaws.com/doc/2006-03-01/", 2 * MiB,
+		5 * 1024 * MiB, 1, 1, s3_init },
+	{ "cloudfront", LC_PROTO_REST_XML, NULL, "http://cloudfront.amazonaws.com/doc/2020-05-31/",
+		1 * MiB, 0, 0, 0, cf_init },
+	/* route53 starts after s3 and cloudfront: its init brings up the edge */
+	{ "route53", LC_PROTO_REST_XML, NULL, "https://route53.amazonaws.com/doc/2013-04-01/",
+		1 * MiB, 0, 0, 0, r53_init },
 };
 const size_t lc_n_services = ARRAY_SIZE(lc_services);
 
@@ -61,6 +70,74 @@ const struct lc_route lc_routes[] = {
 	{ "secretsmanager", "RestoreSecret", sm_restore_secret, NULL, NULL, NULL, NULL, 0 },
 	{ "secretsmanager", "TagResource", sm_tag_resource, NULL, NULL, NULL, NULL, 0 },
 	{ "secretsmanager", "UntagResource", sm_untag_resource, NULL, NULL, NULL, NULL, 0 },
+
+	/* S3 (REST-XML, path-style; virtual-hosted requests are rewritten to it) */
+	{ "s3", "ListBuckets", s3_list_buckets, "GET", "/", NULL, NULL, 0 },
+	{ "s3", "GetBucketLocation", s3_get_bucket_location, "GET", "/{Bucket}", "location", NULL,
+		0 },
+	{ "s3", "ListObjectsV2", s3_list_objects, "GET", "/{Bucket}", "list-type", NULL, 0 },
+	{ "s3", "ListObjects", s3_list_objects, "GET", "/{Bucket}", NULL, NULL, 0 },
+	{ "s3", "CreateBucket", s3_create_bucket, "PUT", "/{Bucket}", NULL, NULL, 0 },
+	{ "s3", "DeleteBucket", s3_delete_bucket, "DELETE", "/{Bucket}", NULL, NULL, 0 },
+	{ "s3", "HeadBucket", s3_head_bucket, "HEAD", "/{Bucket}", NULL, NULL, 0 },
+	{ "s3", "DeleteObjects", s3_delete_objects, "POST", "/{Bucket}", "delete", NULL, 0 },
+	{ "s3", "CreateMultipartUpload", s3_create_multipart_upload, "POST", "/{Bucket}/{Key+}",
+		"uploads", NULL, 0 },
+	{ "s3", "CompleteMultipartUpload", s3_complete_multipart_upload, "POST",
+		"/{Bucket}/{Key+}", "uploadId", NULL, 0 },
+	{ "s3", "UploadPart", s3_upload_part, "PUT", "/{Bucket}/{Key+}", "uploadId", NULL,
+		LC_BODY_FILE },
+	{ "s3", "CopyObject", s3_copy_object, "PUT", "/{Bucket}/{Key+}", NULL,
+		"x-amz-copy-source", 0 },
+	{ "s3", "PutObject", s3_put_object, "PUT", "/{Bucket}/{Key+}", NULL, NULL, LC_BODY_FILE },
+	{ "s3", "ListParts", s3_list_parts, "GET", "/{Bucket}/{Key+}", "uploadId", NULL, 0 },
+	{ "s3", "GetObject", s3_get_object, "GET", "/{Bucket}/{Key+}", NULL, NULL, 0 },
+	{ "s3", "HeadObject", s3_head_object, "HEAD", "/{Bucket}/{Key+}", NULL, NULL, 0 },
+	{ "s3", "AbortMultipartUpload", s3_abort_multipart_upload, "DELETE", "/{Bucket}/{Key+}",
+		"uploadId", NULL, 0 },
+	{ "s3", "DeleteObject", s3_delete_object, "DELETE", "/{Bucket}/{Key+}", NULL, NULL, 0 },
+
+	/* CloudFront (REST-XML) */
+	{ "cloudfront", "CreateDistributionWithTags", cf_create_distribution, "POST",
+		"/2020-05-31/distribution", "WithTags", NULL, 0 },
+	{ "cloudfront", "CreateDistribution", cf_create_distribution, "POST",
+		"/2020-05-31/distribution", NULL, NULL, 0 },
+	{ "cloudfront", "ListDistributions", cf_list_distributions, "GET",
+		"/2020-05-31/distribution", NULL, NULL, 0 },
+	{ "cloudfront", "GetDistributionConfig", cf_get_distribution_config, "GET",
+		"/2020-05-31/distribution/{Id}/config", NULL, NULL, 0 },
+	{ "cloudfront", "GetDistribution", cf_get_distribution, "GET",
+		"/2020-05-31/distribution/{Id}", NULL, NULL, 0 },
+	{ "cloudfront", "UpdateDistribution", cf_update_distribution, "PUT",
+		"/2020-05-31/distribution/{Id}/config", NULL, NULL, 0 },
+	{ "cloudfront", "DeleteDistribution", cf_delete_distribution, "DELETE",
+		"/2020-05-31/distribution/{Id}", NULL, NULL, 0 },
+	{ "cloudfront", "CreateInvalidation", cf_create_invalidation, "POST",
+		"/2020-05-31/distribution/{DistributionId}/invalidation", NULL, NULL, 0 },
+	{ "cloudfront", "GetInvalidation", cf_get_invalidation, "GET",
+		"/2020-05-31/distribution/{DistributionId}/invalidation/{Id}", NULL, NULL, 0 },
+	{ "cloudfront", "ListInvalidations", cf_list_invalidations, "GET",
+		"/2020-05-31/distribution/{DistributionId}/invalidation", NULL, NULL, 0 },
+
+	/* Route 53 (REST-XML) */
+	{ "route53", "CreateHostedZone", r53_create_hosted_zone, "POST", "/2013-04-01/hostedzone",
+		NULL, NULL, 0 },
+	{ "route53", "ListHostedZones", r53_list_hosted_zones, "GET", "/2013-04-01/hostedzone",
+		NULL, NULL, 0 },
+	{ "route53", "ListHostedZonesByName", r53_list_hosted_zones_by_name, "GET",
+		"/2013-04-01/hostedzonesbyname", NULL, NULL, 0 },
+	{ "route53", "GetHostedZone", r53_get_hosted_zone, "GET", "/2013-04-01/hostedzone/{Id}",
+		NULL, NULL, 0 },
+	{ "route53", "DeleteHostedZone", r53_delete_hosted_zone, "DELETE",
+		"/2013-04-01/hostedzone/{Id}", NULL, NULL, 0 },
+	{ "route53", "ChangeResourceRecordSets", r53_change_resource_record_sets, "POST",
+		"/2013-04-01/hostedzone/{Id}/rrset/", NULL, NULL, 0 },
+	{ "route53", "ChangeResourceRecordSets", r53_change_resource_record_sets, "POST",
+		"/2013-04-01/hostedzone/{Id}/rrset", NULL, NULL, 0 },
+	{ "route53", "ListResourceRecordSets", r53_list_resource_record_sets, "GET",
+		"/2013-04-01/hostedzone/{Id}/rrset", NULL, NULL, 0 },
+	{ "route53", "GetChange", r53_get_change, "GET", "/2013-04-01/change/{Id}", NULL, NULL,
+		0 },
 };
 const size_t lc_n_routes = ARRAY_SIZE(lc_routes);
 
@@ -152,6 +229,28 @@ static const struct lc_route *route_by_operation(const char *service, const char
 	return NULL;
 }
 
+/*
+ * The bucket named by an S3 virtual-hosted Host header: "<bucket>.s3.<...>"
+ * (as on AWS) or "<bucket>.localhost" (every *.localhost name reaches
+ * 127.0.0.1).  NULL for path-style hosts (127.0.0.1, localhost, s3.localhost).
+ */
+static char *s3_host_bucket(const char *host)
+{
+	size_t n = strcspn(host, ":");
+	char *h = xstrndup(host, n), *b = NULL, *p;
+
+	for (p = h; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if ((p = strstr(h, ".s3.")) != NULL || (p = strstr(h, ".s3-")) != NULL) {
+		if (p > h)
+			b = xstrndup(h, (size_t)(p - h));
+	} else if (n > 10 && !strcmp(h + n - 10, ".localhost") && strcmp(h, "s3.localhost")) {
+		b = xstrndup(h, n - 10);
+	}
+	free(h);
+	return b;
+}
+
 static const struct lc_route *route_rest(struct lc_request *req)
 {
 	size_t i;
@@ -166,7 +265,8 @@ static const struct lc_route *route_rest(struct lc_request *req)
 			continue;
 		if (r->header_flag != NULL && lc_request_header(req, r->header_flag) == NULL)
 			continue;
-		if (lcproto_path_match(r->path, req->raw_path, req->path_params,
+		if (lcproto_path_match(r->path, req->route_path ? req->route_path : req->raw_path,
+			    req->path_params,
 			    LC_MAX_PATH_PARAMS, &req->n_path_params))
 			return r;
 	}
@@ -301,6 +401,14 @@ static int router_check_headers(struct lc_request *req, struct lc_response *res)
 	}
 	case LC_PROTO_REST_XML:
 	case LC_PROTO_REST_JSON:
+		if (svc->s3_signing && lc_request_header(req, "Host") != NULL) {
+			char *bucket = s3_host_bucket(lc_request_header(req, "Host"));
+
+			if (bucket != NULL)
+				req->route_path = xasprintf("/%s%s", bucket,
+					strcmp(req->raw_path, "/") ? req->raw_path : "");
+			free(bucket);
+		}
 		req->route = route_rest(req);
 		if (req->route == NULL) {
 			req->failed = 1;
@@ -494,6 +602,7 @@ void lc_request_release(struct lc_request *req)
 	EVP_MD_CTX_free(req->sha);
 	free(req->method);
 	free(req->raw_path);
+	free(req->route_path);
 	free(req->path);
 	free(req->raw_query);
 	lc_params_free(req->query, req->n_query);

@@ -139,6 +139,13 @@ struct lc_request {
 	int body_fd;
 	EVP_MD_CTX *sha;
 	int failed;			/* an error response is ready, discard the body */
+	/*
+	 * S3 virtual-hosted requests (Host: <bucket>.s3.localhost, or
+	 * <bucket>.localhost): the path-style path the routes are matched
+	 * against, "/<bucket>" + raw_path.  NULL: raw_path.  The signature
+	 * still covers raw_path as sent.
+	 */
+	char *route_path;
 	uint64_t content_length;	/* from the header, UINT64_MAX when absent */
 };
 

@@ -77,7 +77,9 @@ def test_start_status_env_stop(tmp_path):
         r = lc.caliber("local", "env")
         lines = dict(l[len("export "):].split("=", 1) for l in r.stdout.splitlines())
         assert set(lines) == {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                              "AWS_DEFAULT_REGION"}
+                              "AWS_DEFAULT_REGION", "AWS_CA_BUNDLE"}
+        # the local CA that signs the edge's certificates
+        assert lines["AWS_CA_BUNDLE"] == "'%s'" % os.path.join(lc.home, "ca", "ca.pem")
         assert lines["AWS_ENDPOINT_URL"] == "'%s'" % lc.endpoint
     finally:
         r = lc.caliber("local", "stop")
