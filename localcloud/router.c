@@ -31,6 +31,9 @@
  */
 const struct lc_service lc_services[] = {
 	{ "secretsmanager", LC_PROTO_JSON, "secretsmanager", NULL, 1 * MiB, 0, 0, 0, sm_init },
+	{ "logs", LC_PROTO_JSON, "Logs_20140328", NULL, 1 * MiB, 0, 0, 0, logs_init },
+	{ "ecs", LC_PROTO_JSON, "AmazonEC2ContainerServiceV20141113", NULL, 1 * MiB, 0, 0, 0,
+		ecs_init },
 };
 const size_t lc_n_services = ARRAY_SIZE(lc_services);
 
@@ -55,6 +58,39 @@ const struct lc_route lc_routes[] = {
 	{ "secretsmanager", "RestoreSecret", sm_restore_secret, NULL, NULL, NULL, NULL, 0 },
 	{ "secretsmanager", "TagResource", sm_tag_resource, NULL, NULL, NULL, NULL, 0 },
 	{ "secretsmanager", "UntagResource", sm_untag_resource, NULL, NULL, NULL, NULL, 0 },
+	/* CloudWatch Logs (JSON 1.1) */
+	{ "logs", "CreateLogGroup", logs_create_log_group, NULL, NULL, NULL, NULL, 0 },
+	{ "logs", "DeleteLogGroup", logs_delete_log_group, NULL, NULL, NULL, NULL, 0 },
+	{ "logs", "PutRetentionPolicy", logs_put_retention_policy, NULL, NULL, NULL, NULL, 0 },
+	{ "logs", "DescribeLogGroups", logs_describe_log_groups, NULL, NULL, NULL, NULL, 0 },
+	{ "logs", "CreateLogStream", logs_create_log_stream, NULL, NULL, NULL, NULL, 0 },
+	{ "logs", "DescribeLogStreams", logs_describe_log_streams, NULL, NULL, NULL, NULL, 0 },
+	{ "logs", "PutLogEvents", logs_put_log_events, NULL, NULL, NULL, NULL, 0 },
+	{ "logs", "GetLogEvents", logs_get_log_events, NULL, NULL, NULL, NULL, 0 },
+	{ "logs", "FilterLogEvents", logs_filter_log_events, NULL, NULL, NULL, NULL, 0 },
+	/* ECS (JSON 1.1) */
+	{ "ecs", "CreateCluster", ecs_create_cluster, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "DescribeClusters", ecs_describe_clusters, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "ListClusters", ecs_list_clusters, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "DeleteCluster", ecs_delete_cluster, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "RegisterTaskDefinition", ecs_register_task_definition, NULL, NULL, NULL,
+		NULL, 0 },
+	{ "ecs", "DeregisterTaskDefinition", ecs_deregister_task_definition, NULL, NULL, NULL,
+		NULL, 0 },
+	{ "ecs", "DescribeTaskDefinition", ecs_describe_task_definition, NULL, NULL, NULL,
+		NULL, 0 },
+	{ "ecs", "ListTaskDefinitions", ecs_list_task_definitions, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "ListTaskDefinitionFamilies", ecs_list_task_definition_families, NULL, NULL, NULL,
+		NULL, 0 },
+	{ "ecs", "CreateService", ecs_create_service, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "UpdateService", ecs_update_service, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "DeleteService", ecs_delete_service, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "DescribeServices", ecs_describe_services, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "ListServices", ecs_list_services, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "RunTask", ecs_run_task, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "DescribeTasks", ecs_describe_tasks, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "ListTasks", ecs_list_tasks, NULL, NULL, NULL, NULL, 0 },
+	{ "ecs", "StopTask", ecs_stop_task, NULL, NULL, NULL, NULL, 0 },
 };
 const size_t lc_n_routes = ARRAY_SIZE(lc_routes);
 
