@@ -363,6 +363,14 @@ static int local_env(struct localcloud_config *cfg)
 	       "export AWS_SECRET_ACCESS_KEY='%s'\n"
 	       "export AWS_DEFAULT_REGION='%s'\n",
 		endpoint, c.access_key_id, c.secret_access_key, LOCALCLOUD_DEFAULT_REGION);
+	{
+		/* The local CA that signs the edge's certificates (made at first start). */
+		char *ca = localcloud_path(cfg, "ca/ca.pem");
+
+		if (access(ca, R_OK) == 0)
+			printf("export AWS_CA_BUNDLE='%s'\n", ca);
+		free(ca);
+	}
 	fflush(stdout);
 	localcloud_credentials_wipe(&c);
 	free(endpoint);

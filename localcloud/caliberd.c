@@ -21,6 +21,8 @@
 
 #include "caliberd.h"
 #include "crypt.h"
+#include "edgectl.h"
+#include "services.h"
 #include "http.h"
 #include "router.h"
 
@@ -137,6 +139,9 @@ out:
 static void server_close(struct lc_server *srv)
 {
 	http_stop(srv);
+	/* the edge (nginx, its origin server, the CA) and the S3 object store */
+	edgectl_stop();
+	s3_shutdown();
 	store_close(srv->store);
 	srv->store = NULL;
 	free(srv->tmp_dir);

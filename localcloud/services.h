@@ -66,5 +66,58 @@ int ecs_run_task(struct lc_request *req, struct lc_response *res);
 int ecs_describe_tasks(struct lc_request *req, struct lc_response *res);
 int ecs_list_tasks(struct lc_request *req, struct lc_response *res);
 int ecs_stop_task(struct lc_request *req, struct lc_response *res);
+/* svc-s3.c */
+struct objstore;
+int s3_init(struct lc_server *srv, struct err *e);
+/* Close the object store (caliberd's shutdown). */
+void s3_shutdown(void);
+/* The object store behind S3 (for CloudFront's origin); NULL before s3_init. */
+struct objstore *s3_objstore(void);
+int s3_list_buckets(struct lc_request *req, struct lc_response *res);
+int s3_create_bucket(struct lc_request *req, struct lc_response *res);
+int s3_delete_bucket(struct lc_request *req, struct lc_response *res);
+int s3_head_bucket(struct lc_request *req, struct lc_response *res);
+int s3_get_bucket_location(struct lc_request *req, struct lc_response *res);
+int s3_list_objects(struct lc_request *req, struct lc_response *res);
+int s3_put_object(struct lc_request *req, struct lc_response *res);
+int s3_get_object(struct lc_request *req, struct lc_response *res);
+int s3_head_object(struct lc_request *req, struct lc_response *res);
+int s3_delete_object(struct lc_request *req, struct lc_response *res);
+int s3_delete_objects(struct lc_request *req, struct lc_response *res);
+int s3_copy_object(struct lc_request *req, struct lc_response *res);
+int s3_create_multipart_upload(struct lc_request *req, struct lc_response *res);
+int s3_upload_part(struct lc_request *req, struct lc_response *res);
+int s3_complete_multipart_upload(struct lc_request *req, struct lc_response *res);
+int s3_abort_multipart_upload(struct lc_request *req, struct lc_response *res);
+int s3_list_parts(struct lc_request *req, struct lc_response *res);
+
+/* svc-cloudfront.c */
+int cf_init(struct lc_server *srv, struct err *e);
+int cf_create_distribution(struct lc_request *req, struct lc_response *res);
+int cf_get_distribution(struct lc_request *req, struct lc_response *res);
+int cf_get_distribution_config(struct lc_request *req, struct lc_response *res);
+int cf_list_distributions(struct lc_request *req, struct lc_response *res);
+int cf_create_invalidation(struct lc_request *req, struct lc_response *res);
+int cf_get_invalidation(struct lc_request *req, struct lc_response *res);
+int cf_list_invalidations(struct lc_request *req, struct lc_response *res);
+/* The origin server nginx fetches distribution content from (edgectl.c starts it). */
+int cf_origin_start(struct lc_server *srv, int *port, struct err *e);
+void cf_origin_stop(void);
+const char *cf_origin_token(void);
+/* 1 and the id when domain ("dxxxx.cloudfront.net") is a distribution's; 0 none; -1 error.
+ * Call inside a store transaction. */
+int cf_distribution_for_domain(struct lc_server *srv, const char *domain, char *id,
+	size_t id_len);
+
+/* svc-route53.c */
+int r53_init(struct lc_server *srv, struct err *e);
+int r53_create_hosted_zone(struct lc_request *req, struct lc_response *res);
+int r53_list_hosted_zones(struct lc_request *req, struct lc_response *res);
+int r53_list_hosted_zones_by_name(struct lc_request *req, struct lc_response *res);
+int r53_get_hosted_zone(struct lc_request *req, struct lc_response *res);
+int r53_delete_hosted_zone(struct lc_request *req, struct lc_response *res);
+int r53_change_resource_record_sets(struct lc_request *req, struct lc_response *res);
+int r53_list_resource_record_sets(struct lc_request *req, struct lc_response *res);
+int r53_get_change(struct lc_request *req, struct lc_response *res);
 
 #endif

@@ -1,0 +1,866 @@
+/*
+ * edge.c: nginx as the edge (see edge.h): the generated configuration, the
+ * supervised nginx process, the TLS certificate and cache purges.
+ */
+#include "compat.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "buf.h"
+#include "edge.h"
+
+struct edge_site_copy {
+	char *name;
+	enum edge_site_kind kind;
+	char *distribution_id;
+	char *upstreams;
+};
+
+struct edge {
+	char *dir;
+	char *nginx;
+	char *listen;
+	int http_port, https_port;
+	char *origin;
+	char *token;
+	char *user;
+	uid_t uid;
+	gid_t gid;
+	int drop_privileges;
+	struct ca *ca;
+
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t supervisor;
+	int supervisor_running;
+	int stopping;
+	pid_t pid;
+	int restarts;
+	char *cert_names;		/* the names the current certificate covers, joined by ' ' */
+	struct edge_site_copy *sites;
+	size_t n_sites;
+};
+
+static char *edge_path(const struct edge *edge, const char *rel)
+{
+	return xasprintf("%s/%s", edge->dir, rel);
+}
+
+static int mkdir_owned(struct edge *edge, const char *rel, int worker_owned, struct err *e)
+{
+	char *p = rel ? edge_path(edge, rel) : xstrdup(edge->dir);
+	int rc = 0;
+
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		rc = err_set(e, "unable to create '%s': %s", p, strerror(errno));
+	else if (worker_owned && edge->drop_privileges && chown(p, edge->uid, edge->gid) < 0)
+		rc = err_set(e, "unable to chown '%s': %s", p, strerror(errno));
+	free(p);
+	return rc;
+}
+
+/* Run argv to completion; 0 when it exits 0.  Its output goes to log (or /dev/null). */
+static int run_wait(char *const argv[], const char *log, struct err *e)
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	if (pid < 0)
+		return err_set(e, "unable to fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			0600);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return err_set(e, "unable to wait for '%s': %s", argv[0], strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(e, "'%s' failed (status %d)", argv[0],
+			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return 0;
+}
+
+/* The unprivileged user nginx's workers run as, created as a system user when missing. */
+static int worker_user(struct edge *edge, struct err *e)
+{
+	struct passwd *pw = getpwnam(edge->user);
+
+	if (pw == NULL) {
+		char *argv[] = { "useradd", "--system", "--no-create-home", "--home-dir",
+			"/nonexistent", "--shell", "/usr/sbin/nologin", edge->user, NULL };
+		struct err ue = ERR_INIT;
+
+		/* Another part of caliberd may create it at the same moment: look again. */
+		if (run_wait(argv, NULL, &ue) < 0 && getpwnam(edge->user) == NULL)
+			return err_set(e, "unable to create the system user '%s': %s", edge->user,
+				ue.msg);
+		pw = getpwnam(edge->user);
+		if (pw == NULL)
+			return err_set(e, "no user '%s' after creating it", edge->user);
+	}
+	edge->uid = pw->pw_uid;
+	edge->gid = pw->pw_gid;
+	return 0;
+}
+
+/*
+ * The workers (an unprivileged user) must reach their temp and cache
+ * directories: give every ancestor of the edge directory search permission
+ * (x, not read) for others when it lacks it.  A private temporary
+ * directory such as pytest's is 0700.
+ */
+static int ancestors_searchable(struct edge *edge, struct err *e)
+{
+	char *p = xstrdup(edge->dir);
+	int rc = 0;
+
+	for (;;) {
+		struct stat st;
+		char *slash = strrchr(p, '/');
+
+		if (slash == NULL || slash == p)
+			break;
+		*slash = '\0';
+		if (stat(p, &st) < 0) {
+			rc = err_set(e, "unable to stat '%s': %s", p, strerror(errno));
+			break;
+		}
+		if (!(st.st_mode & S_IXOTH) && chmod(p, (st.st_mode & 07777) | S_IXOTH) < 0) {
+			rc = err_set(e, "unable to let nginx workers reach '%s': %s", p,
+				strerror(errno));
+			break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+static int id_safe(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static int name_safe(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 253)
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' ||
+				*s == '.'))
+			return 0;
+	return 1;
+}
+
+static int upstreams_safe(const char *s)
+{
+	for (; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '.' || *s == ':' || *s == ' ' ||
+				*s == '[' || *s == ']' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int write_file(const char *path, const char *data, size_t len, struct err *e)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	int fd, rc = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_set(e, "unable to create '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
+		err_set(e, "unable to write '%s': %s", tmp, strerror(errno));
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		err_set(e, "unable to rename '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Issue a certificate for every site's name when the set changed since the last one. */
+static int edge_certificate(struct edge *edge, struct err *e)
+{
+	const char **names = xcalloc(edge->n_sites + 1, sizeof(char *));
+	char *cert = edge_path(edge, "tls/edge.pem"), *key = edge_path(edge, "tls/edge.key");
+	char *names_path = edge_path(edge, "tls/names");
+	struct buf joined = BUF_INIT;
+	size_t n = 0;
+	int rc = -1;
+
+	buf_init(&joined);
+	names[n++] = "localhost";
+	for (size_t i = 0; i < edge->n_sites; i++)
+		names[n++] = edge->sites[i].name;
+	qsort(names + 1, n - 1, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || i == 1 || strcmp(names[i], names[i - 1]) != 0)
+			buf_appendf(&joined, "%s ", names[i]);
+	if (edge->cert_names == NULL) {
+		/* After a restart: the file says what the certificate on disk covers. */
+		FILE *f = fopen(names_path, "r");
+		char line[65536];
+
+		if (f && access(cert, R_OK) == 0 && access(key, R_OK) == 0 &&
+				fgets(line, sizeof(line), f))
+			edge->cert_names = xstrdup(line);
+		if (f)
+			fclose(f);
+	}
+	if (edge->cert_names && strcmp(edge->cert_names, joined.data) == 0) {
+		rc = 0;
+		goto out;
+	}
+	{
+		/* Deduplicated list for the CA. */
+		const char **uniq = xcalloc(n, sizeof(char *));
+		size_t u = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (i <= 1 || strcmp(names[i], names[i - 1]) != 0)
+				uniq[u++] = names[i];
+		rc = ca_issue(edge->ca, uniq, u, cert, key, e);
+		free(uniq);
+	}
+	if (rc < 0)
+		goto out;
+	rc = write_file(names_path, joined.data, joined.len, e);
+	if (rc < 0)
+		goto out;
+	free(edge->cert_names);
+	edge->cert_names = buf_detach(&joined);
+out:
+	buf_release(&joined);
+	free(names);
+	free(cert);
+	free(key);
+	free(names_path);
+	return rc;
+}
+
+static void conf_site(struct edge *edge, struct buf *b, const struct edge_site_copy *s, size_t i)
+{
+	if (s->kind == EDGE_SITE_PROXY && s->upstreams && *s->upstreams) {
+		char *list = xstrdup(s->upstreams), *save = NULL;
+
+		buf_appendf(b, "\tupstream site%zu {\n", i);
+		for (char *t = strtok_r(list, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			buf_appendf(b, "\t\tserver %s max_fails=1 fail_timeout=2s;\n", t);
+		buf_appends(b, "\t\tkeepalive 16;\n\t}\n");
+		free(list);
+	}
+	buf_appendf(b, "\tserver {\n\t\tlisten %s:%d ssl;\n\t\tserver_name %s;\n", edge->listen,
+		edge->https_port, s->name);
+	if (s->kind == EDGE_SITE_DISTRIBUTION) {
+		buf_appendf(b,
+			"\t\tlocation / {\n"
+			"\t\t\tlimit_except GET HEAD { deny all; }\n"
+			"\t\t\tproxy_pass http://%s;\n"
+			"\t\t\tproxy_http_version 1.1;\n"
+			"\t\t\tproxy_set_header Connection \"\";\n"
+			"\t\t\tproxy_set_header Host $host;\n"
+			"\t\t\tproxy_set_header X-Caliber-Edge-Distribution %s;\n"
+			"\t\t\tproxy_set_header X-Caliber-Edge-Token %s;\n"
+			/* CloudFront's default cache key: the path, no query string */
+			"\t\t\tproxy_cache %s;\n"
+			"\t\t\tproxy_cache_key $uri;\n"
+			"\t\t\tproxy_cache_lock on;\n"
+			"\t\t\tproxy_ignore_headers Set-Cookie;\n"
+			"\t\t\tadd_header X-Cache $edge_x_cache always;\n"
+			"\t\t\tadd_header Via \"1.1 caliber-edge (CloudFront)\" always;\n"
+			"\t\t}\n",
+			edge->origin, s->distribution_id, edge->token, s->distribution_id);
+	} else if (s->upstreams && *s->upstreams) {
+		buf_appendf(b,
+			"\t\tlocation / {\n"
+			"\t\t\tproxy_pass http://site%zu;\n"
+			"\t\t\tproxy_http_version 1.1;\n"
+			"\t\t\tproxy_set_header Connection \"\";\n"
+			"\t\t\tproxy_set_header Host $host;\n"
+			"\t\t\tproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+			"\t\t\tproxy_set_header X-Forwarded-Proto https;\n"
+			"\t\t\tproxy_next_upstream error timeout http_502 http_503;\n"
+			"\t\t}\n", i);
+	} else {
+		buf_appends(b, "\t\tlocation / { return 503; }\n");
+	}
+	buf_appends(b, "\t}\n");
+}
+
+static int edge_write_conf(struct edge *edge, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	char *path = edge_path(edge, "nginx.conf");
+	int rc;
+
+	buf_init(&b);
+	buf_appends(&b, "# Generated by caliberd: edits are overwritten.\n");
+	buf_appends(&b, "daemon off;\nmaster_process on;\nworker_processes 1;\n");
+	if (edge->drop_privileges)
+		buf_appendf(&b, "user %s;\n", edge->user);
+	buf_appendf(&b, "pid %s/nginx.pid;\nerror_log %s/logs/error.log warn;\n", edge->dir,
+		edge->dir);
+	buf_appends(&b, "events { worker_connections 1024; }\n");
+	buf_appends(&b, "http {\n");
+	buf_appendf(&b, "\taccess_log %s/logs/access.log;\n", edge->dir);
+	buf_appendf(&b,
+		"\tclient_body_temp_path %s/temp/client;\n\tproxy_temp_path %s/temp/proxy;\n"
+		"\tfastcgi_temp_path %s/temp/fastcgi;\n\tuwsgi_temp_path %s/temp/uwsgi;\n"
+		"\tscgi_temp_path %s/temp/scgi;\n",
+		edge->dir, edge->dir, edge->dir, edge->dir, edge->dir);
+	buf_appends(&b, "\tserver_tokens off;\n\tsendfile on;\n\tkeepalive_timeout 30;\n");
+	buf_appends(&b, "\tclient_max_body_size 64m;\n");
+	buf_appendf(&b, "\tssl_certificate %s/tls/edge.pem;\n\tssl_certificate_key %s/tls/edge.key;\n",
+		edge->dir, edge->dir);
+	buf_appends(&b, "\tssl_protocols TLSv1.2 TLSv1.3;\n");
+	buf_appends(&b, "\tmap $upstream_cache_status $edge_x_cache {\n"
+		"\t\tHIT \"Hit from cloudfront\";\n\t\tdefault \"Miss from cloudfront\";\n\t}\n");
+	for (size_t i = 0; i < edge->n_sites; i++) {
+		const struct edge_site_copy *s = &edge->sites[i];
+		int seen = 0;
+
+		if (s->kind != EDGE_SITE_DISTRIBUTION)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (edge->sites[j].kind == EDGE_SITE_DISTRIBUTION &&
+					strcmp(edge->sites[j].distribution_id, s->distribution_id) == 0)
+				seen = 1;
+		if (!seen)
+			buf_appendf(&b, "\tproxy_cache_path %s/cache/%s levels=1:2 keys_zone=%s:4m"
+				" max_size=1g inactive=7d use_temp_path=off;\n", edge->dir,
+				s->distribution_id, s->distribution_id);
+	}
+	/* Plain HTTP only redirects, as a viewer protocol policy of redirect-to-https. */
+	buf_appendf(&b, "\tserver {\n\t\tlisten %s:%d default_server;\n", edge->listen,
+		edge->http_port);
+	if (edge->https_port == 443)
+		buf_appends(&b, "\t\treturn 301 https://$host$request_uri;\n\t}\n");
+	else
+		buf_appendf(&b, "\t\treturn 301 https://$host:%d$request_uri;\n\t}\n",
+			edge->https_port);
+	buf_appendf(&b, "\tserver {\n\t\tlisten %s:%d ssl default_server;\n"
+		"\t\treturn 421;\n\t}\n", edge->listen, edge->https_port);
+	for (size_t i = 0; i < edge->n_sites; i++)
+		conf_site(edge, &b, &edge->sites[i], i);
+	buf_appends(&b, "}\n");
+	rc = write_file(path, b.data, b.len, e);
+	/* the file holds the origin token */
+	buf_release_secret(&b);
+	free(path);
+	return rc;
+}
+
+/* Cache directories, owned by the workers, one per distribution. */
+static int edge_cache_dirs(struct edge *edge, struct err *e)
+{
+	for (size_t i = 0; i < edge->n_sites; i++) {
+		char *rel;
+		int rc;
+
+		if (edge->sites[i].kind != EDGE_SITE_DISTRIBUTION)
+			continue;
+		rel = xasprintf("cache/%s", edge->sites[i].distribution_id);
+		rc = mkdir_owned(edge, rel, 1, e);
+		free(rel);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int nginx_test(struct edge *edge, struct err *e)
+{
+	char *conf = edge_path(edge, "nginx.conf"), *prefix = xasprintf("%s/", edge->dir);
+	char *log = edge_path(edge, "logs/nginx-test.log");
+	char *argv[] = { edge->nginx, "-t", "-q", "-p", prefix, "-c", conf, NULL };
+	int rc = run_wait(argv, log, e);
+
+	if (rc < 0)
+		err_prefix(e, "nginx rejected '%s' (see '%s')", conf, log);
+	free(conf);
+	free(prefix);
+	free(log);
+	return rc;
+}
+
+/* Under edge->lock: start nginx as our child. */
+static int nginx_spawn(struct edge *edge, struct err *e)
+{
+	char *conf = edge_path(edge, "nginx.conf"), *prefix = xasprintf("%s/", edge->dir);
+	char *log = edge_path(edge, "logs/nginx.out");
+	char *argv[] = { edge->nginx, "-p", prefix, "-c", conf, NULL };
+	pid_t pid;
+	int rc = -1;
+
+	pid = fork();
+	if (pid < 0) {
+		err_set(e, "unable to fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		sigset_t all;
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+		/* caliberd blocks signals in its threads: nginx needs them. */
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		/* If caliberd dies, even by kill -9, nginx stops with it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		setpgid(0, 0);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	edge->pid = pid;
+	rc = 0;
+out:
+	free(conf);
+	free(prefix);
+	free(log);
+	return rc;
+}
+
+/* An nginx left by an earlier caliberd with this directory: stop it. */
+static void stop_stale(struct edge *edge)
+{
+	char *pidfile = edge_path(edge, "nginx.pid"), *cmdline = NULL;
+	FILE *f = fopen(pidfile, "r");
+	long pid = 0;
+	char buf[4096];
+	size_t n;
+
+	if (f == NULL)
+		goto out;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid <= 1)
+		goto out;
+	cmdline = xasprintf("/proc/%ld/cmdline", pid);
+	f = fopen(cmdline, "r");
+	if (f == NULL)
+		goto out;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	if (strstr(buf, "nginx") == NULL || strstr(buf, edge->dir) == NULL)
+		goto out;
+	kill((pid_t)pid, SIGTERM);
+	for (int i = 0; i < 50 && kill((pid_t)pid, 0) == 0; i++)
+		usleep(100000);
+	/* nginx runs in its own process group: its workers go with it */
+	kill(-(pid_t)pid, SIGKILL);
+out:
+	free(pidfile);
+	free(cmdline);
+}
+
+static int port_open(const char *addr, int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+	if (fd < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Under edge->lock: has our nginx exited?  Reaps it. */
+static int nginx_exited(struct edge *edge, int *status)
+{
+	pid_t r;
+
+	if (edge->pid == 0)
+		return 1;
+	r = waitpid(edge->pid, status, WNOHANG);
+	if (r == edge->pid || (r < 0 && errno == ECHILD)) {
+		/*
+		 * Workers outlive a master killed by SIGKILL and keep the
+		 * listening sockets: end its whole process group.
+		 */
+		kill(-edge->pid, SIGKILL);
+		edge->pid = 0;
+		return 1;
+	}
+	return 0;
+}
+
+static void *edge_supervise(void *arg)
+{
+	struct edge *edge = arg;
+	time_t last_start = 0;
+
+	pthread_mutex_lock(&edge->lock);
+	while (!edge->stopping) {
+		struct timespec ts;
+		int status = 0;
+
+		if (nginx_exited(edge, &status) && time(NULL) - last_start >= 1) {
+			struct err e = ERR_INIT;
+
+			if (last_start != 0)
+				fprintf(stderr, "caliberd: edge: nginx exited (status %d), restarting\n",
+					status);
+			if (nginx_spawn(edge, &e) < 0)
+				fprintf(stderr, "caliberd: edge: %s\n", e.msg);
+			else
+				edge->restarts += last_start != 0;
+			last_start = time(NULL);
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&edge->wake, &edge->lock, &ts);
+	}
+	pthread_mutex_unlock(&edge->lock);
+	return NULL;
+}
+
+int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, struct err *e)
+{
+	struct edge *edge = xcalloc(1, sizeof(*edge));
+	static const char *const dirs[] = { "temp", "temp/client", "temp/proxy", "temp/fastcgi",
+		"temp/uwsgi", "temp/scgi", "cache" };
+	unsigned char r[24];
+	int rc = -1;
+
+	pthread_mutex_init(&edge->lock, NULL);
+	pthread_cond_init(&edge->wake, NULL);
+	edge->dir = xstrdup(cfg->dir);
+	edge->nginx = xstrdup(cfg->nginx ? cfg->nginx : "nginx");
+	edge->listen = xstrdup(cfg->listen_address ? cfg->listen_address : "127.0.0.1");
+	edge->http_port = cfg->http_port;
+	edge->https_port = cfg->https_port;
+	edge->origin = xstrdup(cfg->origin);
+	edge->user = xstrdup(cfg->worker_user ? cfg->worker_user : "caliber");
+	edge->ca = ca;
+	if (cfg->origin_token) {
+		edge->token = xstrdup(cfg->origin_token);
+	} else {
+		char hex[49];
+
+		if (RAND_bytes(r, sizeof(r)) != 1) {
+			err_set(e, "unable to draw random bytes");
+			goto out;
+		}
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(hex + 2 * i, 3, "%02x", r[i]);
+		edge->token = xstrdup(hex);
+	}
+	edge->drop_privileges = geteuid() == 0;
+	if (edge->drop_privileges && worker_user(edge, e) < 0)
+		goto out;
+	if (mkdir_owned(edge, NULL, 0, e) < 0 || mkdir_owned(edge, "logs", 0, e) < 0 ||
+			mkdir_owned(edge, "tls", 0, e) < 0)
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (mkdir_owned(edge, dirs[i], 1, e) < 0)
+			goto out;
+	if (edge->drop_privileges && ancestors_searchable(edge, e) < 0)
+		goto out;
+	/* The edge dir itself: searchable by the workers, readable by nobody else. */
+	if (edge->drop_privileges) {
+		if (chmod(edge->dir, 0711) < 0) {
+			err_set(e, "unable to chmod '%s': %s", edge->dir, strerror(errno));
+			goto out;
+		}
+	}
+	stop_stale(edge);
+	if (edge_certificate(edge, e) < 0 || edge_write_conf(edge, e) < 0 ||
+			nginx_test(edge, e) < 0)
+		goto out;
+	pthread_mutex_lock(&edge->lock);
+	rc = nginx_spawn(edge, e);
+	pthread_mutex_unlock(&edge->lock);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	/* Ready when it accepts connections (or fail if it exits first). */
+	for (int i = 0; i < 100; i++) {
+		int status = 0, gone;
+
+		if (port_open(edge->listen, edge->https_port) &&
+				port_open(edge->listen, edge->http_port))
+			break;
+		pthread_mutex_lock(&edge->lock);
+		gone = nginx_exited(edge, &status);
+		pthread_mutex_unlock(&edge->lock);
+		if (gone) {
+			err_set(e, "nginx exited at start (status %d); see '%s/logs/error.log'",
+				status, edge->dir);
+			goto out;
+		}
+		usleep(50000);
+	}
+	if (pthread_create(&edge->supervisor, NULL, edge_supervise, edge) != 0) {
+		err_set(e, "unable to start the edge supervisor");
+		goto out;
+	}
+	edge->supervisor_running = 1;
+	rc = 0;
+out:
+	if (rc < 0) {
+		edge_close(edge);
+		edge = NULL;
+	}
+	*out = edge;
+	return rc;
+}
+
+static void sites_free(struct edge_site_copy *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(s[i].name);
+		free(s[i].distribution_id);
+		free(s[i].upstreams);
+	}
+	free(s);
+}
+
+int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struct err *e)
+{
+	struct edge_site_copy *copy = xcalloc(n + 1, sizeof(*copy)), *old_sites;
+	size_t m = 0, old_n;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct edge_site *s = &sites[i];
+		int dup = 0;
+
+		if (!name_safe(s->name) ||
+				(s->kind == EDGE_SITE_DISTRIBUTION && !id_safe(s->distribution_id)) ||
+				(s->kind == EDGE_SITE_PROXY && s->upstreams &&
+					!upstreams_safe(s->upstreams))) {
+			sites_free(copy, m);
+			return err_set(e, "edge: refusing site '%s'", s->name);
+		}
+		/* One server per name: the first site given for a name wins. */
+		for (size_t j = 0; j < m; j++)
+			if (strcmp(copy[j].name, s->name) == 0)
+				dup = 1;
+		if (dup)
+			continue;
+		copy[m].name = xstrdup(s->name);
+		copy[m].kind = s->kind;
+		copy[m].distribution_id = s->distribution_id ? xstrdup(s->distribution_id) : NULL;
+		copy[m].upstreams = s->upstreams ? xstrdup(s->upstreams) : NULL;
+		m++;
+	}
+	pthread_mutex_lock(&edge->lock);
+	old_sites = edge->sites;
+	old_n = edge->n_sites;
+	edge->sites = copy;
+	edge->n_sites = m;
+	if (edge_cache_dirs(edge, e) < 0 || edge_certificate(edge, e) < 0 ||
+			edge_write_conf(edge, e) < 0 || nginx_test(edge, e) < 0) {
+		/* Put the previous configuration back, so a restart runs what is running. */
+		struct err ignored = ERR_INIT;
+
+		edge->sites = old_sites;
+		edge->n_sites = old_n;
+		old_sites = copy;
+		old_n = m;
+		edge_certificate(edge, &ignored);
+		edge_write_conf(edge, &ignored);
+		goto out;
+	}
+	/* SIGHUP: nginx rereads its configuration, old workers finish what they serve. */
+	if (edge->pid > 0 && kill(edge->pid, SIGHUP) < 0) {
+		err_set(e, "unable to signal nginx: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&edge->lock);
+	sites_free(old_sites, old_n);
+	return rc;
+}
+
+/* Does a cache key match an invalidation path ('*' at the end matches any suffix)? */
+static int path_matches(const char *pattern, const char *key)
+{
+	size_t n = strlen(pattern);
+
+	if (n > 0 && pattern[n - 1] == '*')
+		return strncmp(pattern, key, n - 1) == 0;
+	return strcmp(pattern, key) == 0;
+}
+
+/* nginx cache files hold "\nKEY: <key>\n" in their header. */
+static void purge_file(const char *path, const char *const *paths, size_t n)
+{
+	char head[8192], *k, *end;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t len;
+
+	if (fd < 0)
+		return;
+	len = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	head[len] = '\0';
+	k = memmem(head, (size_t)len, "\nKEY: ", 6);
+	if (k == NULL)
+		return;
+	k += 6;
+	end = memchr(k, '\n', (size_t)(head + len - k));
+	if (end == NULL)
+		return;
+	*end = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (path_matches(paths[i], k)) {
+			unlink(path);
+			return;
+		}
+}
+
+static void purge_dir(const char *dir, const char *const *paths, size_t n, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		if (de->d_type == DT_DIR && depth < 3)
+			purge_dir(p, paths, n, depth + 1);
+		else if (de->d_type == DT_REG)
+			purge_file(p, paths, n);
+		free(p);
+	}
+	closedir(d);
+}
+
+int edge_purge(struct edge *edge, const char *distribution_id, const char *const *paths,
+	size_t n, struct err *e)
+{
+	char *dir;
+
+	if (!id_safe(distribution_id))
+		return err_set(e, "edge: invalid distribution id '%s'", distribution_id);
+	dir = xasprintf("%s/cache/%s", edge->dir, distribution_id);
+	/*
+	 * nginx notices a removed cache file on the next request for it and
+	 * fetches from the origin: removing the files is the purge.
+	 */
+	purge_dir(dir, paths, n, 0);
+	free(dir);
+	return 0;
+}
+
+int edge_pid(struct edge *edge)
+{
+	int pid;
+
+	pthread_mutex_lock(&edge->lock);
+	pid = (int)edge->pid;
+	pthread_mutex_unlock(&edge->lock);
+	return pid;
+}
+
+void edge_close(struct edge *edge)
+{
+	pid_t pid;
+
+	if (edge == NULL)
+		return;
+	pthread_mutex_lock(&edge->lock);
+	edge->stopping = 1;
+	pthread_cond_broadcast(&edge->wake);
+	pthread_mutex_unlock(&edge->lock);
+	if (edge->supervisor_running)
+		pthread_join(edge->supervisor, NULL);
+	pid = edge->pid;
+	if (pid > 0) {
+		int status;
+
+		/* SIGQUIT: graceful shutdown; SIGTERM after five seconds. */
+		kill(pid, SIGQUIT);
+		for (int i = 0; i < 100; i++) {
+			if (waitpid(pid, &status, WNOHANG) != 0)
+				goto reaped;
+			usleep(50000);
+		}
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+reaped:
+	if (pid > 0)
+		kill(-pid, SIGKILL);
+	sites_free(edge->sites, edge->n_sites);
+	free(edge->cert_names);
+	free(edge->dir);
+	free(edge->nginx);
+	free(edge->listen);
+	free(edge->origin);
+	if (edge->token)
+		OPENSSL_cleanse(edge->token, strlen(edge->token));
+	free(edge->token);
+	free(edge->user);
+	pthread_mutex_destroy(&edge->lock);
+	pthread_cond_destroy(&edge->wake);
+	free(edge);
+}

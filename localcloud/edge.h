@@ -1,0 +1,85 @@
+/*
+ * edge.h: nginx as caliberd's edge (CloudFront, and the load balancer's
+ * TLS front): configuration, process supervision and cache purges.
+ *
+ * Everything lives under one directory ($CALIBER_HOME/edge): nginx.conf,
+ * the pid file, temp and cache directories, logs, and the TLS leaf
+ * certificate that the local CA issues for the names served.  nginx runs
+ * as caliberd's child with "daemon off": a supervisor thread restarts it
+ * when it dies, and a configuration change is applied with SIGHUP, which
+ * nginx handles gracefully (new workers take new connections while the
+ * old ones finish the requests they are serving).  Started by root, the
+ * master stays root (to read the key) and the workers run as an
+ * unprivileged system user (created when missing); started by anyone
+ * else, everything runs as that user.
+ *
+ * A site is one DNS name: either a CloudFront distribution (proxied to
+ * the origin server with the distribution id in a header and cached in
+ * that distribution's own cache zone, keyed by path), or a proxy to a list
+ * of upstream servers (the load balancer).
+ *
+ * Ownership: struct edge is freed by edge_close() (which stops nginx);
+ * sites passed to edge_apply() are copied.
+ */
+#ifndef CALIBER_LC_EDGE_H
+#define CALIBER_LC_EDGE_H
+
+#include <stddef.h>
+
+#include "ca.h"
+#include "err.h"
+
+enum edge_site_kind {
+	EDGE_SITE_DISTRIBUTION,
+	EDGE_SITE_PROXY,
+};
+
+struct edge_site {
+	const char *name;		/* DNS name served, lower case */
+	enum edge_site_kind kind;
+	const char *distribution_id;	/* EDGE_SITE_DISTRIBUTION */
+	const char *upstreams;		/* EDGE_SITE_PROXY: "127.0.0.1:8001 127.0.0.1:8002" */
+};
+
+struct edge_config {
+	const char *dir;		/* $CALIBER_HOME/edge */
+	const char *nginx;		/* the nginx binary; NULL: "nginx" from PATH */
+	const char *listen_address;	/* "127.0.0.1" */
+	int http_port;			/* 8080: redirects to HTTPS */
+	int https_port;			/* 8443 */
+	const char *origin;		/* "127.0.0.1:PORT" of the distribution origin server */
+	const char *origin_token;	/* sent to the origin in X-Caliber-Edge-Token */
+	const char *worker_user;	/* when root; NULL: "caliber" */
+};
+
+struct edge;
+
+/*
+ * Prepare the directory, start nginx (with no sites yet) and its
+ * supervisor thread.  ca issues the TLS certificates; it must outlive the
+ * edge.
+ */
+int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, struct err *e);
+
+/*
+ * Serve exactly these sites: rewrite nginx.conf (and the certificate when
+ * the set of names changed), check it with nginx -t, and reload nginx
+ * gracefully.  Safe to call from any thread.
+ */
+int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struct err *e);
+
+/*
+ * Remove the cached copies of paths ("/index.html", or "/assets/" followed by a star: a star
+ * only as the last character, matching any suffix) from a distribution's
+ * cache, so the next request for them goes to the origin.
+ */
+int edge_purge(struct edge *edge, const char *distribution_id, const char *const *paths,
+	size_t n, struct err *e);
+
+/* The pid of the running nginx master, 0 when none. */
+int edge_pid(struct edge *edge);
+
+/* Stop nginx (gracefully, then by force) and free the edge. */
+void edge_close(struct edge *edge);
+
+#endif

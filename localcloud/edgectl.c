@@ -1,0 +1,134 @@
+/*
+ * edgectl.c: the edge put together (see edgectl.h).
+ */
+#include "compat.h"
+
+#include <pthread.h>
+
+#include "caliberd.h"
+#include "ca.h"
+#include "edge.h"
+#include "edgectl.h"
+#include "services.h"
+
+#define EDGECTL_MAX_SOURCES 8
+
+static edgectl_source_fn sources[EDGECTL_MAX_SOURCES];
+static size_t n_sources;
+static struct ca *edge_ca;
+static struct edge *edge;
+static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void edgectl_register(edgectl_source_fn fn)
+{
+	for (size_t i = 0; i < n_sources; i++)
+		if (sources[i] == fn)
+			return;
+	if (n_sources < EDGECTL_MAX_SOURCES)
+		sources[n_sources++] = fn;
+}
+
+void edgectl_sites_add(struct edgectl_sites *l, const char *name, enum edge_site_kind kind,
+	const char *distribution_id, const char *upstreams)
+{
+	struct edge_site *s;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
+	}
+	s = &l->items[l->n++];
+	s->name = xstrdup(name);
+	s->kind = kind;
+	s->distribution_id = distribution_id ? xstrdup(distribution_id) : NULL;
+	s->upstreams = upstreams ? xstrdup(upstreams) : NULL;
+}
+
+static void sites_release(struct edgectl_sites *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free((char *)l->items[i].name);
+		free((char *)l->items[i].distribution_id);
+		free((char *)l->items[i].upstreams);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+int edgectl_sync(struct lc_server *srv, struct err *e)
+{
+	struct edgectl_sites l = { NULL, 0, 0 };
+	int rc = -1;
+
+	if (edge == NULL)
+		return 0;
+	/* One sync at a time, so the last change is the one applied. */
+	pthread_mutex_lock(&sync_lock);
+	for (size_t i = 0; i < n_sources; i++)
+		if (sources[i](srv, &l, e) < 0)
+			goto out;
+	rc = edge_apply(edge, l.items, l.n, e);
+out:
+	pthread_mutex_unlock(&sync_lock);
+	sites_release(&l);
+	return rc;
+}
+
+int edgectl_start(struct lc_server *srv, struct err *e)
+{
+	struct edge_config cfg;
+	char *ca_dir = localcloud_path(&srv->cfg, "ca");
+	char *edge_dir = localcloud_path(&srv->cfg, "edge");
+	char *origin = NULL;
+	const char *nginx = getenv("CALIBER_NGINX");
+	int port, rc = -1;
+
+	if (ca_open(ca_dir, &edge_ca, e) < 0)
+		goto out;
+	if (cf_origin_start(srv, &port, e) < 0)
+		goto out;
+	origin = xasprintf("127.0.0.1:%d", port);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = edge_dir;
+	cfg.nginx = nginx && *nginx ? nginx : (access("/usr/sbin/nginx", X_OK) == 0 ?
+		"/usr/sbin/nginx" : "nginx");
+	cfg.listen_address = "127.0.0.1";
+	cfg.http_port = srv->cfg.edge_http_port;
+	cfg.https_port = srv->cfg.edge_https_port;
+	cfg.origin = origin;
+	cfg.origin_token = cf_origin_token();
+	if (edge_start(&cfg, edge_ca, &edge, e) < 0) {
+		err_prefix(e, "edge");
+		goto out;
+	}
+	lc_log("edge: nginx (pid %d) on https://127.0.0.1:%d and http://127.0.0.1:%d, "
+		"ca '%s/ca.pem'", edge_pid(edge), cfg.https_port, cfg.http_port, ca_dir);
+	rc = edgectl_sync(srv, e);
+out:
+	free(ca_dir);
+	free(edge_dir);
+	free(origin);
+	return rc;
+}
+
+int edgectl_purge(const char *distribution_id, const char *const *paths, size_t n,
+	struct err *e)
+{
+	if (edge == NULL)
+		return 0;
+	return edge_purge(edge, distribution_id, paths, n, e);
+}
+
+const char *edgectl_ca_bundle(void)
+{
+	return edge_ca ? ca_bundle_path(edge_ca) : NULL;
+}
+
+void edgectl_stop(void)
+{
+	edge_close(edge);
+	edge = NULL;
+	cf_origin_stop();
+	ca_close(edge_ca);
+	edge_ca = NULL;
+}

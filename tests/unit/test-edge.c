@@ -1,0 +1,170 @@
+/*
+ * test-edge.c: the nginx edge manager (localcloud/edge.c) with a real
+ * nginx: it starts, redirects HTTP to HTTPS, reloads on a new site without
+ * changing its master, is restarted after kill -9, and purges exactly the
+ * cache entries an invalidation names.
+ */
+#include "compat.h"
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "../../localcloud/ca.c"
+#include "../../localcloud/edge.c"
+
+static int free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Send a plain HTTP request and return the response head (caller frees). */
+static char *http_get(int port, const char *host)
+{
+	struct sockaddr_in sa;
+	char req[256], resp[4096];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ssize_t n, total = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(req, sizeof(req), "GET /a/b?x=1 HTTP/1.0\r\nHost: %s\r\n\r\n", host);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while ((n = read(fd, resp + total, sizeof(resp) - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	resp[total] = '\0';
+	return xstrdup(resp);
+}
+
+static void write_cache_file(const char *dir, const char *name, const char *key)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+
+	assert_non_null(f);
+	fprintf(f, "binaryheader\nKEY: %s\nHTTP/1.1 200 OK\r\n\r\nbody", key);
+	fclose(f);
+	free(p);
+}
+
+static void test_edge_serves_reloads_restarts_and_purges(void **state)
+{
+	char tmpl[] = "/tmp/test-edge-XXXXXX";
+	struct ca *ca = NULL;
+	struct edge *edge = NULL;
+	struct err e = ERR_INIT;
+	struct edge_config cfg;
+	char *cadir, *edgedir, *resp, *want, *cache, *p;
+	int http_port = free_port(), https_port = free_port(), pid, pid2 = 0;
+	struct edge_site sites[] = {
+		{ "www.acme.hicaliber.localhost", EDGE_SITE_DISTRIBUTION, "E2TESTDIST", NULL },
+		{ "acme.hicaliber.localhost", EDGE_SITE_PROXY, NULL, "127.0.0.1:9" },
+	};
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	cadir = xasprintf("%s/ca", tmpl);
+	edgedir = xasprintf("%s/edge", tmpl);
+	assert_int_equal(ca_open(cadir, &ca, &e), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = edgedir;
+	cfg.http_port = http_port;
+	cfg.https_port = https_port;
+	cfg.origin = "127.0.0.1:9";
+	if (edge_start(&cfg, ca, &edge, &e) < 0)
+		fail_msg("edge_start: %s", e.msg);
+	pid = edge_pid(edge);
+	assert_true(pid > 0);
+
+	resp = http_get(http_port, "www.acme.hicaliber.localhost");
+	want = xasprintf("Location: https://www.acme.hicaliber.localhost:%d/a/b?x=1", https_port);
+	assert_non_null(strstr(resp, "301"));
+	assert_non_null(strstr(resp, want));
+	free(resp);
+	free(want);
+
+	/* A new site: same master (a graceful reload), certificate for the new names. */
+	if (edge_apply(edge, sites, 2, &e) < 0)
+		fail_msg("edge_apply: %s", e.msg);
+	assert_int_equal(edge_pid(edge), pid);
+	p = xasprintf("%s/tls/names", edgedir);
+	resp = NULL;
+	{
+		FILE *f = fopen(p, "r");
+		char line[512] = "";
+
+		assert_non_null(f);
+		assert_non_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		assert_non_null(strstr(line, "www.acme.hicaliber.localhost"));
+	}
+	free(p);
+	cache = xasprintf("%s/cache/E2TESTDIST", edgedir);
+	assert_int_equal(stat(cache, &st), 0);
+
+	/* A site that nginx would reject never replaces the running configuration. */
+	struct edge_site bad = { "bad name;", EDGE_SITE_PROXY, NULL, NULL };
+	assert_int_equal(edge_apply(edge, &bad, 1, &e), -1);
+
+	/* kill -9 of nginx: the supervisor starts a new one. */
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 100; i++) {
+		pid2 = edge_pid(edge);
+		if (pid2 > 0 && pid2 != pid && port_open("127.0.0.1", https_port))
+			break;
+		usleep(100000);
+	}
+	assert_true(pid2 > 0 && pid2 != pid);
+
+	/* Purge: exact paths and trailing-* prefixes, nothing else. */
+	write_cache_file(cache, "k1", "/index.html");
+	write_cache_file(cache, "k2", "/assets/app.js");
+	write_cache_file(cache, "k3", "/assets/app.css");
+	write_cache_file(cache, "k4", "/");
+	assert_int_equal(edge_purge(edge, "E2TESTDIST",
+		(const char *[]){ "/index.html", "/assets/*" }, 2, &e), 0);
+	p = xasprintf("%s/k1", cache);
+	assert_int_not_equal(stat(p, &st), 0);
+	free(p);
+	p = xasprintf("%s/k3", cache);
+	assert_int_not_equal(stat(p, &st), 0);
+	free(p);
+	p = xasprintf("%s/k4", cache);
+	assert_int_equal(stat(p, &st), 0);
+	free(p);
+	assert_int_equal(edge_purge(edge, "../x", (const char *[]){ "/*" }, 1, &e), -1);
+
+	edge_close(edge);
+	assert_int_equal(kill(pid2, 0), -1);
+	ca_close(ca);
+	p = xasprintf("rm -rf '%s'", tmpl);
+	assert_int_equal(system(p), 0);
+	free(p);
+	free(cache);
+	free(cadir);
+	free(edgedir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_edge_serves_reloads_restarts_and_purges),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
