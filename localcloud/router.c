@@ -31,17 +31,21 @@
  */
 const struct lc_service lc_services[] = {
 	{ "secretsmanager", LC_PROTO_JSON, "secretsmanager", NULL, 1 * MiB, 0, 0, 0, sm_init },
-	{ "logs", LC_PROTO_JSON, "Logs_20140328", NULL, 1 * MiB, 0, 0, 0, logs_init },
-	{ "ecs", LC_PROTO_JSON, "AmazonEC2ContainerServiceV20141113", NULL, 1 * MiB, 0, 0, 0,
-		ecs_init },
 	/* S3's single PUT limit is 5 GiB; XML bodies (DeleteObjects of 1000 keys) stay small */
 	{ "s3", LC_PROTO_REST_XML, NULL, "http://s3.amazonaws.com/doc/2006-03-01/", 2 * MiB,
 		5 * 1024 * MiB, 1, 1, s3_init },
 	{ "cloudfront", LC_PROTO_REST_XML, NULL, "http://cloudfront.amazonaws.com/doc/2020-05-31/",
 		1 * MiB, 0, 0, 0, cf_init },
+	{ "elasticloadbalancing", LC_PROTO_QUERY, NULL,
+		"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", 1 * MiB, 0, 0, 0,
+		elb_init },
 	/* route53 starts after s3 and cloudfront: its init brings up the edge */
 	{ "route53", LC_PROTO_REST_XML, NULL, "https://route53.amazonaws.com/doc/2013-04-01/",
 		1 * MiB, 0, 0, 0, r53_init },
+	/* ECS after the edge and ELBv2: its supervisor registers targets from the start */
+	{ "logs", LC_PROTO_JSON, "Logs_20140328", NULL, 1 * MiB, 0, 0, 0, logs_init },
+	{ "ecs", LC_PROTO_JSON, "AmazonEC2ContainerServiceV20141113", NULL, 1 * MiB, 0, 0, 0,
+		ecs_init },
 };
 const size_t lc_n_services = ARRAY_SIZE(lc_services);
 
@@ -99,6 +103,32 @@ const struct lc_route lc_routes[] = {
 	{ "ecs", "DescribeTasks", ecs_describe_tasks, NULL, NULL, NULL, NULL, 0 },
 	{ "ecs", "ListTasks", ecs_list_tasks, NULL, NULL, NULL, NULL, 0 },
 	{ "ecs", "StopTask", ecs_stop_task, NULL, NULL, NULL, NULL, 0 },
+	/* Elastic Load Balancing v2 (Query) */
+	{ "elasticloadbalancing", "CreateLoadBalancer", elb_create_load_balancer, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "DescribeLoadBalancers", elb_describe_load_balancers, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "DeleteLoadBalancer", elb_delete_load_balancer, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "CreateTargetGroup", elb_create_target_group, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "DescribeTargetGroups", elb_describe_target_groups, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "DeleteTargetGroup", elb_delete_target_group, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "ModifyTargetGroupAttributes", elb_modify_target_group_attributes, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "CreateListener", elb_create_listener, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "DescribeListeners", elb_describe_listeners, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "CreateRule", elb_create_rule, NULL, NULL, NULL, NULL, 0 },
+	{ "elasticloadbalancing", "RegisterTargets", elb_register_targets, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "DeregisterTargets", elb_deregister_targets, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "elasticloadbalancing", "DescribeTargetHealth", elb_describe_target_health, NULL, NULL,
+		NULL, NULL, 0 },
 
 	/* S3 (REST-XML, path-style; virtual-hosted requests are rewritten to it) */
 	{ "s3", "ListBuckets", s3_list_buckets, "GET", "/", NULL, NULL, 0 },

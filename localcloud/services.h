@@ -120,4 +120,28 @@ int r53_change_resource_record_sets(struct lc_request *req, struct lc_response *
 int r53_list_resource_record_sets(struct lc_request *req, struct lc_response *res);
 int r53_get_change(struct lc_request *req, struct lc_response *res);
 
+/* svc-elbv2.c: Elastic Load Balancing v2, realised by the edge */
+int elb_init(struct lc_server *srv, struct err *e);
+int elb_create_load_balancer(struct lc_request *req, struct lc_response *res);
+int elb_describe_load_balancers(struct lc_request *req, struct lc_response *res);
+int elb_delete_load_balancer(struct lc_request *req, struct lc_response *res);
+int elb_create_target_group(struct lc_request *req, struct lc_response *res);
+int elb_describe_target_groups(struct lc_request *req, struct lc_response *res);
+int elb_delete_target_group(struct lc_request *req, struct lc_response *res);
+int elb_modify_target_group_attributes(struct lc_request *req, struct lc_response *res);
+int elb_create_listener(struct lc_request *req, struct lc_response *res);
+int elb_describe_listeners(struct lc_request *req, struct lc_response *res);
+int elb_create_rule(struct lc_request *req, struct lc_response *res);
+int elb_register_targets(struct lc_request *req, struct lc_response *res);
+int elb_deregister_targets(struct lc_request *req, struct lc_response *res);
+int elb_describe_target_health(struct lc_request *req, struct lc_response *res);
+/*
+ * For the ECS supervisor, inside its transaction on db: register a task's
+ * address as a target (state initial until its health checks pass); start
+ * draining every target at ip and say whether some still drain (1) or all
+ * are gone (0).  *changed is set when the edge must be re-synced.
+ */
+int elb_target_register(sqlite3 *db, const char *tg, const char *ip, long port);
+int elb_targets_drain(sqlite3 *db, const char *ip, double now, int *changed);
+
 #endif

@@ -43,6 +43,7 @@
 
 #include "caliberd.h"
 #include "crypt.h"
+#include "edgectl.h"
 #include "localcloud/images.h"
 #include "reply.h"
 #include "router.h"
@@ -536,6 +537,7 @@ static struct {
 	size_t n_procs;
 	struct ecs_line *lines;
 	size_t n_lines;
+	int edge_dirty;		/* load balancer targets changed: re-sync the edge */
 	pthread_t thread;
 } ecs_sup;
 
@@ -1063,6 +1065,33 @@ static void deployment_failure(sqlite3 *db, const char *deployment, double now)
 		deployment);
 }
 
+/* A service task that started: its address into the service's target groups. */
+static void service_targets_register(sqlite3 *db, const char *task, const char *addr)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *extra = NULL, *lb;
+	size_t i;
+
+	if (sqlite3_prepare_v2(db,
+		    "SELECT s.extra FROM ecs_service s JOIN ecs_task t ON t.service = s.arn WHERE "
+		    "t.arn = ? AND t.last_status = 'RUNNING'",
+		    -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		extra = json_loads(col_str(st, 0), 0, NULL);
+	sqlite3_finalize(st);
+	json_array_foreach(json_object_get(extra, "loadBalancers"), i, lb) {
+		const char *tg = json_string_value(json_object_get(lb, "targetGroupArn"));
+		json_t *port = json_object_get(lb, "containerPort");
+
+		if (tg != NULL && json_is_integer(port) &&
+			elb_target_register(db, tg, addr, (long)json_integer_value(port)) < 0)
+			lc_log("ecs: unable to register '%s' in '%s'", addr, tg);
+	}
+	json_decref(extra);
+}
+
 static void tasks_step(sqlite3 *db, double now)
 {
 	sqlite3_stmt *st = NULL;
@@ -1100,9 +1129,10 @@ static void tasks_step(sqlite3 *db, double now)
 		int has_hc = sqlite3_column_int(st, 11);
 
 		if (!strcmp(last, "PROVISIONING")) {
-			if (!strcmp(desired, "RUNNING"))
+			if (!strcmp(desired, "RUNNING")) {
 				task_start(db, arn, id, td, ov, region, addr, now);
-			else
+				service_targets_register(db, arn, addr);
+			} else
 				task_stopped(db, arn, now);
 			if (dep != NULL) {
 				sqlite3_stmt *f = NULL;
@@ -1198,6 +1228,7 @@ static void tasks_step(sqlite3 *db, double now)
 			}
 			if (!strcmp(desired, "STOPPED")) {
 				if (!any_live) {
+					elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty);
 					task_stopped(db, arn, now);
 				} else {
 					if (!strcmp(last, "RUNNING"))
@@ -1205,6 +1236,9 @@ static void tasks_step(sqlite3 *db, double now)
 							"UPDATE ecs_task SET last_status = 'DEACTIVATING', "
 							"stopping = ? WHERE arn = ?",
 							"ds", now, arn);
+					/* out of the load balancer first: SIGTERM once drained */
+					if (elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty) == 1)
+						goto next;
 					for (i = 0; i < ecs_sup.n_procs; i++) {
 						struct ecs_proc *p = ecs_sup.procs[i];
 
@@ -1225,9 +1259,11 @@ static void tasks_step(sqlite3 *db, double now)
 					"'EssentialContainerExited', stopped_reason = 'Essential "
 					"container in task exited' WHERE arn = ?",
 					"s", arn);
+				elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty);
 				task_stopped(db, arn, now);
 			}
 		}
+next:
 		free(arn);
 		free(id);
 		free(td);
@@ -1302,7 +1338,8 @@ static int deps_load(sqlite3 *db, const char *service, struct ecs_dep **out, siz
 			    "SELECT coalesce(sum(desired_status = 'RUNNING'), 0), "
 			    "coalesce(sum(desired_status = 'RUNNING' AND last_status = 'RUNNING'), 0), "
 			    "coalesce(sum(desired_status = 'RUNNING' AND last_status = 'RUNNING' AND "
-			    "(has_hc = 0 OR health = 'HEALTHY')), 0), count(*) "
+			    "(has_hc = 0 OR health = 'HEALTHY') AND NOT EXISTS (SELECT 1 FROM elb_target "
+			    "e WHERE e.ip = ecs_task.addr AND e.state != 'healthy')), 0), count(*) "
 			    "FROM ecs_task WHERE deployment = ? AND last_status != 'STOPPED'",
 			    -1, &st, NULL) != SQLITE_OK)
 			break;
@@ -1337,7 +1374,8 @@ static long long deployment_stop(sqlite3 *db, const char *dep, long long max,
 
 	if (sqlite3_prepare_v2(db,
 		    "SELECT arn, id, last_status = 'RUNNING' AND (has_hc = 0 OR health = 'HEALTHY') "
-		    "AS ok FROM ecs_task WHERE deployment = ? AND desired_status = 'RUNNING' "
+		    "AND NOT EXISTS (SELECT 1 FROM elb_target e WHERE e.ip = ecs_task.addr AND "
+		    "e.state != 'healthy') AS ok FROM ecs_task WHERE deployment = ? AND desired_status = 'RUNNING' "
 		    "ORDER BY ok, seq DESC",
 		    -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -1651,6 +1689,13 @@ static void *ecs_loop(void *arg)
 			lc_log("ecs: %s", e.msg);
 			err_clear(&e);
 		}
+		if (ecs_sup.edge_dirty) {
+			ecs_sup.edge_dirty = 0;
+			if (edgectl_sync(ecs_sup.srv, &e) < 0) {
+				lc_log("ecs: edge sync: %s", e.msg);
+				err_clear(&e);
+			}
+		}
 	}
 	return NULL;
 }
@@ -1677,6 +1722,11 @@ static int ecs_recover(sqlite3 *db, double now)
 			sup_signal(pid, SIGKILL);
 	}
 	sqlite3_finalize(st);
+	/* their load balancer targets are gone with them */
+	step_done(db,
+		"DELETE FROM elb_target WHERE ip IN (SELECT addr FROM ecs_task WHERE last_status != "
+		"'STOPPED')",
+		"");
 	if (step_done(db,
 		    "UPDATE ecs_task SET last_status = 'STOPPED', desired_status = 'STOPPED', "
 		    "stop_code = coalesce(stop_code, 'TaskFailedToStart'), stopped_reason = "
