@@ -493,7 +493,8 @@ static int elb_run(struct lc_request *req, struct lc_response *res, int (*fn)(st
 	}
 	if (c.sync && edgectl_sync(req->srv, &e) < 0)
 		lc_log("elbv2: edge sync: %s", e.msg);
-	ret = lc_reply_query(req, res, c.out.len ? c.out.data : NULL);
+	/* botocore wants the <OpResult> element even when it is empty */
+	ret = lc_reply_query(req, res, c.out.len ? c.out.data : "");
 out:
 	buf_release(&c.out);
 	return ret;
