@@ -24,6 +24,11 @@
  * PORT.  Health check commands run in the container's environment and
  * directory: they reach the task at $CALIBER_TASK_HOST, not localhost.
  *
+ * Load balancers: a service's loadBalancers put each task's address into
+ * the target groups when it starts (svc-elbv2.c); a task counts as healthy
+ * for a deployment once its targets are healthy, and a task being stopped
+ * is drained (DEACTIVATING) before it gets SIGTERM.
+ *
  * Restart: tasks do not outlive caliberd (PR_SET_PDEATHSIG).  At start-up
  * every task the store still calls live is stopped ("caliberd restarted"),
  * leftover processes of the previous daemon (same pid and kernel start
