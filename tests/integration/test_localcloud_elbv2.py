@@ -181,6 +181,6 @@ def test_host_header_rules_route_and_deregistered_targets_drain(stack):
                 "Id=%s,Port=8000" % ip)
     assert elb(lc).describe_target_health(TargetGroupArn=beta)["TargetHealthDescriptions"][0][
         "TargetHealth"]["State"] == "draining"
-    assert curl(lc, "beta." + ZONE)[0] != 200  # no healthy target left behind that name
+    assert curl(lc, "beta." + ZONE)[0] == 503  # no healthy target left behind that name
     wait_for("the target to drain", lambda: health(lc, beta) == set())
     ecs.stop_task(cluster="elb-it", task=task["taskArn"])
