@@ -45,6 +45,8 @@ int logs_filter_log_events(struct lc_request *req, struct lc_response *res);
 int logs_group_check(sqlite3 *db, const char *region, const char *group, int create);
 int logs_append(sqlite3 *db, const char *group, const char *stream, long long ts_ms,
 	const char *msg, size_t len);
+/* Whether message matches a FilterLogEvents term pattern: 1, 0, -1 unsupported pattern. */
+int logs_filter_match(const char *pattern, const char *message);
 
 /* svc-ecs.c: ECS (task definitions, services, tasks as supervised processes) */
 int ecs_init(struct lc_server *srv, struct err *e);

@@ -834,6 +834,19 @@ static int pattern_match(const struct logs_term *t, size_t n, const char *msg)
 	return !any_of || any_hit;
 }
 
+int logs_filter_match(const char *pattern, const char *message)
+{
+	struct logs_term *terms = NULL;
+	size_t n = 0;
+	int r;
+
+	if (pattern_parse(pattern, &terms, &n) < 0)
+		return -1;
+	r = pattern_match(terms, n, message);
+	terms_free(terms, n);
+	return r;
+}
+
 static int filter_log_events(struct logs_call *c)
 {
 	sqlite3_stmt *st = NULL;
