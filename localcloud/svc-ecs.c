@@ -957,10 +957,17 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 			goto out;
 		}
 	}
+	/* only health checks need the environment again: keep secrets no longer than that */
+	if (p->hc_argv == NULL) {
+		strv_free(p->envp, 1);
+		p->envp = NULL;
+	}
 	step_done(db,
 		"UPDATE ecs_container SET last_status = 'RUNNING', digest = ?, pid = ?, "
 		"pid_start = ? WHERE task = ? AND name = ?",
 		"siiss", digest, (long long)p->pid, (long long)sup_start_time(p->pid), task_arn, name);
+	lc_log("ecs: task %s container %s started (pid %ld, image %s)", task_id, name,
+		(long)p->pid, digest);
 	ecs_sup.procs = xrealloc(ecs_sup.procs, (ecs_sup.n_procs + 1) * sizeof(*ecs_sup.procs));
 	ecs_sup.procs[ecs_sup.n_procs++] = p;
 	p = NULL;
@@ -979,6 +986,15 @@ out:
 
 static void task_stopped(sqlite3 *db, const char *arn, double now)
 {
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT id, coalesce(stopped_reason, '') FROM ecs_task WHERE arn = ?",
+		    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			lc_log("ecs: task %s stopped: %s", col_str(st, 0), col_str(st, 1));
+		sqlite3_finalize(st);
+	}
 	step_done(db,
 		"UPDATE ecs_task SET last_status = 'STOPPED', desired_status = 'STOPPED', "
 		"stopped = ?, stopping = coalesce(stopping, ?) WHERE arn = ?",
