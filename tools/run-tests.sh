@@ -17,8 +17,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 run_unit() {
 	dir=$1
 	n=0
-	for t in "$dir"/tests/unit/test-*; do
-		[ -x "$t" ] || continue
+	for src in tests/unit/test-*.c; do
+		t=$dir/tests/unit/$(basename "$src" .c)
 		n=$((n + 1))
 		echo "== unit: $(basename "$t")"
 		(cd "$top" && "$t")
@@ -29,7 +29,7 @@ run_unit() {
 run_pytest() {
 	bindir=$1
 	shift
-	CALIBER_BIN_DIR=$bindir CALIBER_TOP=$top python3 -m pytest -q -p no:cacheprovider "$@"
+	CALIBER_BIN_DIR=$bindir CALIBER_TOP=$top /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"
 }
 
 make -s -j"$jobs" all
