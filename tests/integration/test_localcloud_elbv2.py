@@ -184,3 +184,20 @@ def test_host_header_rules_route_and_deregistered_targets_drain(stack):
     assert curl(lc, "beta." + ZONE)[0] == 503  # no healthy target left behind that name
     wait_for("the target to drain", lambda: health(lc, beta) == set())
     ecs.stop_task(cluster="elb-it", task=task["taskArn"])
+
+
+def test_after_a_kill9_the_name_serves_new_tasks_and_no_old_target(stack):
+    lc, tg = stack["lc"], stack["tg"]
+    old = {ip for ip, _ in health(lc, tg)}
+    assert len(old) == 2
+    lc.kill9()
+    lc.start()
+    td = lc.client("ecs").describe_services(cluster="elb-it", services=["api"])["services"][0][
+        "taskDefinition"]
+    wait_for("the service to come back", lambda: completed(lc, td))
+    new = health(lc, tg)
+    assert len(new) == 2 and all(s == "healthy" for _, s in new)
+    assert not ({ip for ip, _ in new} & old)
+    status, body = wait_for("the name to serve", lambda: (lambda r: r if r[0] == 200 else None)(
+        curl(lc, "acme." + ZONE)))
+    assert json.loads(body)["version"] == "v2"
