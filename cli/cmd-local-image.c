@@ -12,8 +12,7 @@
 #include "localcloud/config.h"
 #include "localcloud/images.h"
 
-static const char push_usage[] =
-	"usage: caliber local push-image DIR --name NAME [--tag TAG]\n";
+static const char push_usage[] = "usage: caliber local push-image DIR --name NAME [--tag TAG]\n";
 
 int cmd_local_push_image(int argc, char **argv)
 {

@@ -38,7 +38,8 @@ static char *resolve(const char *name, const char *cwd, const char *path, struct
 
 		colon = strchr(p, ':');
 		len = colon ? (size_t)(colon - p) : strlen(p);
-		cand = len ? xasprintf("%.*s/%s", (int)len, p, name) : xasprintf("%s/%s", cwd, name);
+		cand = len ? xasprintf("%.*s/%s", (int)len, p, name)
+			   : xasprintf("%s/%s", cwd, name);
 		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
 			return cand;
 		free(cand);
@@ -53,7 +54,7 @@ static char *resolve(const char *name, const char *cwd, const char *path, struct
 int sup_spawn(const struct sup_spec *spec, pid_t *pid_out, int *out_fd, struct err *e)
 {
 	char *exe = NULL;
-	int pipefd[2] = { -1, -1 }, devnull = -1, ret = -1;
+	int pipefd[2] = {-1, -1}, devnull = -1, ret = -1;
 	pid_t parent = getpid(), pid;
 
 	*pid_out = -1;

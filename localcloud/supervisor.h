@@ -23,11 +23,11 @@
 #include "err.h"
 
 struct sup_spec {
-	char *const *argv;	/* argv[0]: a path, or a name looked up in path */
-	char *const *envp;	/* the whole environment of the child */
-	const char *cwd;	/* working directory */
-	const char *path;	/* PATH used to find argv[0] (the child's, not caliberd's) */
-	int capture;		/* 1: stdout+stderr into *out_fd; 0: /dev/null */
+	char *const *argv; /* argv[0]: a path, or a name looked up in path */
+	char *const *envp; /* the whole environment of the child */
+	const char *cwd;   /* working directory */
+	const char *path;  /* PATH used to find argv[0] (the child's, not caliberd's) */
+	int capture;	   /* 1: stdout+stderr into *out_fd; 0: /dev/null */
 };
 
 /*

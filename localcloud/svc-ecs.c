@@ -56,12 +56,12 @@
 #include "store.h"
 #include "supervisor.h"
 
-#define ECS_ACCOUNT "000000000000"
-#define ECS_TICK_MS 100
-#define ECS_MAX_EVENTS 100
-#define ECS_LINE_MAX 16384
+#define ECS_ACCOUNT		 "000000000000"
+#define ECS_TICK_MS		 100
+#define ECS_MAX_EVENTS		 100
+#define ECS_LINE_MAX		 16384
 #define ECS_DEFAULT_STOP_TIMEOUT 30
-#define ECS_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ECS_DEFAULT_PATH	 "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const char ecs_schema[] =
 	"CREATE TABLE IF NOT EXISTS ecs_cluster ("
@@ -298,8 +298,8 @@ static int secret_resolve(sqlite3 *db, const unsigned char *key, const char *val
 		const char *rest = p + strlen(":secret:");
 		const char *colon = strchr(rest, ':');
 
-		base = colon ? xstrndup(value_from, (size_t)(colon - value_from)) :
-			       xstrdup(value_from);
+		base = colon ? xstrndup(value_from, (size_t)(colon - value_from))
+			     : xstrdup(value_from);
 		if (colon != NULL) {
 			char *fields = xstrdup(colon + 1), *f = fields, *next;
 			int k;
@@ -328,7 +328,8 @@ static int secret_resolve(sqlite3 *db, const unsigned char *key, const char *val
 	}
 	/* a full ARN, a partial ARN (without the 6 random characters) or a name */
 	if (sqlite3_prepare_v2(db,
-		    "SELECT id, arn FROM sm_secret WHERE deleted IS NULL AND (arn = ?1 OR name = ?1 "
+		    "SELECT id, arn FROM sm_secret WHERE deleted IS NULL AND (arn = ?1 OR name = "
+		    "?1 "
 		    "OR (substr(arn, 1, length(?1) + 1) = ?1 || '-' AND length(arn) = "
 		    "length(?1) + 7)) LIMIT 1",
 		    -1, &st, NULL) != SQLITE_OK) {
@@ -365,8 +366,9 @@ static int secret_resolve(sqlite3 *db, const unsigned char *key, const char *val
 			goto out;
 		}
 	}
-	if (sqlite3_prepare_v2(db, "SELECT value FROM sm_version WHERE secret_id = ? AND version_id = ?",
-		    -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db,
+		    "SELECT value FROM sm_version WHERE secret_id = ? AND version_id = ?", -1, &st,
+		    NULL) != SQLITE_OK) {
 		err_set(e, "secrets store unreadable: %s", sqlite3_errmsg(db));
 		goto out;
 	}
@@ -449,9 +451,9 @@ static int taskdef_load(sqlite3 *db, const char *arn, json_t **out)
  * (PENDING); the supervisor starts it on its next tick.  arn_out (size
  * 256) gets its ARN.
  */
-static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
-	const json_t *td, const char *group, const char *started_by, const char *service,
-	const char *deployment, const char *overrides, double now, char *arn_out)
+static int task_create(sqlite3 *db, const char *region, const char *cluster_arn, const json_t *td,
+	const char *group, const char *started_by, const char *service, const char *deployment,
+	const char *overrides, double now, char *arn_out)
 {
 	const char *cluster = arn_tail(cluster_arn);
 	const char *td_arn = json_string_value(json_object_get(td, "taskDefinitionArn"));
@@ -478,7 +480,8 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 	snprintf(addr, sizeof(addr), "127.100.%lld.%lld", slot / 250, slot % 250 + 1);
 	if (step_done(db, "UPDATE ecs_task SET addr = ? WHERE arn = ?", "ss", addr, arn_out) < 0)
 		return -1;
-	json_array_foreach(cdefs, i, cd) {
+	json_array_foreach(cdefs, i, cd)
+	{
 		json_t *ess = json_object_get(cd, "essential");
 
 		if (step_done(db,
@@ -498,23 +501,23 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 enum ecs_health { HEALTH_UNKNOWN, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
 
 struct ecs_proc {
-	char *task;		/* task ARN */
-	char *name;		/* container name */
+	char *task; /* task ARN */
+	char *name; /* container name */
 	int essential;
 	pid_t pid;
-	int fd;			/* output pipe, -1 once closed */
-	struct buf partial;	/* output not yet ended by a newline */
-	char *log_group;	/* NULL: no awslogs */
+	int fd;		    /* output pipe, -1 once closed */
+	struct buf partial; /* output not yet ended by a newline */
+	char *log_group;    /* NULL: no awslogs */
 	char *log_stream;
 	int exited;
 	int exit_code;
 	int exit_recorded;
 	double started;
-	double stop_sent;	/* 0: not yet */
+	double stop_sent; /* 0: not yet */
 	double stop_timeout;
 	/* health check: argv NULL when the container has none */
 	char **hc_argv;
-	char **envp;		/* the container's environment, secrets included */
+	char **envp; /* the container's environment, secrets included */
 	char *cwd;
 	char *path;
 	double hc_interval, hc_timeout, hc_start_period;
@@ -542,7 +545,7 @@ static struct {
 	size_t n_procs;
 	struct ecs_line *lines;
 	size_t n_lines;
-	int edge_dirty;		/* load balancer targets changed: re-sync the edge */
+	int edge_dirty; /* load balancer targets changed: re-sync the edge */
 	pthread_t thread;
 } ecs_sup;
 
@@ -695,12 +698,13 @@ static void proc_health(struct ecs_proc *p, double now)
 	if (now < p->hc_next)
 		return;
 	{
-		struct sup_spec spec = { p->hc_argv, p->envp, p->cwd, p->path, 0 };
+		struct sup_spec spec = {p->hc_argv, p->envp, p->cwd, p->path, 0};
 
 		if (sup_spawn(&spec, &p->hc_pid, &fd, &e) < 0) {
 			p->hc_pid = -1;
 			p->hc_next = now + p->hc_interval;
-			if (now - p->started >= p->hc_start_period && ++p->hc_fails >= p->hc_retries)
+			if (now - p->started >= p->hc_start_period &&
+				++p->hc_fails >= p->hc_retries)
 				p->health = HEALTH_UNHEALTHY;
 			return;
 		}
@@ -772,7 +776,8 @@ static void env_from_json(struct env_list *l, const json_t *arr)
 	size_t i;
 	json_t *kv;
 
-	json_array_foreach(arr, i, kv) {
+	json_array_foreach(arr, i, kv)
+	{
 		const char *n = json_string_value(json_object_get(kv, "name"));
 		json_t *v = json_object_get(kv, "value");
 
@@ -805,7 +810,8 @@ static const json_t *container_override(const json_t *overrides, const char *nam
 	json_t *cos = json_object_get(overrides, "containerOverrides"), *co;
 	size_t i;
 
-	json_array_foreach(cos, i, co) {
+	json_array_foreach(cos, i, co)
+	{
 		const char *n = json_string_value(json_object_get(co, "name"));
 
 		if (n != NULL && !strcmp(n, name))
@@ -820,15 +826,16 @@ static const json_t *container_override(const json_t *overrides, const char *nam
  * gets ECS's wording of why the task could not start.
  */
 static int container_start(sqlite3 *db, const char *task_arn, const char *task_id,
-	const char *region, const char *addr, const json_t *cd, const json_t *overrides,
-	double now, char **reason)
+	const char *region, const char *addr, const json_t *cd, const json_t *overrides, double now,
+	char **reason)
 {
 	const char *name = json_string_value(json_object_get(cd, "name"));
 	const char *image = json_string_value(json_object_get(cd, "image"));
 	const json_t *co = container_override(overrides, name);
 	json_t *logc = json_object_get(cd, "logConfiguration");
 	json_t *hc = json_object_get(cd, "healthCheck"), *sec, *pm, *cmd;
-	struct env_list env = { NULL, 0 };
+	const char *driver;
+	struct env_list env = {NULL, 0};
 	struct ecs_proc *p = NULL;
 	struct err e = ERR_INIT;
 	char digest[IMAGES_DIGEST_LEN], portbuf[16];
@@ -861,7 +868,8 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 	env_from_json(&env, json_object_get(cd, "environment"));
 	if (co != NULL)
 		env_from_json(&env, json_object_get(co, "environment"));
-	json_array_foreach(json_object_get(cd, "secrets"), i, sec) {
+	json_array_foreach(json_object_get(cd, "secrets"), i, sec)
+	{
 		const char *sname = json_string_value(json_object_get(sec, "name"));
 		const char *from = json_string_value(json_object_get(sec, "valueFrom"));
 		struct buf val = BUF_INIT;
@@ -869,17 +877,17 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 		buf_init(&val);
 		if (secret_resolve(db, ecs_sup.srv->master_key, from, &val, &e) < 0) {
 			buf_release_secret(&val);
-			*reason = xasprintf("ResourceInitializationError: unable to pull secrets or "
-					    "registry auth: unable to retrieve secret from asm: %s",
-				e.msg);
+			*reason =
+				xasprintf("ResourceInitializationError: unable to pull secrets or "
+					  "registry auth: unable to retrieve secret from asm: %s",
+					e.msg);
 			goto out;
 		}
 		env_set(&env, sname, val.data ? val.data : "", val.len);
 		buf_release_secret(&val);
 	}
-	cmd = co != NULL && json_object_get(co, "command") != NULL ?
-		json_object_get(co, "command") :
-		json_object_get(cd, "command");
+	cmd = co != NULL && json_object_get(co, "command") != NULL ? json_object_get(co, "command")
+								   : json_object_get(cd, "command");
 	argv = strv_from_json(json_object_get(cd, "entryPoint"), cmd);
 	if (argv[0] == NULL) {
 		*reason = xasprintf("CannotStartContainerError: container '%s' has no entryPoint "
@@ -894,34 +902,39 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 	p->hc_pid = -1;
 	buf_init(&p->partial);
 	p->essential = json_object_get(cd, "essential") == NULL ||
-		json_is_true(json_object_get(cd, "essential"));
+		       json_is_true(json_object_get(cd, "essential"));
 	p->stop_timeout = num_or(cd, "stopTimeout", ECS_DEFAULT_STOP_TIMEOUT);
 	p->started = now;
 	p->cwd = xstrdup(rootfs);
 	p->path = xstrdup(env_get(&env, "PATH"));
-	if (logc != NULL && !strcmp(json_string_value(json_object_get(logc, "logDriver")) ?: "",
-				    "awslogs")) {
+	driver = json_string_value(json_object_get(logc, "logDriver"));
+	if (driver != NULL && !strcmp(driver, "awslogs")) {
 		json_t *opt = json_object_get(logc, "options");
 		const char *group = json_string_value(json_object_get(opt, "awslogs-group"));
-		const char *prefix = json_string_value(json_object_get(opt, "awslogs-stream-prefix"));
-		const char *create = json_string_value(json_object_get(opt, "awslogs-create-group"));
+		const char *prefix =
+			json_string_value(json_object_get(opt, "awslogs-stream-prefix"));
+		const char *create =
+			json_string_value(json_object_get(opt, "awslogs-create-group"));
 		int has;
 
 		if (group == NULL) {
-			*reason = xasprintf("ResourceInitializationError: failed to validate logger "
-					    "args: awslogs-group is required");
+			*reason =
+				xasprintf("ResourceInitializationError: failed to validate logger "
+					  "args: awslogs-group is required");
 			goto out;
 		}
-		has = logs_group_check(db, region, group, create != NULL && !strcmp(create, "true"));
+		has = logs_group_check(
+			db, region, group, create != NULL && !strcmp(create, "true"));
 		if (has <= 0) {
-			*reason = xasprintf("ResourceInitializationError: failed to validate logger "
-					    "args: The specified log group does not exist: '%s'",
-				group);
+			*reason =
+				xasprintf("ResourceInitializationError: failed to validate logger "
+					  "args: The specified log group does not exist: '%s'",
+					group);
 			goto out;
 		}
 		p->log_group = xstrdup(group);
-		p->log_stream = prefix != NULL ? xasprintf("%s/%s/%s", prefix, name, task_id) :
-						 xasprintf("%s/%s", name, task_id);
+		p->log_stream = prefix != NULL ? xasprintf("%s/%s/%s", prefix, name, task_id)
+					       : xasprintf("%s/%s", name, task_id);
 	}
 	if (hc != NULL) {
 		json_t *hcmd = json_object_get(hc, "command");
@@ -937,7 +950,8 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 
 			p->hc_argv = xcalloc(n, sizeof(char *));
 			for (k = 1; k < n; k++)
-				p->hc_argv[k - 1] = xstrdup(json_string_value(json_array_get(hcmd, k)));
+				p->hc_argv[k - 1] =
+					xstrdup(json_string_value(json_array_get(hcmd, k)));
 		}
 		p->hc_interval = num_or(hc, "interval", 30);
 		p->hc_timeout = num_or(hc, "timeout", 5);
@@ -950,7 +964,7 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 	env.v = NULL;
 	env.n = 0;
 	{
-		struct sup_spec spec = { argv, p->envp, rootfs, p->path, 1 };
+		struct sup_spec spec = {argv, p->envp, rootfs, p->path, 1};
 
 		if (sup_spawn(&spec, &p->pid, &p->fd, &e) < 0) {
 			*reason = xasprintf("CannotStartContainerError: %s", e.msg);
@@ -965,9 +979,10 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 	step_done(db,
 		"UPDATE ecs_container SET last_status = 'RUNNING', digest = ?, pid = ?, "
 		"pid_start = ? WHERE task = ? AND name = ?",
-		"siiss", digest, (long long)p->pid, (long long)sup_start_time(p->pid), task_arn, name);
-	lc_log("ecs: task %s container %s started (pid %ld, image %s)", task_id, name,
-		(long)p->pid, digest);
+		"siiss", digest, (long long)p->pid, (long long)sup_start_time(p->pid), task_arn,
+		name);
+	lc_log("ecs: task %s container %s started (pid %ld, image %s)", task_id, name, (long)p->pid,
+		digest);
 	ecs_sup.procs = xrealloc(ecs_sup.procs, (ecs_sup.n_procs + 1) * sizeof(*ecs_sup.procs));
 	ecs_sup.procs[ecs_sup.n_procs++] = p;
 	p = NULL;
@@ -988,8 +1003,9 @@ static void task_stopped(sqlite3 *db, const char *arn, double now)
 {
 	sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(db, "SELECT id, coalesce(stopped_reason, '') FROM ecs_task WHERE arn = ?",
-		    -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db,
+		    "SELECT id, coalesce(stopped_reason, '') FROM ecs_task WHERE arn = ?", -1, &st,
+		    NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			lc_log("ecs: task %s stopped: %s", col_str(st, 0), col_str(st, 1));
@@ -999,9 +1015,8 @@ static void task_stopped(sqlite3 *db, const char *arn, double now)
 		"UPDATE ecs_task SET last_status = 'STOPPED', desired_status = 'STOPPED', "
 		"stopped = ?, stopping = coalesce(stopping, ?) WHERE arn = ?",
 		"dds", now, now, arn);
-	step_done(db,
-		"UPDATE ecs_container SET last_status = 'STOPPED', pid = NULL WHERE task = ?", "s",
-		arn);
+	step_done(db, "UPDATE ecs_container SET last_status = 'STOPPED', pid = NULL WHERE task = ?",
+		"s", arn);
 	procs_drop_task(arn);
 }
 
@@ -1009,10 +1024,12 @@ static void task_stopped(sqlite3 *db, const char *arn, double now)
 static void task_fail_start(sqlite3 *db, const char *arn, const char *reason, double now)
 {
 	step_done(db,
-		"UPDATE ecs_task SET stop_code = 'TaskFailedToStart', stopped_reason = ?, failed = 1 "
+		"UPDATE ecs_task SET stop_code = 'TaskFailedToStart', stopped_reason = ?, failed = "
+		"1 "
 		"WHERE arn = ?",
 		"ss", reason, arn);
-	step_done(db, "UPDATE ecs_container SET reason = ? WHERE task = ? AND last_status != 'STOPPED'",
+	step_done(db,
+		"UPDATE ecs_container SET reason = ? WHERE task = ? AND last_status != 'STOPPED'",
 		"ss", reason, arn);
 	task_stopped(db, arn, now);
 }
@@ -1029,7 +1046,8 @@ static void task_start(sqlite3 *db, const char *arn, const char *id, const char 
 		return;
 	}
 	overrides = json_loads(overrides_text, 0, NULL);
-	json_array_foreach(json_object_get(td, "containerDefinitions"), i, cd) {
+	json_array_foreach(json_object_get(td, "containerDefinitions"), i, cd)
+	{
 		if (container_start(db, arn, id, region, addr, cd, overrides, now, &reason) < 0) {
 			size_t k;
 
@@ -1048,8 +1066,8 @@ static void task_start(sqlite3 *db, const char *arn, const char *id, const char 
 			goto out;
 		}
 	}
-	step_done(db, "UPDATE ecs_task SET last_status = 'RUNNING', started = ? WHERE arn = ?", "ds",
-		now, arn);
+	step_done(db, "UPDATE ecs_task SET last_status = 'RUNNING', started = ? WHERE arn = ?",
+		"ds", now, arn);
 out:
 	json_decref(td);
 	json_decref(overrides);
@@ -1102,7 +1120,8 @@ static void service_targets_register(sqlite3 *db, const char *task, const char *
 	if (sqlite3_step(st) == SQLITE_ROW)
 		extra = json_loads(col_str(st, 0), 0, NULL);
 	sqlite3_finalize(st);
-	json_array_foreach(json_object_get(extra, "loadBalancers"), i, lb) {
+	json_array_foreach(json_object_get(extra, "loadBalancers"), i, lb)
+	{
 		const char *tg = json_string_value(json_object_get(lb, "targetGroupArn"));
 		json_t *port = json_object_get(lb, "containerPort");
 
@@ -1122,8 +1141,9 @@ static void tasks_step(sqlite3 *db, double now)
 	size_t n_arns = 0, t;
 
 	/* collect first: the loop below updates these rows */
-	if (sqlite3_prepare_v2(db, "SELECT arn FROM ecs_task WHERE last_status != 'STOPPED' ORDER BY seq",
-		    -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db,
+		    "SELECT arn FROM ecs_task WHERE last_status != 'STOPPED' ORDER BY seq", -1, &st,
+		    NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		arns = xrealloc(arns, (n_arns + 1) * sizeof(char *));
@@ -1158,10 +1178,12 @@ static void tasks_step(sqlite3 *db, double now)
 			if (dep != NULL) {
 				sqlite3_stmt *f = NULL;
 
-				if (sqlite3_prepare_v2(db, "SELECT failed FROM ecs_task WHERE arn = ?",
-					    -1, &f, NULL) == SQLITE_OK) {
+				if (sqlite3_prepare_v2(db,
+					    "SELECT failed FROM ecs_task WHERE arn = ?", -1, &f,
+					    NULL) == SQLITE_OK) {
 					sqlite3_bind_text(f, 1, arn, -1, SQLITE_TRANSIENT);
-					if (sqlite3_step(f) == SQLITE_ROW && sqlite3_column_int(f, 0))
+					if (sqlite3_step(f) == SQLITE_ROW &&
+						sqlite3_column_int(f, 0))
 						deployment_failure(db, dep, now);
 					sqlite3_finalize(f);
 				}
@@ -1179,17 +1201,20 @@ static void tasks_step(sqlite3 *db, double now)
 				if (p->exited && !p->exit_recorded) {
 					step_done(db,
 						"UPDATE ecs_container SET last_status = 'STOPPED', "
-						"exit_code = ?, pid = NULL WHERE task = ? AND name = ?",
+						"exit_code = ?, pid = NULL WHERE task = ? AND name "
+						"= ?",
 						"iss", (long long)p->exit_code, arn, p->name);
 					p->exit_recorded = 1;
 				}
 				if (p->health != HEALTH_UNKNOWN && !p->health_recorded) {
 					step_done(db,
-						"UPDATE ecs_container SET health = ? WHERE task = ? AND "
+						"UPDATE ecs_container SET health = ? WHERE task = "
+						"? AND "
 						"name = ?",
 						"sss",
-						p->health == HEALTH_HEALTHY ? "HEALTHY" : "UNHEALTHY", arn,
-						p->name);
+						p->health == HEALTH_HEALTHY ? "HEALTHY"
+									    : "UNHEALTHY",
+						arn, p->name);
 					p->health_recorded = 1;
 				}
 				if (!p->exited)
@@ -1208,12 +1233,13 @@ static void tasks_step(sqlite3 *db, double now)
 			}
 			(void)exit_code;
 			if (has_hc) {
-				const char *h = unhealthy ? "UNHEALTHY" :
-					all_healthy	  ? "HEALTHY" :
-							    "UNKNOWN";
+				const char *h = unhealthy     ? "UNHEALTHY"
+						: all_healthy ? "HEALTHY"
+							      : "UNKNOWN";
 
 				if (strcmp(h, health)) {
-					step_done(db, "UPDATE ecs_task SET health = ? WHERE arn = ?",
+					step_done(db,
+						"UPDATE ecs_task SET health = ? WHERE arn = ?",
 						"ss", h, arn);
 					if (!strcmp(h, "HEALTHY") && dep != NULL)
 						step_done(db,
@@ -1223,21 +1249,25 @@ static void tasks_step(sqlite3 *db, double now)
 				}
 			}
 			if (!strcmp(desired, "RUNNING") && (essential_exit || unhealthy)) {
-				char *why = essential_exit ?
-					xasprintf("Essential container in task exited") :
-					xasprintf("Task failed container health checks");
+				char *why =
+					essential_exit
+						? xasprintf("Essential container in task exited")
+						: xasprintf("Task failed container health checks");
 
 				step_done(db,
-					"UPDATE ecs_task SET desired_status = 'STOPPED', stop_code = ?, "
+					"UPDATE ecs_task SET desired_status = 'STOPPED', stop_code "
+					"= ?, "
 					"stopped_reason = ?, failed = 1 WHERE arn = ?",
 					"sss",
-					essential_exit ? "EssentialContainerExited" :
-							 "ServiceSchedulerInitiated",
+					essential_exit ? "EssentialContainerExited"
+						       : "ServiceSchedulerInitiated",
 					why, arn);
 				if (unhealthy && !essential_exit)
 					step_done(db,
-						"UPDATE ecs_container SET reason = 'Task failed container "
-						"health checks' WHERE task = ? AND health = 'UNHEALTHY'",
+						"UPDATE ecs_container SET reason = 'Task failed "
+						"container "
+						"health checks' WHERE task = ? AND health = "
+						"'UNHEALTHY'",
 						"s", arn);
 				(void)exited_name;
 				free(why);
@@ -1254,11 +1284,13 @@ static void tasks_step(sqlite3 *db, double now)
 				} else {
 					if (!strcmp(last, "RUNNING"))
 						step_done(db,
-							"UPDATE ecs_task SET last_status = 'DEACTIVATING', "
+							"UPDATE ecs_task SET last_status = "
+							"'DEACTIVATING', "
 							"stopping = ? WHERE arn = ?",
 							"ds", now, arn);
 					/* out of the load balancer first: SIGTERM once drained */
-					if (elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty) == 1)
+					if (elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty) ==
+						1)
 						goto next;
 					for (i = 0; i < ecs_sup.n_procs; i++) {
 						struct ecs_proc *p = ecs_sup.procs[i];
@@ -1276,7 +1308,8 @@ static void tasks_step(sqlite3 *db, double now)
 			} else if (!any_live) {
 				/* running, no process left (non-essential ones only exited) */
 				step_done(db,
-					"UPDATE ecs_task SET desired_status = 'STOPPED', stop_code = "
+					"UPDATE ecs_task SET desired_status = 'STOPPED', stop_code "
+					"= "
 					"'EssentialContainerExited', stopped_reason = 'Essential "
 					"container in task exited' WHERE arn = ?",
 					"s", arn);
@@ -1284,7 +1317,7 @@ static void tasks_step(sqlite3 *db, double now)
 				task_stopped(db, arn, now);
 			}
 		}
-next:
+	next:
 		free(arn);
 		free(id);
 		free(td);
@@ -1311,10 +1344,10 @@ struct ecs_dep {
 	char *rollout;
 	long long failed;
 	double next_launch;
-	long long live;		/* desired RUNNING */
-	long long running;	/* desired and last RUNNING */
-	long long healthy;	/* running and healthy (or without health check) */
-	long long remaining;	/* not STOPPED yet */
+	long long live;	     /* desired RUNNING */
+	long long running;   /* desired and last RUNNING */
+	long long healthy;   /* running and healthy (or without health check) */
+	long long remaining; /* not STOPPED yet */
 };
 
 static void deps_free(struct ecs_dep *d, size_t n)
@@ -1357,9 +1390,12 @@ static int deps_load(sqlite3 *db, const char *service, struct ecs_dep **out, siz
 	for (i = 0; i < n; i++) {
 		if (sqlite3_prepare_v2(db,
 			    "SELECT coalesce(sum(desired_status = 'RUNNING'), 0), "
-			    "coalesce(sum(desired_status = 'RUNNING' AND last_status = 'RUNNING'), 0), "
-			    "coalesce(sum(desired_status = 'RUNNING' AND last_status = 'RUNNING' AND "
-			    "(has_hc = 0 OR health = 'HEALTHY') AND NOT EXISTS (SELECT 1 FROM elb_target "
+			    "coalesce(sum(desired_status = 'RUNNING' AND last_status = 'RUNNING'), "
+			    "0), "
+			    "coalesce(sum(desired_status = 'RUNNING' AND last_status = 'RUNNING' "
+			    "AND "
+			    "(has_hc = 0 OR health = 'HEALTHY') AND NOT EXISTS (SELECT 1 FROM "
+			    "elb_target "
 			    "e WHERE e.ip = ecs_task.addr AND e.state != 'healthy')), 0), count(*) "
 			    "FROM ecs_task WHERE deployment = ? AND last_status != 'STOPPED'",
 			    -1, &st, NULL) != SQLITE_OK)
@@ -1383,8 +1419,8 @@ static int deps_load(sqlite3 *db, const char *service, struct ecs_dep **out, siz
  * *healthy_budget allows (NULL: no limit).  Unhealthy and starting tasks
  * go first.  ids gets " (task <id>)" per stopped task.
  */
-static long long deployment_stop(sqlite3 *db, const char *dep, long long max,
-	long long *healthy_budget, struct buf *ids)
+static long long deployment_stop(
+	sqlite3 *db, const char *dep, long long max, long long *healthy_budget, struct buf *ids)
 {
 	sqlite3_stmt *st = NULL;
 	char **arns = NULL, **tids = NULL;
@@ -1394,9 +1430,11 @@ static long long deployment_stop(sqlite3 *db, const char *dep, long long max,
 	char *why = xasprintf("Scaling activity initiated by (deployment %s)", dep);
 
 	if (sqlite3_prepare_v2(db,
-		    "SELECT arn, id, last_status = 'RUNNING' AND (has_hc = 0 OR health = 'HEALTHY') "
+		    "SELECT arn, id, last_status = 'RUNNING' AND (has_hc = 0 OR health = "
+		    "'HEALTHY') "
 		    "AND NOT EXISTS (SELECT 1 FROM elb_target e WHERE e.ip = ecs_task.addr AND "
-		    "e.state != 'healthy') AS ok FROM ecs_task WHERE deployment = ? AND desired_status = 'RUNNING' "
+		    "e.state != 'healthy') AS ok FROM ecs_task WHERE deployment = ? AND "
+		    "desired_status = 'RUNNING' "
 		    "ORDER BY ok, seq DESC",
 		    -1, &st, NULL) != SQLITE_OK)
 		goto out;
@@ -1436,17 +1474,20 @@ out:
 	return stopped;
 }
 
-static void deployment_new(sqlite3 *db, const char *service, const char *td, double now,
-	char id[40])
+static void deployment_new(
+	sqlite3 *db, const char *service, const char *td, double now, char id[40])
 {
 	char *reason;
 
 	deployment_id_new(id);
 	reason = xasprintf("ECS deployment %s in progress.", id);
-	step_done(db, "UPDATE ecs_deployment SET status = 'ACTIVE' WHERE service = ? AND status = 'PRIMARY'",
+	step_done(db,
+		"UPDATE ecs_deployment SET status = 'ACTIVE' WHERE service = ? AND status = "
+		"'PRIMARY'",
 		"s", service);
 	step_done(db,
-		"INSERT INTO ecs_deployment (id, service, status, taskdef, rollout, reason, created, "
+		"INSERT INTO ecs_deployment (id, service, status, taskdef, rollout, reason, "
+		"created, "
 		"updated) VALUES (?, ?, 'PRIMARY', ?, 'IN_PROGRESS', ?, ?, ?)",
 		"ssssdd", id, service, td, reason, now, now);
 	free(reason);
@@ -1506,9 +1547,10 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 			sqlite3_finalize(st);
 		}
 		if (left == 0) {
-			step_done(db, "UPDATE ecs_service SET status = 'INACTIVE' WHERE arn = ?", "s",
-				arn);
-			step_done(db, "UPDATE ecs_deployment SET status = 'INACTIVE' WHERE service = ?",
+			step_done(db, "UPDATE ecs_service SET status = 'INACTIVE' WHERE arn = ?",
+				"s", arn);
+			step_done(db,
+				"UPDATE ecs_deployment SET status = 'INACTIVE' WHERE service = ?",
 				"s", arn);
 		}
 		goto out;
@@ -1524,8 +1566,8 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 			"circuit breaker: tasks failed to start.', updated = ? WHERE id = ?",
 			"ds", now, d[0].id);
 		service_event(db, arn, now,
-			"(service %s) (deployment %s) deployment failed: tasks failed to start.", name,
-			d[0].id);
+			"(service %s) (deployment %s) deployment failed: tasks failed to start.",
+			name, d[0].id);
 		if (cb_rollback && last_good != NULL) {
 			char id[40];
 
@@ -1560,14 +1602,15 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 			for (k = 0; k < want; k++) {
 				char tarn[256];
 
-				if (task_create(db, region, cluster, td, group, d[0].id, arn, d[0].id,
-					    NULL, now, tarn) < 0)
+				if (task_create(db, region, cluster, td, group, d[0].id, arn,
+					    d[0].id, NULL, now, tarn) < 0)
 					break;
 				buf_appendf(&ids, " (task %s)", arn_tail(tarn));
 			}
 			if (k > 0)
-				service_event(db, arn, now, "(service %s) has started %lld tasks:%s.",
-					name, k, ids.data);
+				service_event(db, arn, now,
+					"(service %s) has started %lld tasks:%s.", name, k,
+					ids.data);
 			live_total += k;
 			free(group);
 		}
@@ -1579,8 +1622,9 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 		long long k = deployment_stop(db, d[0].id, d[0].live - desired, NULL, &ids);
 
 		if (k > 0)
-			service_event(db, arn, now, "(service %s) has stopped %lld running tasks:%s.",
-				name, k, ids.data);
+			service_event(db, arn, now,
+				"(service %s) has stopped %lld running tasks:%s.", name, k,
+				ids.data);
 		buf_reset(&ids);
 	}
 	/* older deployments: stop while minimumHealthyPercent still holds */
@@ -1592,12 +1636,14 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 		k = deployment_stop(db, d[i].id, d[i].live, &budget, &ids);
 		healthy_total = min_healthy + budget;
 		if (k > 0)
-			service_event(db, arn, now, "(service %s) has stopped %lld running tasks:%s.",
-				name, k, ids.data);
+			service_event(db, arn, now,
+				"(service %s) has stopped %lld running tasks:%s.", name, k,
+				ids.data);
 		buf_reset(&ids);
 		if (d[i].remaining == 0)
 			step_done(db,
-				"UPDATE ecs_deployment SET status = 'INACTIVE', updated = ? WHERE id = ?",
+				"UPDATE ecs_deployment SET status = 'INACTIVE', updated = ? WHERE "
+				"id = ?",
 				"ds", now, d[i].id);
 		else
 			remaining_old += d[i].remaining;
@@ -1610,15 +1656,16 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 			"UPDATE ecs_deployment SET rollout = 'COMPLETED', reason = ?, updated = ? "
 			"WHERE id = ?",
 			"sds", reason, now, d[0].id);
-		step_done(db, "UPDATE ecs_service SET last_good = ? WHERE arn = ?", "ss", d[0].td, arn);
-		service_event(db, arn, now, "(service %s) (deployment %s) deployment completed.", name,
-			d[0].id);
+		step_done(db, "UPDATE ecs_service SET last_good = ? WHERE arn = ?", "ss", d[0].td,
+			arn);
+		service_event(db, arn, now, "(service %s) (deployment %s) deployment completed.",
+			name, d[0].id);
 		free(d[0].rollout);
 		d[0].rollout = xstrdup("COMPLETED");
 		free(reason);
 	}
 	steady_now = !strcmp(d[0].rollout, "COMPLETED") && d[0].healthy == desired &&
-		d[0].live == desired && remaining_old == 0;
+		     d[0].live == desired && remaining_old == 0;
 	if (steady_now && !steady)
 		service_event(db, arn, now, "(service %s) has reached a steady state.", name);
 	if (steady_now != steady)
@@ -1640,8 +1687,8 @@ static void services_step(sqlite3 *db, double now)
 	char **arns = NULL;
 	size_t n = 0, i;
 
-	if (sqlite3_prepare_v2(db, "SELECT arn FROM ecs_service WHERE status != 'INACTIVE'", -1, &st,
-		    NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT arn FROM ecs_service WHERE status != 'INACTIVE'", -1,
+		    &st, NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		arns = xrealloc(arns, (n + 1) * sizeof(char *));
@@ -1690,7 +1737,8 @@ static void *ecs_loop(void *arg)
 				p->exited = 1;
 				proc_read(p);
 				if (p->fd >= 0) {
-					/* a grandchild keeps the pipe: what is there has been read */
+					/* a grandchild keeps the pipe: what is there has been read
+					 */
 					close(p->fd);
 					p->fd = -1;
 				}
@@ -1745,7 +1793,8 @@ static int ecs_recover(sqlite3 *db, double now)
 	sqlite3_finalize(st);
 	/* their load balancer targets are gone with them */
 	step_done(db,
-		"DELETE FROM elb_target WHERE ip IN (SELECT addr FROM ecs_task WHERE last_status != "
+		"DELETE FROM elb_target WHERE ip IN (SELECT addr FROM ecs_task WHERE last_status "
+		"!= "
 		"'STOPPED')",
 		"");
 	if (step_done(db,
@@ -1756,7 +1805,8 @@ static int ecs_recover(sqlite3 *db, double now)
 		    "d", now) < 0)
 		return -1;
 	return step_done(db,
-		"UPDATE ecs_container SET last_status = 'STOPPED', pid = NULL WHERE pid IS NOT NULL "
+		"UPDATE ecs_container SET last_status = 'STOPPED', pid = NULL WHERE pid IS NOT "
+		"NULL "
 		"OR last_status != 'STOPPED'",
 		"");
 }
@@ -1870,7 +1920,8 @@ static int in_str(struct ecs_call *c, const char *key, int required, const char 
 	*out = NULL;
 	if (v == NULL || json_is_null(v)) {
 		if (required)
-			return ecs_bad(c, "InvalidParameterException", "%s must be specified.", key);
+			return ecs_bad(
+				c, "InvalidParameterException", "%s must be specified.", key);
 		return 0;
 	}
 	if (!json_is_string(v))
@@ -1879,8 +1930,8 @@ static int in_str(struct ecs_call *c, const char *key, int required, const char 
 	return 0;
 }
 
-static int in_int(struct ecs_call *c, const json_t *o, const char *key, long long *out,
-	int *present)
+static int in_int(
+	struct ecs_call *c, const json_t *o, const char *key, long long *out, int *present)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -1901,8 +1952,9 @@ static int cluster_find(struct ecs_call *c, const char *ident, char **arn)
 	const char *name = arn_tail(ident ? ident : "default");
 
 	*arn = NULL;
-	if (sqlite3_prepare_v2(c->db, "SELECT arn FROM ecs_cluster WHERE name = ? AND status = 'ACTIVE'",
-		    -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db,
+		    "SELECT arn FROM ecs_cluster WHERE name = ? AND status = 'ACTIVE'", -1, &st,
+		    NULL) != SQLITE_OK)
 		return ecs_internal(c, "cluster");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -1932,11 +1984,12 @@ static json_t *cluster_json(sqlite3 *db, const char *arn, const char *name, cons
 		}
 		sqlite3_finalize(st);
 	}
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:[], s:[], s:[], s:[]}", "clusterArn",
-		arn, "clusterName", name, "status", status, "registeredContainerInstancesCount",
-		(json_int_t)0, "runningTasksCount", (json_int_t)running, "pendingTasksCount",
-		(json_int_t)pending, "activeServicesCount", (json_int_t)services, "statistics",
-		"tags", "settings", "capacityProviders");
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:[], s:[], s:[], s:[]}",
+		"clusterArn", arn, "clusterName", name, "status", status,
+		"registeredContainerInstancesCount", (json_int_t)0, "runningTasksCount",
+		(json_int_t)running, "pendingTasksCount", (json_int_t)pending,
+		"activeServicesCount", (json_int_t)services, "statistics", "tags", "settings",
+		"capacityProviders");
 }
 
 static int create_cluster(struct ecs_call *c)
@@ -1993,7 +2046,8 @@ static int describe_clusters(struct ecs_call *c)
 		names = json_pack("[s]", "default");
 		json_object_set_new(c->in, "clusters", names);
 	}
-	json_array_foreach(names, i, v) {
+	json_array_foreach(names, i, v)
+	{
 		sqlite3_stmt *st = NULL;
 		const char *ident = json_string_value(v);
 
@@ -2023,11 +2077,12 @@ static int in_page(struct ecs_call *c, long long *offset, long long *max)
 
 	*offset = 0;
 	*max = 100;
-	if (in_str(c, "nextToken", 0, &tok) < 0 || in_int(c, c->in, "maxResults", max, &present) < 0)
+	if (in_str(c, "nextToken", 0, &tok) < 0 ||
+		in_int(c, c->in, "maxResults", max, &present) < 0)
 		return -1;
 	if (present && (*max < 1 || *max > 100))
-		return ecs_bad(c, "InvalidParameterException",
-			"maxResults must be between 1 and 100.");
+		return ecs_bad(
+			c, "InvalidParameterException", "maxResults must be between 1 and 100.");
 	if (tok != NULL) {
 		char *end = NULL;
 
@@ -2039,8 +2094,8 @@ static int in_page(struct ecs_call *c, long long *offset, long long *max)
 }
 
 /* Append the first column of each row to a new array member key (paged). */
-static int list_column(struct ecs_call *c, sqlite3_stmt *st, const char *key, long long offset,
-	long long max)
+static int list_column(
+	struct ecs_call *c, sqlite3_stmt *st, const char *key, long long offset, long long max)
 {
 	json_t *arr = json_array();
 	long long n = 0;
@@ -2069,8 +2124,9 @@ static int list_clusters(struct ecs_call *c)
 
 	if (in_page(c, &offset, &max) < 0)
 		return -1;
-	if (sqlite3_prepare_v2(c->db, "SELECT arn FROM ecs_cluster WHERE status = 'ACTIVE' ORDER BY name",
-		    -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db,
+		    "SELECT arn FROM ecs_cluster WHERE status = 'ACTIVE' ORDER BY name", -1, &st,
+		    NULL) != SQLITE_OK)
 		return ecs_internal(c, "list clusters");
 	return list_column(c, st, "clusterArns", offset, max);
 }
@@ -2087,7 +2143,8 @@ static int delete_cluster(struct ecs_call *c)
 		return -1;
 	if (sqlite3_prepare_v2(c->db,
 		    "SELECT (SELECT count(*) FROM ecs_service WHERE cluster = ?1 AND status != "
-		    "'INACTIVE'), (SELECT count(*) FROM ecs_task WHERE cluster = ?1 AND last_status "
+		    "'INACTIVE'), (SELECT count(*) FROM ecs_task WHERE cluster = ?1 AND "
+		    "last_status "
 		    "!= 'STOPPED')",
 		    -1, &st, NULL) != SQLITE_OK) {
 		ecs_internal(c, "delete cluster");
@@ -2110,8 +2167,7 @@ static int delete_cluster(struct ecs_call *c)
 		goto out;
 	}
 	step_done(c->db, "UPDATE ecs_cluster SET status = 'INACTIVE' WHERE arn = ?", "s", arn);
-	json_object_set_new(c->out, "cluster",
-		cluster_json(c->db, arn, arn_tail(arn), "INACTIVE"));
+	json_object_set_new(c->out, "cluster", cluster_json(c->db, arn, arn_tail(arn), "INACTIVE"));
 	ret = 0;
 out:
 	free(arn);
@@ -2160,8 +2216,8 @@ static int taskdef_find(struct ecs_call *c, const char *ident, char **arn, json_
 			return 1;
 		family = xstrndup(ident, (size_t)(colon - ident));
 		if (sqlite3_prepare_v2(c->db,
-			    "SELECT arn FROM ecs_taskdef WHERE family = ? AND revision = ?", -1, &st,
-			    NULL) != SQLITE_OK) {
+			    "SELECT arn FROM ecs_taskdef WHERE family = ? AND revision = ?", -1,
+			    &st, NULL) != SQLITE_OK) {
 			free(family);
 			return ecs_internal(c, "task definition");
 		}
@@ -2204,7 +2260,8 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 		return ecs_bad(c, "ClientException", "Duplicate container name '%s'.", name);
 	json_object_set_new(seen, name, json_true());
 	if (!json_is_string(json_object_get(cd, "image")))
-		return ecs_bad(c, "ClientException", "Container.image should not be null or empty.");
+		return ecs_bad(
+			c, "ClientException", "Container.image should not be null or empty.");
 	if (json_object_get(cd, "essential") == NULL)
 		json_object_set_new(cd, "essential", json_true());
 	if (json_object_get(cd, "environment") == NULL)
@@ -2213,9 +2270,11 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 		json_object_set_new(cd, "mountPoints", json_array());
 	if (json_object_get(cd, "volumesFrom") == NULL)
 		json_object_set_new(cd, "volumesFrom", json_array());
-	json_array_foreach(json_object_get(cd, "portMappings"), i, pm) {
+	json_array_foreach(json_object_get(cd, "portMappings"), i, pm)
+	{
 		v = json_object_get(pm, "containerPort");
-		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			json_integer_value(v) > 65535)
 			return ecs_bad(c, "ClientException",
 				"Invalid containerPort in container '%s'.", name);
 		if (json_object_get(pm, "hostPort") == NULL)
@@ -2223,7 +2282,8 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 		if (json_object_get(pm, "protocol") == NULL)
 			json_object_set_new(pm, "protocol", json_string("tcp"));
 	}
-	json_array_foreach(json_object_get(cd, "secrets"), i, sec) {
+	json_array_foreach(json_object_get(cd, "secrets"), i, sec)
+	{
 		if (!json_is_string(json_object_get(sec, "name")) ||
 			!json_is_string(json_object_get(sec, "valueFrom")))
 			return ecs_bad(c, "ClientException",
@@ -2275,12 +2335,14 @@ static int register_task_definition(struct ecs_call *c)
 	}
 	body = json_deep_copy(c->in);
 	json_object_del(body, "tags");
-	json_array_foreach(json_object_get(body, "containerDefinitions"), i, cd) {
+	json_array_foreach(json_object_get(body, "containerDefinitions"), i, cd)
+	{
 		if (container_def_check(c, cd, seen) < 0)
 			goto out;
 	}
-	if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(revision), 0) + 1 FROM ecs_taskdef WHERE family = ?",
-		    -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db,
+		    "SELECT coalesce(max(revision), 0) + 1 FROM ecs_taskdef WHERE family = ?", -1,
+		    &st, NULL) != SQLITE_OK) {
 		ecs_internal(c, "register");
 		goto out;
 	}
@@ -2357,9 +2419,11 @@ static int deregister_task_definition(struct ecs_call *c)
 	if (r < 0)
 		return -1;
 	if (r > 0)
-		return ecs_bad(c, "ClientException", "The specified task definition does not exist.");
+		return ecs_bad(
+			c, "ClientException", "The specified task definition does not exist.");
 	step_done(c->db,
-		"UPDATE ecs_taskdef SET status = 'INACTIVE', deregistered = coalesce(deregistered, ?) "
+		"UPDATE ecs_taskdef SET status = 'INACTIVE', deregistered = coalesce(deregistered, "
+		"?) "
 		"WHERE arn = ?",
 		"ds", c->now, arn);
 	json_object_set_new(body, "status", json_string("INACTIVE"));
@@ -2390,8 +2454,9 @@ static int list_task_definitions(struct ecs_call *c)
 		return ecs_bad(c, "InvalidParameterException", "sort must be ASC or DESC.");
 	desc = sort != NULL && !strcmp(sort, "DESC");
 	/* familyPrefix is the full family name, as ECS documents it */
-	sql = xasprintf("SELECT arn FROM ecs_taskdef WHERE status = ?1 AND (?2 IS NULL OR family = ?2) "
-			"ORDER BY family %s, revision %s",
+	sql = xasprintf(
+		"SELECT arn FROM ecs_taskdef WHERE status = ?1 AND (?2 IS NULL OR family = ?2) "
+		"ORDER BY family %s, revision %s",
 		desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
 	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		free(sql);
@@ -2418,7 +2483,8 @@ static int list_task_definition_families(struct ecs_call *c)
 	if (sqlite3_prepare_v2(c->db,
 		    "SELECT family FROM ecs_taskdef WHERE substr(family, 1, length(?1)) = ?1 "
 		    "GROUP BY family HAVING ?2 = 'ALL' OR (?2 = 'ACTIVE' AND "
-		    "sum(status = 'ACTIVE') > 0) OR (?2 = 'INACTIVE' AND sum(status = 'ACTIVE') = 0) "
+		    "sum(status = 'ACTIVE') > 0) OR (?2 = 'INACTIVE' AND sum(status = 'ACTIVE') = "
+		    "0) "
 		    "ORDER BY family",
 		    -1, &st, NULL) != SQLITE_OK)
 		return ecs_internal(c, "list families");
@@ -2451,8 +2517,9 @@ static json_t *service_json(sqlite3 *db, const char *arn)
 	cb_e = sqlite3_column_int(st, 7);
 	cb_r = sqlite3_column_int(st, 8);
 	extra = json_loads(col_str(st, 9), 0, NULL);
-	svc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:{s:s}, s:{s:I, s:I, s:{s:b, "
-			"s:b}}}",
+	svc = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:{s:s}, s:{s:I, s:I, s:{s:b, "
+		"s:b}}}",
 		"serviceArn", arn, "serviceName", col_str(st, 0), "clusterArn", col_str(st, 1),
 		"status", col_str(st, 2), "taskDefinition", col_str(st, 3), "desiredCount",
 		(json_int_t)sqlite3_column_int64(st, 4), "createdAt",
@@ -2489,12 +2556,14 @@ static json_t *service_json(sqlite3 *db, const char *arn)
 		dj = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:s, s:s, s:s}", "id",
 			d[i].id, "status", i == 0 ? "PRIMARY" : "ACTIVE", "taskDefinition", d[i].td,
 			"desiredCount",
-			(json_int_t)(i == 0 ? json_integer_value(json_object_get(svc, "desiredCount")) :
-					      d[i].live),
-			"pendingCount", (json_int_t)pending, "runningCount", (json_int_t)d[i].running,
-			"failedTasks", (json_int_t)d[i].failed, "createdAt", json_time(created),
-			"updatedAt", json_time(updated), "launchType", "FARGATE", "rolloutState",
-			d[i].rollout, "rolloutStateReason", reason ? reason : "");
+			(json_int_t)(i == 0 ? json_integer_value(
+						      json_object_get(svc, "desiredCount"))
+					    : d[i].live),
+			"pendingCount", (json_int_t)pending, "runningCount",
+			(json_int_t)d[i].running, "failedTasks", (json_int_t)d[i].failed,
+			"createdAt", json_time(created), "updatedAt", json_time(updated),
+			"launchType", "FARGATE", "rolloutState", d[i].rollout, "rolloutStateReason",
+			reason ? reason : "");
 		free(reason);
 		json_array_append_new(deps, dj);
 		running_total += d[i].running;
@@ -2515,10 +2584,10 @@ static json_t *service_json(sqlite3 *db, const char *arn)
 			char id[32];
 
 			snprintf(id, sizeof(id), "%lld", (long long)sqlite3_column_int64(st, 0));
-			json_array_append_new(events,
-				json_pack("{s:s, s:o, s:s}", "id", id, "createdAt",
-					json_time(sqlite3_column_double(st, 1)), "message",
-					col_str(st, 2)));
+			json_array_append_new(
+				events, json_pack("{s:s, s:o, s:s}", "id", id, "createdAt",
+						json_time(sqlite3_column_double(st, 1)), "message",
+						col_str(st, 2)));
 		}
 		sqlite3_finalize(st);
 		st = NULL;
@@ -2534,8 +2603,8 @@ out:
 }
 
 /* deploymentConfiguration into the four columns' values */
-static int in_deploy_config(struct ecs_call *c, long long *min_h, long long *max_p, int *cb_e,
-	int *cb_r)
+static int in_deploy_config(
+	struct ecs_call *c, long long *min_h, long long *max_p, int *cb_e, int *cb_r)
 {
 	json_t *dc = json_object_get(c->in, "deploymentConfiguration"), *cb;
 	int present;
@@ -2543,7 +2612,8 @@ static int in_deploy_config(struct ecs_call *c, long long *min_h, long long *max
 	if (dc == NULL)
 		return 0;
 	if (!json_is_object(dc))
-		return ecs_bad(c, "SerializationException", "deploymentConfiguration must be an object");
+		return ecs_bad(
+			c, "SerializationException", "deploymentConfiguration must be an object");
 	if (in_int(c, dc, "minimumHealthyPercent", min_h, &present) < 0 ||
 		in_int(c, dc, "maximumPercent", max_p, &present) < 0)
 		return -1;
@@ -2560,7 +2630,8 @@ static int in_deploy_config(struct ecs_call *c, long long *min_h, long long *max
 			"maximumPercent must be between 100 and 200.");
 	if (*max_p == 100 && *min_h == 100)
 		return ecs_bad(c, "InvalidParameterException",
-			"maximumPercent and minimumHealthyPercent cannot both be 100: no task could "
+			"maximumPercent and minimumHealthyPercent cannot both be 100: no task "
+			"could "
 			"be replaced.");
 	return 0;
 }
@@ -2593,9 +2664,9 @@ static int create_service(struct ecs_call *c)
 	int cb_e = 0, cb_r = 0, present, r, ret = -1;
 	sqlite3_stmt *st = NULL;
 	char dep[40];
-	static const char *const echo[] = { "loadBalancers", "networkConfiguration",
+	static const char *const echo[] = {"loadBalancers", "networkConfiguration",
 		"healthCheckGracePeriodSeconds", "platformVersion", "propagateTags",
-		"enableExecuteCommand", "serviceRegistries", "tags" };
+		"enableExecuteCommand", "serviceRegistries", "tags"};
 	size_t i;
 
 	if (in_str(c, "cluster", 0, &cluster) < 0 || in_str(c, "serviceName", 1, &name) < 0 ||
@@ -2620,8 +2691,9 @@ static int create_service(struct ecs_call *c)
 			td_ident);
 		goto out;
 	}
-	if (sqlite3_prepare_v2(c->db, "SELECT arn, status FROM ecs_service WHERE cluster = ? AND name = ?",
-		    -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db,
+		    "SELECT arn, status FROM ecs_service WHERE cluster = ? AND name = ?", -1, &st,
+		    NULL) != SQLITE_OK) {
 		ecs_internal(c, "create service");
 		goto out;
 	}
@@ -2717,13 +2789,14 @@ static int update_service(struct ecs_call *c)
 		if (r < 0)
 			goto out;
 		if (r > 0 || strcmp(json_string_value(json_object_get(td, "status")), "ACTIVE")) {
-			ecs_bad(c, "ClientException", "TaskDefinition not found or not ACTIVE: '%s'.",
-				td_ident);
+			ecs_bad(c, "ClientException",
+				"TaskDefinition not found or not ACTIVE: '%s'.", td_ident);
 			goto out;
 		}
 	}
 	step_done(c->db,
-		"UPDATE ecs_service SET min_healthy = ?, max_percent = ?, cb_enable = ?, cb_rollback "
+		"UPDATE ecs_service SET min_healthy = ?, max_percent = ?, cb_enable = ?, "
+		"cb_rollback "
 		"= ? WHERE arn = ?",
 		"iiiis", min_h, max_p, (long long)cb_e, (long long)cb_r, arn);
 	if (has_desired)
@@ -2733,7 +2806,8 @@ static int update_service(struct ecs_call *c)
 		char dep[40];
 		const char *use = td_arn != NULL ? td_arn : current;
 
-		step_done(c->db, "UPDATE ecs_service SET taskdef = ? WHERE arn = ?", "ss", use, arn);
+		step_done(
+			c->db, "UPDATE ecs_service SET taskdef = ? WHERE arn = ?", "ss", use, arn);
 		deployment_new(c->db, arn, use, c->now, dep);
 	}
 	json_object_set_new(c->out, "service", service_json(c->db, arn));
@@ -2760,8 +2834,8 @@ static int delete_service(struct ecs_call *c)
 		cluster_find(c, cluster, &cluster_arn) < 0 ||
 		service_find(c, cluster_arn, ident, &arn) < 0)
 		goto out;
-	if (sqlite3_prepare_v2(c->db, "SELECT desired, status FROM ecs_service WHERE arn = ?", -1, &st,
-		    NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db, "SELECT desired, status FROM ecs_service WHERE arn = ?", -1,
+		    &st, NULL) != SQLITE_OK) {
 		ecs_internal(c, "delete service");
 		goto out;
 	}
@@ -2780,8 +2854,8 @@ static int delete_service(struct ecs_call *c)
 			"The service cannot be stopped while it is scaled above 0.");
 		goto out;
 	}
-	step_done(c->db, "UPDATE ecs_service SET status = 'DRAINING', desired = 0 WHERE arn = ?", "s",
-		arn);
+	step_done(c->db, "UPDATE ecs_service SET status = 'DRAINING', desired = 0 WHERE arn = ?",
+		"s", arn);
 	json_object_set_new(c->out, "service", service_json(c->db, arn));
 	ret = 0;
 out:
@@ -2806,7 +2880,8 @@ static int describe_services(struct ecs_call *c)
 		free(cluster_arn);
 		return ecs_bad(c, "InvalidParameterException", "services must hold 1 to 10 names.");
 	}
-	json_array_foreach(names, i, v) {
+	json_array_foreach(names, i, v)
+	{
 		sqlite3_stmt *st = NULL;
 		const char *ident = json_string_value(v);
 		char *arn = NULL;
@@ -2814,7 +2889,8 @@ static int describe_services(struct ecs_call *c)
 		if (ident == NULL)
 			continue;
 		if (sqlite3_prepare_v2(c->db,
-			    "SELECT arn FROM ecs_service WHERE cluster = ? AND (name = ?2 OR arn = ?2)",
+			    "SELECT arn FROM ecs_service WHERE cluster = ? AND (name = ?2 OR arn = "
+			    "?2)",
 			    -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, cluster_arn, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(st, 2, ident, -1, SQLITE_TRANSIENT);
@@ -2844,7 +2920,8 @@ static int list_services(struct ecs_call *c)
 		cluster_find(c, cluster, &cluster_arn) < 0)
 		return -1;
 	if (sqlite3_prepare_v2(c->db,
-		    "SELECT arn FROM ecs_service WHERE cluster = ? AND status != 'INACTIVE' ORDER BY "
+		    "SELECT arn FROM ecs_service WHERE cluster = ? AND status != 'INACTIVE' ORDER "
+		    "BY "
 		    "name",
 		    -1, &st, NULL) != SQLITE_OK) {
 		free(cluster_arn);
@@ -2875,21 +2952,22 @@ static json_t *task_json(sqlite3 *db, const char *arn)
 		goto out;
 	addr = col_dup(st, 8);
 	ov = json_loads(col_str(st, 9), 0, NULL);
-	t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "taskArn",
-		col_str(st, 0), "clusterArn", col_str(st, 1), "taskDefinitionArn", col_str(st, 2),
-		"lastStatus", col_str(st, 3), "desiredStatus", col_str(st, 4), "healthStatus",
-		col_str(st, 5), "group", col_str(st, 6), "launchType", "FARGATE", "platformVersion",
-		"1.4.0", "createdAt", json_time(sqlite3_column_double(st, 10)), "connectivity",
-		"CONNECTED", "cpu", "256", "memory", "512");
+	t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}",
+		"taskArn", col_str(st, 0), "clusterArn", col_str(st, 1), "taskDefinitionArn",
+		col_str(st, 2), "lastStatus", col_str(st, 3), "desiredStatus", col_str(st, 4),
+		"healthStatus", col_str(st, 5), "group", col_str(st, 6), "launchType", "FARGATE",
+		"platformVersion", "1.4.0", "createdAt", json_time(sqlite3_column_double(st, 10)),
+		"connectivity", "CONNECTED", "cpu", "256", "memory", "512");
 	if (t == NULL)
 		goto out;
 	if (sqlite3_column_type(st, 7) != SQLITE_NULL)
 		json_object_set_new(t, "startedBy", json_string(col_str(st, 7)));
 	for (k = 11; k <= 13; k++) {
-		static const char *const keys[] = { "startedAt", "stoppingAt", "stoppedAt" };
+		static const char *const keys[] = {"startedAt", "stoppingAt", "stoppedAt"};
 
 		if (sqlite3_column_type(st, k) != SQLITE_NULL)
-			json_object_set_new(t, keys[k - 11], json_time(sqlite3_column_double(st, k)));
+			json_object_set_new(
+				t, keys[k - 11], json_time(sqlite3_column_double(st, k)));
 	}
 	if (sqlite3_column_type(st, 14) != SQLITE_NULL)
 		json_object_set_new(t, "stopCode", json_string(col_str(st, 14)));
@@ -2898,8 +2976,8 @@ static json_t *task_json(sqlite3 *db, const char *arn)
 	json_object_set_new(t, "overrides",
 		json_is_object(ov) ? json_incref(ov) : json_pack("{s:[]}", "containerOverrides"));
 	if (json_object_get(json_object_get(t, "overrides"), "containerOverrides") == NULL)
-		json_object_set_new(json_object_get(t, "overrides"), "containerOverrides",
-			json_array());
+		json_object_set_new(
+			json_object_get(t, "overrides"), "containerOverrides", json_array());
 	json_object_set_new(t, "attachments",
 		json_pack("[{s:s, s:s, s:s, s:[{s:s, s:s}]}]", "id", "eni-local", "type",
 			"ElasticNetworkInterface", "status", "ATTACHED", "details", "name",
@@ -2923,7 +3001,8 @@ static json_t *task_json(sqlite3 *db, const char *arn)
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
 			json_object_set_new(cj, "imageDigest", json_string(col_str(st, 2)));
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-			json_object_set_new(cj, "exitCode", json_integer(sqlite3_column_int64(st, 4)));
+			json_object_set_new(
+				cj, "exitCode", json_integer(sqlite3_column_int64(st, 4)));
 		if (sqlite3_column_type(st, 5) != SQLITE_NULL)
 			json_object_set_new(cj, "reason", json_string(col_str(st, 5)));
 		json_array_append_new(containers, cj);
@@ -2943,8 +3022,9 @@ static int task_find(struct ecs_call *c, const char *cluster_arn, const char *id
 	sqlite3_stmt *st = NULL;
 
 	*arn = NULL;
-	if (sqlite3_prepare_v2(c->db, "SELECT arn FROM ecs_task WHERE cluster = ? AND (id = ?2 OR arn = ?2)",
-		    -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db,
+		    "SELECT arn FROM ecs_task WHERE cluster = ? AND (id = ?2 OR arn = ?2)", -1, &st,
+		    NULL) != SQLITE_OK)
 		return ecs_internal(c, "task");
 	sqlite3_bind_text(st, 1, cluster_arn, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, arn_tail(ident), -1, SQLITE_TRANSIENT);
@@ -2966,7 +3046,8 @@ static int run_task(struct ecs_call *c)
 
 	json_object_set_new(c->out, "tasks", tasks);
 	json_object_set_new(c->out, "failures", json_array());
-	if (in_str(c, "cluster", 0, &cluster) < 0 || in_str(c, "taskDefinition", 1, &td_ident) < 0 ||
+	if (in_str(c, "cluster", 0, &cluster) < 0 ||
+		in_str(c, "taskDefinition", 1, &td_ident) < 0 ||
 		in_str(c, "startedBy", 0, &started_by) < 0 || in_str(c, "group", 0, &group) < 0 ||
 		in_int(c, c->in, "count", &count, &present) < 0 ||
 		cluster_find(c, cluster, &cluster_arn) < 0)
@@ -2992,14 +3073,15 @@ static int run_task(struct ecs_call *c)
 		json_t *co;
 		size_t i, j;
 
-		json_array_foreach(json_object_get(ov, "containerOverrides"), i, co) {
+		json_array_foreach(json_object_get(ov, "containerOverrides"), i, co)
+		{
 			const char *n = json_string_value(json_object_get(co, "name"));
 			json_t *cd;
 			int found = 0;
 
 			json_array_foreach(json_object_get(td, "containerDefinitions"), j, cd)
 				found |= n != NULL &&
-					!strcmp(n, json_string_value(json_object_get(cd, "name")));
+					 !strcmp(n, json_string_value(json_object_get(cd, "name")));
 			if (!found) {
 				ecs_bad(c, "InvalidParameterException",
 					"Override for container named %s is not a container in the "
@@ -3010,9 +3092,9 @@ static int run_task(struct ecs_call *c)
 		}
 	}
 	ov_text = ov != NULL ? json_dumps(ov, JSON_COMPACT) : xstrdup("{}");
-	grp = group != NULL ? xstrdup(group) :
-			      xasprintf("family:%s",
-				      json_string_value(json_object_get(td, "family")));
+	grp = group != NULL
+		      ? xstrdup(group)
+		      : xasprintf("family:%s", json_string_value(json_object_get(td, "family")));
 	for (k = 0; k < count; k++) {
 		char arn[256];
 
@@ -3049,7 +3131,8 @@ static int describe_tasks(struct ecs_call *c)
 		free(cluster_arn);
 		return ecs_bad(c, "InvalidParameterException", "tasks must hold 1 to 100 ids.");
 	}
-	json_array_foreach(ids, i, v) {
+	json_array_foreach(ids, i, v)
+	{
 		const char *ident = json_string_value(v);
 		char *arn = NULL;
 
@@ -3079,7 +3162,8 @@ static int list_tasks(struct ecs_call *c)
 	int ret = -1;
 
 	if (in_str(c, "cluster", 0, &cluster) < 0 || in_str(c, "serviceName", 0, &service) < 0 ||
-		in_str(c, "family", 0, &family) < 0 || in_str(c, "desiredStatus", 0, &desired) < 0 ||
+		in_str(c, "family", 0, &family) < 0 ||
+		in_str(c, "desiredStatus", 0, &desired) < 0 ||
 		in_str(c, "startedBy", 0, &started_by) < 0 || in_page(c, &offset, &max) < 0 ||
 		cluster_find(c, cluster, &cluster_arn) < 0)
 		goto out;
@@ -3087,7 +3171,8 @@ static int list_tasks(struct ecs_call *c)
 		goto out;
 	if (desired == NULL)
 		desired = "RUNNING";
-	if (strcmp(desired, "RUNNING") && strcmp(desired, "PENDING") && strcmp(desired, "STOPPED")) {
+	if (strcmp(desired, "RUNNING") && strcmp(desired, "PENDING") &&
+		strcmp(desired, "STOPPED")) {
 		ecs_bad(c, "InvalidParameterException",
 			"desiredStatus must be RUNNING, PENDING or STOPPED.");
 		goto out;
@@ -3096,7 +3181,8 @@ static int list_tasks(struct ecs_call *c)
 		    "SELECT t.arn FROM ecs_task t JOIN ecs_taskdef d ON d.arn = t.taskdef "
 		    "WHERE t.cluster = ?1 AND (?2 IS NULL OR t.service = ?2) AND (?3 IS NULL OR "
 		    "d.family = ?3) AND (?5 IS NULL OR t.started_by = ?5) AND "
-		    "(t.desired_status = ?4 OR (?4 = 'PENDING' AND t.last_status = 'PROVISIONING')) "
+		    "(t.desired_status = ?4 OR (?4 = 'PENDING' AND t.last_status = "
+		    "'PROVISIONING')) "
 		    "ORDER BY t.seq",
 		    -1, &st, NULL) != SQLITE_OK) {
 		ecs_internal(c, "list tasks");
@@ -3144,10 +3230,10 @@ out:
 	return ret;
 }
 
-#define ECS_HANDLER(api, fn) \
-	int api(struct lc_request *req, struct lc_response *res) \
-	{ \
-		return ecs_run(req, res, fn); \
+#define ECS_HANDLER(api, fn)                                                                       \
+	int api(struct lc_request *req, struct lc_response *res)                                   \
+	{                                                                                          \
+		return ecs_run(req, res, fn);                                                      \
 	}
 
 ECS_HANDLER(ecs_create_cluster, create_cluster)

@@ -36,54 +36,53 @@
 
 #define ELB_ACCOUNT "000000000000"
 /* us-east-1's ALB zone, as AWS reports it: Route 53 aliases name it */
-#define ELB_ZONE_ID "Z35SXDOTRQ7X7K"
+#define ELB_ZONE_ID	"Z35SXDOTRQ7X7K"
 #define ELB_MAX_MEMBERS 100
 
-static const char elb_schema[] =
-	"CREATE TABLE IF NOT EXISTS elb_lb ("
-	" arn TEXT PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" dns TEXT NOT NULL,"
-	" scheme TEXT NOT NULL,"
-	" type TEXT NOT NULL,"
-	" created REAL NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS elb_tg ("
-	" arn TEXT PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" protocol TEXT NOT NULL,"
-	" port INTEGER NOT NULL,"
-	" target_type TEXT NOT NULL,"
-	" hc_path TEXT NOT NULL,"
-	" hc_interval INTEGER NOT NULL,"
-	" hc_timeout INTEGER NOT NULL,"
-	" healthy_threshold INTEGER NOT NULL,"
-	" unhealthy_threshold INTEGER NOT NULL,"
-	" matcher TEXT NOT NULL,"
-	" dereg_delay INTEGER NOT NULL DEFAULT 300,"
-	" created REAL NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS elb_listener ("
-	" arn TEXT PRIMARY KEY,"
-	" lb TEXT NOT NULL,"
-	" protocol TEXT NOT NULL,"
-	" port INTEGER NOT NULL,"
-	" tg TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS elb_rule ("
-	" arn TEXT PRIMARY KEY,"
-	" listener TEXT NOT NULL,"
-	" priority INTEGER NOT NULL,"
-	" host TEXT NOT NULL,"
-	" tg TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS elb_target ("
-	" tg TEXT NOT NULL,"
-	" ip TEXT NOT NULL,"
-	" port INTEGER NOT NULL,"
-	" state TEXT NOT NULL,"
-	" reason TEXT,"
-	" ok INTEGER NOT NULL DEFAULT 0,"
-	" bad INTEGER NOT NULL DEFAULT 0,"
-	" next_check REAL NOT NULL DEFAULT 0,"
-	" drain_until REAL,"
-	" PRIMARY KEY (tg, ip, port));";
+static const char elb_schema[] = "CREATE TABLE IF NOT EXISTS elb_lb ("
+				 " arn TEXT PRIMARY KEY,"
+				 " name TEXT NOT NULL UNIQUE,"
+				 " dns TEXT NOT NULL,"
+				 " scheme TEXT NOT NULL,"
+				 " type TEXT NOT NULL,"
+				 " created REAL NOT NULL);"
+				 "CREATE TABLE IF NOT EXISTS elb_tg ("
+				 " arn TEXT PRIMARY KEY,"
+				 " name TEXT NOT NULL UNIQUE,"
+				 " protocol TEXT NOT NULL,"
+				 " port INTEGER NOT NULL,"
+				 " target_type TEXT NOT NULL,"
+				 " hc_path TEXT NOT NULL,"
+				 " hc_interval INTEGER NOT NULL,"
+				 " hc_timeout INTEGER NOT NULL,"
+				 " healthy_threshold INTEGER NOT NULL,"
+				 " unhealthy_threshold INTEGER NOT NULL,"
+				 " matcher TEXT NOT NULL,"
+				 " dereg_delay INTEGER NOT NULL DEFAULT 300,"
+				 " created REAL NOT NULL);"
+				 "CREATE TABLE IF NOT EXISTS elb_listener ("
+				 " arn TEXT PRIMARY KEY,"
+				 " lb TEXT NOT NULL,"
+				 " protocol TEXT NOT NULL,"
+				 " port INTEGER NOT NULL,"
+				 " tg TEXT NOT NULL);"
+				 "CREATE TABLE IF NOT EXISTS elb_rule ("
+				 " arn TEXT PRIMARY KEY,"
+				 " listener TEXT NOT NULL,"
+				 " priority INTEGER NOT NULL,"
+				 " host TEXT NOT NULL,"
+				 " tg TEXT NOT NULL);"
+				 "CREATE TABLE IF NOT EXISTS elb_target ("
+				 " tg TEXT NOT NULL,"
+				 " ip TEXT NOT NULL,"
+				 " port INTEGER NOT NULL,"
+				 " state TEXT NOT NULL,"
+				 " reason TEXT,"
+				 " ok INTEGER NOT NULL DEFAULT 0,"
+				 " bad INTEGER NOT NULL DEFAULT 0,"
+				 " next_check REAL NOT NULL DEFAULT 0,"
+				 " drain_until REAL,"
+				 " PRIMARY KEY (tg, ip, port));";
 
 /* ------------------------------------------------------------------ */
 /* the health checker                                                 */
@@ -168,7 +167,8 @@ static void *elb_loop(void *arg)
 		}
 		db = store_db(elb_hc.store);
 		/* drained targets go */
-		if (sqlite3_prepare_v2(db, "DELETE FROM elb_target WHERE state = 'draining' AND drain_until <= ?",
+		if (sqlite3_prepare_v2(db,
+			    "DELETE FROM elb_target WHERE state = 'draining' AND drain_until <= ?",
 			    -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_double(st, 1, now);
 			sqlite3_step(st);
@@ -176,7 +176,8 @@ static void *elb_loop(void *arg)
 		}
 		if (sqlite3_prepare_v2(db,
 			    "SELECT t.tg, t.ip, t.port, g.hc_path, g.matcher, g.hc_timeout, "
-			    "g.hc_interval, g.healthy_threshold, g.unhealthy_threshold FROM elb_target t "
+			    "g.hc_interval, g.healthy_threshold, g.unhealthy_threshold FROM "
+			    "elb_target t "
 			    "JOIN elb_tg g ON g.arn = t.tg WHERE t.state != 'draining' AND "
 			    "t.next_check <= ?",
 			    -1, &st, NULL) == SQLITE_OK) {
@@ -208,9 +209,12 @@ static void *elb_loop(void *arg)
 				sqlite3_stmt *u = NULL;
 
 				if (sqlite3_prepare_v2(db,
-					    "UPDATE elb_target SET ok = CASE WHEN ?1 THEN ok + 1 ELSE 0 END, "
-					    "bad = CASE WHEN ?1 THEN 0 ELSE bad + 1 END, next_check = ?2 "
-					    "WHERE tg = ?3 AND ip = ?4 AND port = ?5 AND state != 'draining' "
+					    "UPDATE elb_target SET ok = CASE WHEN ?1 THEN ok + 1 "
+					    "ELSE 0 END, "
+					    "bad = CASE WHEN ?1 THEN 0 ELSE bad + 1 END, "
+					    "next_check = ?2 "
+					    "WHERE tg = ?3 AND ip = ?4 AND port = ?5 AND state != "
+					    "'draining' "
 					    "RETURNING ok, bad, state",
 					    -1, &u, NULL) != SQLITE_OK)
 					continue;
@@ -220,28 +224,34 @@ static void *elb_loop(void *arg)
 				sqlite3_bind_text(u, 4, due[i].ip, -1, SQLITE_TRANSIENT);
 				sqlite3_bind_int(u, 5, (int)due[i].port);
 				if (sqlite3_step(u) == SQLITE_ROW) {
-					long ok = sqlite3_column_int(u, 0), bad = sqlite3_column_int(u, 1);
+					long ok = sqlite3_column_int(u, 0),
+					     bad = sqlite3_column_int(u, 1);
 					const char *cur = (const char *)sqlite3_column_text(u, 2);
 
 					if (ok >= due[i].healthy && strcmp(cur, "healthy"))
 						state = "healthy";
-					else if (bad >= due[i].unhealthy && strcmp(cur, "unhealthy"))
+					else if (bad >= due[i].unhealthy &&
+						 strcmp(cur, "unhealthy"))
 						state = "unhealthy";
 				}
 				sqlite3_finalize(u);
 				if (state != NULL) {
 					if (sqlite3_prepare_v2(db,
-						    "UPDATE elb_target SET state = ?, reason = ? WHERE tg = ? "
+						    "UPDATE elb_target SET state = ?, reason = ? "
+						    "WHERE tg = ? "
 						    "AND ip = ? AND port = ?",
 						    -1, &u, NULL) == SQLITE_OK) {
 						sqlite3_bind_text(u, 1, state, -1, SQLITE_STATIC);
 						if (!strcmp(state, "healthy"))
 							sqlite3_bind_null(u, 2);
 						else
-							sqlite3_bind_text(u, 2, "Target.FailedHealthChecks", -1,
+							sqlite3_bind_text(u, 2,
+								"Target.FailedHealthChecks", -1,
 								SQLITE_STATIC);
-						sqlite3_bind_text(u, 3, due[i].tg, -1, SQLITE_TRANSIENT);
-						sqlite3_bind_text(u, 4, due[i].ip, -1, SQLITE_TRANSIENT);
+						sqlite3_bind_text(
+							u, 3, due[i].tg, -1, SQLITE_TRANSIENT);
+						sqlite3_bind_text(
+							u, 4, due[i].ip, -1, SQLITE_TRANSIENT);
 						sqlite3_bind_int(u, 5, (int)due[i].port);
 						sqlite3_step(u);
 						sqlite3_finalize(u);
@@ -277,7 +287,8 @@ static char *upstreams_of(sqlite3 *db, const char *tg)
 
 	buf_init(&b);
 	if (sqlite3_prepare_v2(db,
-		    "SELECT ip, port FROM elb_target WHERE tg = ? AND state = 'healthy' ORDER BY ip, "
+		    "SELECT ip, port FROM elb_target WHERE tg = ? AND state = 'healthy' ORDER BY "
+		    "ip, "
 		    "port",
 		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, tg, -1, SQLITE_TRANSIENT);
@@ -309,7 +320,8 @@ static char *tg_for_host(sqlite3 *db, const char *lb, const char *host)
 	if (tg != NULL)
 		return tg;
 	if (sqlite3_prepare_v2(db,
-		    "SELECT tg FROM elb_listener WHERE lb = ? ORDER BY protocol = 'HTTPS' DESC, port "
+		    "SELECT tg FROM elb_listener WHERE lb = ? ORDER BY protocol = 'HTTPS' DESC, "
+		    "port "
 		    "LIMIT 1",
 		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, lb, -1, SQLITE_TRANSIENT);
@@ -325,7 +337,7 @@ static void site_add(sqlite3 *db, struct edgectl_sites *l, const char *lb, const
 	char *tg = tg_for_host(db, lb, host), *up;
 
 	if (tg == NULL)
-		return;	/* no listener: nothing to serve */
+		return; /* no listener: nothing to serve */
 	up = upstreams_of(db, tg);
 	edgectl_sites_add(l, host, EDGE_SITE_PROXY, NULL, up);
 	free(up);
@@ -343,7 +355,8 @@ static int elb_edge_sites(struct lc_server *srv, struct edgectl_sites *l, struct
 	/* names aliased to a load balancer (Route 53 keeps them lower case with a final dot) */
 	if (sqlite3_prepare_v2(db,
 		    "SELECT b.arn, rtrim(r.name, '.') FROM r53_record r JOIN elb_lb b ON "
-		    "rtrim(coalesce(r.alias_dns, r.vals), '.') = b.dns WHERE r.type IN ('A', 'AAAA', "
+		    "rtrim(coalesce(r.alias_dns, r.vals), '.') = b.dns WHERE r.type IN ('A', "
+		    "'AAAA', "
 		    "'CNAME') AND instr(r.name, '*') = 0 ORDER BY r.name",
 		    -1, &st, NULL) == SQLITE_OK) {
 		while (sqlite3_step(st) == SQLITE_ROW)
@@ -395,9 +408,12 @@ int elb_target_register(sqlite3 *db, const char *tg, const char *ip, long port)
 	int rc;
 
 	if (sqlite3_prepare_v2(db,
-		    "INSERT INTO elb_target (tg, ip, port, state, reason) VALUES (?, ?, ?, 'initial', "
-		    "'Elb.RegistrationInProgress') ON CONFLICT (tg, ip, port) DO UPDATE SET state = "
-		    "'initial', reason = 'Elb.RegistrationInProgress', ok = 0, bad = 0, next_check = 0, "
+		    "INSERT INTO elb_target (tg, ip, port, state, reason) VALUES (?, ?, ?, "
+		    "'initial', "
+		    "'Elb.RegistrationInProgress') ON CONFLICT (tg, ip, port) DO UPDATE SET state "
+		    "= "
+		    "'initial', reason = 'Elb.RegistrationInProgress', ok = 0, bad = 0, next_check "
+		    "= 0, "
 		    "drain_until = NULL",
 		    -1, &st, NULL) != SQLITE_OK)
 		return -1;
@@ -416,7 +432,8 @@ int elb_targets_drain(sqlite3 *db, const char *ip, double now, int *changed)
 	int left = 0;
 
 	if (sqlite3_prepare_v2(db,
-		    "UPDATE elb_target SET state = 'draining', reason = 'Target.DeregistrationInProgress', "
+		    "UPDATE elb_target SET state = 'draining', reason = "
+		    "'Target.DeregistrationInProgress', "
 		    "drain_until = ?1 + (SELECT dereg_delay FROM elb_tg WHERE arn = elb_target.tg) "
 		    "WHERE ip = ?2 AND state != 'draining'",
 		    -1, &st, NULL) == SQLITE_OK) {
@@ -427,8 +444,9 @@ int elb_targets_drain(sqlite3 *db, const char *ip, double now, int *changed)
 		if (sqlite3_changes(db) > 0 && changed != NULL)
 			*changed = 1;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM elb_target WHERE ip = ? AND drain_until > ?",
-		    -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db,
+		    "SELECT count(*) FROM elb_target WHERE ip = ? AND drain_until > ?", -1, &st,
+		    NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_double(st, 2, now);
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -445,9 +463,9 @@ struct elb_call {
 	struct lc_request *req;
 	struct lc_response *res;
 	sqlite3 *db;
-	struct buf out;		/* the inner XML of the <OpResult> */
+	struct buf out; /* the inner XML of the <OpResult> */
 	double now;
-	int sync;		/* the edge's sites may have changed */
+	int sync; /* the edge's sites may have changed */
 };
 
 static int elb_bad(struct elb_call *c, int status, const char *code, const char *fmt, ...)
@@ -598,7 +616,8 @@ static int create_load_balancer(struct elb_call *c)
 	for (char *p = dns; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
 	if (sqlite3_prepare_v2(c->db,
-		    "INSERT INTO elb_lb (arn, name, dns, scheme, type, created) VALUES (?, ?, ?, ?, "
+		    "INSERT INTO elb_lb (arn, name, dns, scheme, type, created) VALUES (?, ?, ?, "
+		    "?, "
 		    "?, ?) RETURNING arn, name, dns, scheme, type, created",
 		    -1, &st, NULL) != SQLITE_OK) {
 		elb_bad(c, 500, "InternalFailure", "store");
@@ -668,7 +687,8 @@ static int describe_load_balancers(struct elb_call *c)
 	const char *list = form(c, "Names.member.1") ? "Names" : "LoadBalancerArns";
 
 	buf_appends(&c->out, "<LoadBalancers>");
-	if (select_members(c, "SELECT arn, name, dns, scheme, type, created FROM elb_lb ORDER BY name",
+	if (select_members(c,
+		    "SELECT arn, name, dns, scheme, type, created FROM elb_lb ORDER BY name",
 		    "SELECT arn, name, dns, scheme, type, created FROM elb_lb WHERE name = ?1 OR "
 		    "arn = ?1",
 		    list, "LoadBalancerNotFound", "One or more load balancers not found",
@@ -685,8 +705,10 @@ static int delete_load_balancer(struct elb_call *c)
 
 	if (arn == NULL)
 		return elb_bad(c, 400, "ValidationError", "LoadBalancerArn is required");
-	if (sqlite3_prepare_v2(c->db, "DELETE FROM elb_rule WHERE listener IN (SELECT arn FROM elb_listener WHERE lb = ?1);"
-		    , -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db,
+		    "DELETE FROM elb_rule WHERE listener IN (SELECT arn FROM elb_listener WHERE lb "
+		    "= ?1);",
+		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 		sqlite3_step(st);
 		sqlite3_finalize(st);
@@ -697,7 +719,8 @@ static int delete_load_balancer(struct elb_call *c)
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
-	if (sqlite3_prepare_v2(c->db, "DELETE FROM elb_lb WHERE arn = ?", -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM elb_lb WHERE arn = ?", -1, &st, NULL) ==
+		SQLITE_OK) {
 		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 		sqlite3_step(st);
 		sqlite3_finalize(st);
@@ -706,8 +729,8 @@ static int delete_load_balancer(struct elb_call *c)
 	return 0;
 }
 
-#define TG_COLUMNS \
-	"arn, name, protocol, port, target_type, hc_path, hc_interval, hc_timeout, " \
+#define TG_COLUMNS                                                                                 \
+	"arn, name, protocol, port, target_type, hc_path, hc_interval, hc_timeout, "               \
 	"healthy_threshold, unhealthy_threshold, matcher"
 
 static void tg_xml(struct buf *b, sqlite3_stmt *st)
@@ -766,10 +789,12 @@ static int create_target_group(struct elb_call *c)
 	}
 	sqlite3_finalize(st);
 	RAND_bytes(r, sizeof(r));
-	arn = xasprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%02x%02x%02x%02x%02x%02x%02x%02x",
+	arn = xasprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/"
+			"%02x%02x%02x%02x%02x%02x%02x%02x",
 		c->req->region, ELB_ACCOUNT, name, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
 	if (sqlite3_prepare_v2(c->db,
-		    "INSERT INTO elb_tg (arn, name, protocol, port, target_type, hc_path, hc_interval, "
+		    "INSERT INTO elb_tg (arn, name, protocol, port, target_type, hc_path, "
+		    "hc_interval, "
 		    "hc_timeout, healthy_threshold, unhealthy_threshold, matcher, created) VALUES "
 		    "(?, ?, ?, ?, 'ip', ?, ?, ?, ?, ?, ?, ?) RETURNING " TG_COLUMNS,
 		    -1, &st, NULL) != SQLITE_OK) {
@@ -824,7 +849,8 @@ static int delete_target_group(struct elb_call *c)
 	if (arn == NULL)
 		return elb_bad(c, 400, "ValidationError", "TargetGroupArn is required");
 	if (sqlite3_prepare_v2(c->db,
-		    "SELECT (SELECT count(*) FROM elb_listener WHERE tg = ?1) + (SELECT count(*) FROM "
+		    "SELECT (SELECT count(*) FROM elb_listener WHERE tg = ?1) + (SELECT count(*) "
+		    "FROM "
 		    "elb_rule WHERE tg = ?1)",
 		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
@@ -841,7 +867,8 @@ static int delete_target_group(struct elb_call *c)
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
-	if (sqlite3_prepare_v2(c->db, "DELETE FROM elb_tg WHERE arn = ?1", -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM elb_tg WHERE arn = ?1", -1, &st, NULL) ==
+		SQLITE_OK) {
 		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 		sqlite3_step(st);
 		sqlite3_finalize(st);
@@ -888,8 +915,9 @@ static int modify_target_group_attributes(struct elb_call *c)
 			if (d < 0 || d > 3600)
 				return elb_bad(c, 400, "ValidationError",
 					"deregistration_delay.timeout_seconds must be 0 to 3600");
-			if (sqlite3_prepare_v2(c->db, "UPDATE elb_tg SET dereg_delay = ? WHERE arn = ?",
-				    -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_prepare_v2(c->db,
+				    "UPDATE elb_tg SET dereg_delay = ? WHERE arn = ?", -1, &st,
+				    NULL) == SQLITE_OK) {
 				sqlite3_bind_int64(st, 1, d);
 				sqlite3_bind_text(st, 2, arn, -1, SQLITE_TRANSIENT);
 				sqlite3_step(st);
@@ -938,16 +966,18 @@ static int create_listener(struct elb_call *c)
 		return elb_bad(c, 400, "LoadBalancerNotFound", "Load balancer '%s' not found",
 			lb ? lb : "");
 	if (tg == NULL)
-		tg = form(c, "DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn");
+		tg = form(c, "DefaultActions.member.1.ForwardConfig.TargetGroups.member.1."
+			     "TargetGroupArn");
 	if (type == NULL || strcmp(type, "forward") || !tg_exists(c, tg))
 		return elb_bad(c, 400, "ValidationError",
 			"caliberd's listeners take one default action: forward to an existing "
 			"target group");
 	RAND_bytes(r, sizeof(r));
 	slash = strstr(lb, "loadbalancer/");
-	arn = xasprintf("arn:aws:elasticloadbalancing:%s:%s:listener/%s/%02x%02x%02x%02x%02x%02x%02x%02x",
-		c->req->region, ELB_ACCOUNT, slash ? slash + strlen("loadbalancer/") : "app",
-		r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+	arn = xasprintf(
+		"arn:aws:elasticloadbalancing:%s:%s:listener/%s/%02x%02x%02x%02x%02x%02x%02x%02x",
+		c->req->region, ELB_ACCOUNT, slash ? slash + strlen("loadbalancer/") : "app", r[0],
+		r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
 	if (sqlite3_prepare_v2(c->db,
 		    "INSERT INTO elb_listener (arn, lb, protocol, port, tg) VALUES (?, ?, ?, ?, ?) "
 		    "RETURNING arn, lb, protocol, port, tg",
@@ -984,7 +1014,8 @@ static int describe_listeners(struct elb_call *c)
 	if (lb == NULL)
 		return elb_bad(c, 400, "ValidationError", "LoadBalancerArn is required");
 	if (sqlite3_prepare_v2(c->db,
-		    "SELECT arn, lb, protocol, port, tg FROM elb_listener WHERE lb = ? ORDER BY port",
+		    "SELECT arn, lb, protocol, port, tg FROM elb_listener WHERE lb = ? ORDER BY "
+		    "port",
 		    -1, &st, NULL) != SQLITE_OK)
 		return elb_bad(c, 500, "InternalFailure", "store");
 	sqlite3_bind_text(st, 1, lb, -1, SQLITE_TRANSIENT);
@@ -998,7 +1029,8 @@ static int describe_listeners(struct elb_call *c)
 
 static int create_rule(struct elb_call *c)
 {
-	const char *listener = form(c, "ListenerArn"), *field = form(c, "Conditions.member.1.Field");
+	const char *listener = form(c, "ListenerArn"),
+		   *field = form(c, "Conditions.member.1.Field");
 	const char *host = form(c, "Conditions.member.1.HostHeaderConfig.Values.member.1");
 	const char *tg = form(c, "Actions.member.1.TargetGroupArn");
 	long prio = form_long(c, "Priority", 0);
@@ -1014,10 +1046,11 @@ static int create_rule(struct elb_call *c)
 			"caliberd's rules take a priority, one host-header condition and a forward "
 			"action to an existing target group");
 	RAND_bytes(r, sizeof(r));
-	arn = xasprintf("%s/rule-%02x%02x%02x%02x%02x%02x%02x%02x", listener, r[0], r[1], r[2], r[3],
-		r[4], r[5], r[6], r[7]);
+	arn = xasprintf("%s/rule-%02x%02x%02x%02x%02x%02x%02x%02x", listener, r[0], r[1], r[2],
+		r[3], r[4], r[5], r[6], r[7]);
 	if (sqlite3_prepare_v2(c->db,
-		    "INSERT INTO elb_rule (arn, listener, priority, host, tg) SELECT ?1, ?2, ?3, ?4, ?5 "
+		    "INSERT INTO elb_rule (arn, listener, priority, host, tg) SELECT ?1, ?2, ?3, "
+		    "?4, ?5 "
 		    "WHERE EXISTS (SELECT 1 FROM elb_listener WHERE arn = ?2)",
 		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
@@ -1034,8 +1067,9 @@ static int create_rule(struct elb_call *c)
 	}
 	buf_appends(&c->out, "<Rules><member>");
 	xml_el(&c->out, "RuleArn", arn);
-	buf_appendf(&c->out, "<Priority>%ld</Priority><IsDefault>false</IsDefault>"
-			     "<Conditions><member><Field>host-header</Field><Values><member>",
+	buf_appendf(&c->out,
+		"<Priority>%ld</Priority><IsDefault>false</IsDefault>"
+		"<Conditions><member><Field>host-header</Field><Values><member>",
 		prio);
 	lc_xml_escape(&c->out, host);
 	buf_appends(&c->out, "</member></Values><HostHeaderConfig><Values><member>");
@@ -1056,8 +1090,8 @@ static int register_targets(struct elb_call *c)
 	int i;
 
 	if (!tg_exists(c, tg))
-		return elb_bad(c, 400, "TargetGroupNotFound", "Target group '%s' not found",
-			tg ? tg : "");
+		return elb_bad(
+			c, 400, "TargetGroupNotFound", "Target group '%s' not found", tg ? tg : "");
 	for (i = 1; i <= ELB_MAX_MEMBERS; i++) {
 		const char *id = formf(c, key, sizeof(key), "Targets.member.%d.Id", i);
 		const char *port = formf(c, key, sizeof(key), "Targets.member.%d.Port", i);
@@ -1092,8 +1126,8 @@ static int deregister_targets(struct elb_call *c)
 	int i;
 
 	if (!tg_exists(c, tg))
-		return elb_bad(c, 400, "TargetGroupNotFound", "Target group '%s' not found",
-			tg ? tg : "");
+		return elb_bad(
+			c, 400, "TargetGroupNotFound", "Target group '%s' not found", tg ? tg : "");
 	for (i = 1; i <= ELB_MAX_MEMBERS; i++) {
 		const char *id = formf(c, key, sizeof(key), "Targets.member.%d.Id", i);
 		const char *port = formf(c, key, sizeof(key), "Targets.member.%d.Port", i);
@@ -1103,8 +1137,10 @@ static int deregister_targets(struct elb_call *c)
 			break;
 		if (sqlite3_prepare_v2(c->db,
 			    "UPDATE elb_target SET state = 'draining', reason = "
-			    "'Target.DeregistrationInProgress', drain_until = ?1 + (SELECT dereg_delay "
-			    "FROM elb_tg WHERE arn = ?2) WHERE tg = ?2 AND ip = ?3 AND (?4 IS NULL OR "
+			    "'Target.DeregistrationInProgress', drain_until = ?1 + (SELECT "
+			    "dereg_delay "
+			    "FROM elb_tg WHERE arn = ?2) WHERE tg = ?2 AND ip = ?3 AND (?4 IS NULL "
+			    "OR "
 			    "port = ?4) AND state != 'draining'",
 			    -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_double(st, 1, c->now);
@@ -1126,11 +1162,11 @@ static int describe_target_health(struct elb_call *c)
 	sqlite3_stmt *st = NULL;
 
 	if (!tg_exists(c, tg))
-		return elb_bad(c, 400, "TargetGroupNotFound", "Target group '%s' not found",
-			tg ? tg : "");
+		return elb_bad(
+			c, 400, "TargetGroupNotFound", "Target group '%s' not found", tg ? tg : "");
 	if (sqlite3_prepare_v2(c->db,
-		    "SELECT ip, port, state, reason FROM elb_target WHERE tg = ? ORDER BY ip, port", -1,
-		    &st, NULL) != SQLITE_OK)
+		    "SELECT ip, port, state, reason FROM elb_target WHERE tg = ? ORDER BY ip, port",
+		    -1, &st, NULL) != SQLITE_OK)
 		return elb_bad(c, 500, "InternalFailure", "store");
 	sqlite3_bind_text(st, 1, tg, -1, SQLITE_TRANSIENT);
 	buf_appends(&c->out, "<TargetHealthDescriptions>");
@@ -1139,8 +1175,9 @@ static int describe_target_health(struct elb_call *c)
 
 		buf_appends(&c->out, "<member><Target>");
 		xml_el(&c->out, "Id", (const char *)sqlite3_column_text(st, 0));
-		buf_appendf(&c->out, "<Port>%d</Port></Target><HealthCheckPort>%d</HealthCheckPort>"
-				     "<TargetHealth>",
+		buf_appendf(&c->out,
+			"<Port>%d</Port></Target><HealthCheckPort>%d</HealthCheckPort>"
+			"<TargetHealth>",
 			sqlite3_column_int(st, 1), sqlite3_column_int(st, 1));
 		xml_el(&c->out, "State", (const char *)sqlite3_column_text(st, 2));
 		if (reason != NULL)
@@ -1152,10 +1189,10 @@ static int describe_target_health(struct elb_call *c)
 	return 0;
 }
 
-#define ELB_HANDLER(api, fn) \
-	int api(struct lc_request *req, struct lc_response *res) \
-	{ \
-		return elb_run(req, res, fn); \
+#define ELB_HANDLER(api, fn)                                                                       \
+	int api(struct lc_request *req, struct lc_response *res)                                   \
+	{                                                                                          \
+		return elb_run(req, res, fn);                                                      \
 	}
 
 ELB_HANDLER(elb_create_load_balancer, create_load_balancer)

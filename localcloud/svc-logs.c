@@ -25,7 +25,7 @@
 #include "services.h"
 #include "store.h"
 
-#define LOGS_MAX_EVENT 262144
+#define LOGS_MAX_EVENT	   262144
 #define LOGS_DEFAULT_LIMIT 10000
 
 static const char logs_schema[] =
@@ -106,7 +106,8 @@ static int stream_create(sqlite3 *db, const char *group, const char *stream, int
 	int rc;
 
 	if (sqlite3_prepare_v2(db,
-		    "INSERT OR IGNORE INTO logs_stream (group_name, name, created) VALUES (?, ?, ?)",
+		    "INSERT OR IGNORE INTO logs_stream (group_name, name, created) VALUES (?, ?, "
+		    "?)",
 		    -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
@@ -202,12 +203,11 @@ static int logs_bad(struct logs_call *c, const char *code, const char *fmt, ...)
 static int logs_internal(struct logs_call *c, const char *what)
 {
 	lc_log("logs: %s: %s", what, sqlite3_errmsg(c->db));
-	return lc_reply_error(c->req, c->res, 500, "ServiceUnavailableException",
-		"an internal error occurred");
+	return lc_reply_error(
+		c->req, c->res, 500, "ServiceUnavailableException", "an internal error occurred");
 }
 
-static int logs_run(struct lc_request *req, struct lc_response *res,
-	int (*fn)(struct logs_call *c))
+static int logs_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct logs_call *c))
 {
 	struct logs_call c;
 	struct err e = ERR_INIT;
@@ -222,8 +222,8 @@ static int logs_run(struct lc_request *req, struct lc_response *res,
 		return -1;
 	if (store_begin(store, &e) < 0) {
 		lc_log("logs: %s", e.msg);
-		lc_reply_error(req, res, 500, "ServiceUnavailableException",
-			"an internal error occurred");
+		lc_reply_error(
+			req, res, 500, "ServiceUnavailableException", "an internal error occurred");
 		goto out;
 	}
 	c.db = store_db(store);
@@ -234,8 +234,8 @@ static int logs_run(struct lc_request *req, struct lc_response *res,
 	}
 	if (store_commit(store, &e) < 0) {
 		lc_log("logs: %s", e.msg);
-		lc_reply_error(req, res, 500, "ServiceUnavailableException",
-			"an internal error occurred");
+		lc_reply_error(
+			req, res, 500, "ServiceUnavailableException", "an internal error occurred");
 		goto out;
 	}
 	ret = lc_reply_json(req, res, c.out);
@@ -321,8 +321,8 @@ static int need_group(struct logs_call *c, const char *group)
 	if (has < 0)
 		return logs_internal(c, "group");
 	if (has == 0)
-		return logs_bad(c, "ResourceNotFoundException",
-			"The specified log group does not exist.");
+		return logs_bad(
+			c, "ResourceNotFoundException", "The specified log group does not exist.");
 	return 0;
 }
 
@@ -368,8 +368,8 @@ static int delete_log_group(struct logs_call *c)
 
 static int put_retention_policy(struct logs_call *c)
 {
-	static const int allowed[] = { 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
-		731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 };
+	static const int allowed[] = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+		1096, 1827, 2192, 2557, 2922, 3288, 3653};
 	sqlite3_stmt *st = NULL;
 	const char *group;
 	long long days = 0;
@@ -386,8 +386,8 @@ static int put_retention_policy(struct logs_call *c)
 			"1 validation error detected: Value '%lld' at 'retentionInDays' failed to "
 			"satisfy constraint: Member must satisfy enum value set",
 			days);
-	if (sqlite3_prepare_v2(c->db, "UPDATE logs_group SET retention = ? WHERE name = ?", -1,
-		    &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, "UPDATE logs_group SET retention = ? WHERE name = ?", -1, &st,
+		    NULL) != SQLITE_OK)
 		return logs_internal(c, "retention");
 	sqlite3_bind_int64(st, 1, days);
 	sqlite3_bind_text(st, 2, group, -1, SQLITE_TRANSIENT);
@@ -409,7 +409,8 @@ static int in_offset_token(struct logs_call *c, long long *offset)
 		return 0;
 	*offset = strtoll(tok, &end, 10);
 	if (end == tok || *end != '\0' || *offset < 0)
-		return logs_bad(c, "InvalidParameterException", "The specified nextToken is invalid.");
+		return logs_bad(
+			c, "InvalidParameterException", "The specified nextToken is invalid.");
 	return 0;
 }
 
@@ -451,7 +452,8 @@ static int describe_log_groups(struct logs_call *c)
 		return -1;
 	if (sqlite3_prepare_v2(c->db,
 		    "SELECT g.name, g.arn, g.created, g.retention, "
-		    " (SELECT coalesce(sum(bytes), 0) FROM logs_stream s WHERE s.group_name = g.name) "
+		    " (SELECT coalesce(sum(bytes), 0) FROM logs_stream s WHERE s.group_name = "
+		    "g.name) "
 		    "FROM logs_group g WHERE substr(g.name, 1, length(?1)) = ?1 "
 		    "ORDER BY g.name LIMIT ?2 OFFSET ?3",
 		    -1, &st, NULL) != SQLITE_OK)
@@ -476,8 +478,8 @@ static int describe_log_groups(struct logs_call *c)
 			(json_int_t)sqlite3_column_int64(st, 4));
 		free(star);
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-			json_object_set_new(g, "retentionInDays",
-				json_integer(sqlite3_column_int64(st, 3)));
+			json_object_set_new(
+				g, "retentionInDays", json_integer(sqlite3_column_int64(st, 3)));
 		json_array_append_new(groups, g);
 	}
 	sqlite3_finalize(st);
@@ -559,12 +561,12 @@ static int describe_log_streams(struct logs_call *c)
 			(json_int_t)sqlite3_column_int64(st, 5));
 		free(arn);
 		for (k = 2; k <= 4; k++) {
-			static const char *const keys[] = { "firstEventTimestamp",
-				"lastEventTimestamp", "lastIngestionTime" };
+			static const char *const keys[] = {
+				"firstEventTimestamp", "lastEventTimestamp", "lastIngestionTime"};
 
 			if (sqlite3_column_type(st, k) != SQLITE_NULL)
-				json_object_set_new(s, keys[k - 2],
-					json_integer(sqlite3_column_int64(st, k)));
+				json_object_set_new(
+					s, keys[k - 2], json_integer(sqlite3_column_int64(st, k)));
 		}
 		json_array_append_new(streams, s);
 	}
@@ -585,8 +587,8 @@ static int put_log_events(struct logs_call *c)
 		return -1;
 	if (!json_is_array(events) || json_array_size(events) == 0 ||
 		json_array_size(events) > 10000)
-		return logs_bad(c, "InvalidParameterException",
-			"logEvents must hold 1 to 10000 events");
+		return logs_bad(
+			c, "InvalidParameterException", "logEvents must hold 1 to 10000 events");
 	has = 0;
 	{
 		sqlite3_stmt *st = NULL;
@@ -601,10 +603,12 @@ static int put_log_events(struct logs_call *c)
 		sqlite3_finalize(st);
 	}
 	if (!has)
-		return logs_bad(c, "ResourceNotFoundException",
-			"The specified log stream does not exist.");
-	json_array_foreach(events, i, ev) {
-		json_t *ts = json_object_get(ev, "timestamp"), *msg = json_object_get(ev, "message");
+		return logs_bad(
+			c, "ResourceNotFoundException", "The specified log stream does not exist.");
+	json_array_foreach(events, i, ev)
+	{
+		json_t *ts = json_object_get(ev, "timestamp"),
+		       *msg = json_object_get(ev, "message");
 
 		if (!json_is_integer(ts) || !json_is_string(msg))
 			return logs_bad(c, "InvalidParameterException",
@@ -623,18 +627,18 @@ static int put_log_events(struct logs_call *c)
 
 static json_t *event_json(sqlite3_stmt *st, int with_stream)
 {
-	json_t *ev = json_pack("{s:I, s:s, s:I}", "timestamp",
-		(json_int_t)sqlite3_column_int64(st, 1), "message",
-		(const char *)sqlite3_column_text(st, 2), "ingestionTime",
-		(json_int_t)sqlite3_column_int64(st, 3));
+	json_t *ev =
+		json_pack("{s:I, s:s, s:I}", "timestamp", (json_int_t)sqlite3_column_int64(st, 1),
+			"message", (const char *)sqlite3_column_text(st, 2), "ingestionTime",
+			(json_int_t)sqlite3_column_int64(st, 3));
 
 	if (with_stream) {
 		char id[32];
 
 		snprintf(id, sizeof(id), "%lld", (long long)sqlite3_column_int64(st, 0));
 		json_object_set_new(ev, "eventId", json_string(id));
-		json_object_set_new(ev, "logStreamName",
-			json_string((const char *)sqlite3_column_text(st, 4)));
+		json_object_set_new(
+			ev, "logStreamName", json_string((const char *)sqlite3_column_text(st, 4)));
 	}
 	return ev;
 }
@@ -665,8 +669,8 @@ static int get_log_events(struct logs_call *c)
 	sqlite3_finalize(st);
 	st = NULL;
 	if (!has)
-		return logs_bad(c, "ResourceNotFoundException",
-			"The specified log stream does not exist.");
+		return logs_bad(
+			c, "ResourceNotFoundException", "The specified log stream does not exist.");
 	if (token != NULL) {
 		char *endp = NULL;
 
@@ -686,13 +690,15 @@ static int get_log_events(struct logs_call *c)
 	 * 'limit' events before the token, returned oldest first.
 	 */
 	if (head)
-		sql = xasprintf("SELECT id, ts, message, ingest FROM logs_event WHERE group_name = ?1 "
-				"AND stream_name = ?2 AND id > ?3 AND ts >= ?4 AND ts < ?5 "
-				"ORDER BY id ASC LIMIT ?6");
+		sql = xasprintf(
+			"SELECT id, ts, message, ingest FROM logs_event WHERE group_name = ?1 "
+			"AND stream_name = ?2 AND id > ?3 AND ts >= ?4 AND ts < ?5 "
+			"ORDER BY id ASC LIMIT ?6");
 	else
-		sql = xasprintf("SELECT * FROM (SELECT id, ts, message, ingest FROM logs_event "
-				"WHERE group_name = ?1 AND stream_name = ?2 AND id < ?3 AND ts >= ?4 "
-				"AND ts < ?5 ORDER BY id DESC LIMIT ?6) ORDER BY id ASC");
+		sql = xasprintf(
+			"SELECT * FROM (SELECT id, ts, message, ingest FROM logs_event "
+			"WHERE group_name = ?1 AND stream_name = ?2 AND id < ?3 AND ts >= ?4 "
+			"AND ts < ?5 ORDER BY id DESC LIMIT ?6) ORDER BY id ASC");
 	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		free(sql);
 		return logs_internal(c, "get events");
@@ -725,7 +731,8 @@ static int get_log_events(struct logs_call *c)
 			sqlite3_stmt *mx = NULL;
 
 			if (sqlite3_prepare_v2(c->db,
-				    "SELECT coalesce(max(id), 0) FROM logs_event WHERE group_name = ? "
+				    "SELECT coalesce(max(id), 0) FROM logs_event WHERE group_name "
+				    "= ? "
 				    "AND stream_name = ?",
 				    -1, &mx, NULL) == SQLITE_OK) {
 				sqlite3_bind_text(mx, 1, group, -1, SQLITE_TRANSIENT);
@@ -751,7 +758,7 @@ static int get_log_events(struct logs_call *c)
  */
 struct logs_term {
 	char *text;
-	char kind;	/* '+' required, '?' any-of, '-' excluded */
+	char kind; /* '+' required, '?' any-of, '-' excluded */
 };
 
 static void terms_free(struct logs_term *t, size_t n)
@@ -860,7 +867,8 @@ static int filter_log_events(struct logs_call *c)
 	json_object_set_new(c->out, "events", events);
 	json_object_set_new(c->out, "searchedLogStreams", json_array());
 	if (in_group(c, &group) < 0 || in_str(c, "logStreamNamePrefix", 0, &prefix) < 0 ||
-		in_str(c, "filterPattern", 0, &pattern) < 0 || in_str(c, "nextToken", 0, &token) < 0 ||
+		in_str(c, "filterPattern", 0, &pattern) < 0 ||
+		in_str(c, "nextToken", 0, &token) < 0 ||
 		in_int(c, "startTime", &start, &has_start) < 0 ||
 		in_int(c, "endTime", &end, &has_end) < 0 ||
 		in_limit(c, 10000, LOGS_DEFAULT_LIMIT, &limit) < 0 || need_group(c, group) < 0)
@@ -870,8 +878,8 @@ static int filter_log_events(struct logs_call *c)
 			"logStreamNames and logStreamNamePrefix are mutually exclusive");
 	if (names != NULL && (!json_is_array(names) || json_array_size(names) == 0 ||
 				     json_array_size(names) > 100))
-		return logs_bad(c, "InvalidParameterException",
-			"logStreamNames must hold 1 to 100 names");
+		return logs_bad(
+			c, "InvalidParameterException", "logStreamNames must hold 1 to 100 names");
 	if (token != NULL) {
 		char *endp = NULL;
 
@@ -904,8 +912,8 @@ static int filter_log_events(struct logs_call *c)
 		int wanted = names == NULL;
 		json_t *nm;
 
-		json_array_foreach(names, i, nm) wanted |= json_is_string(nm) &&
-			!strcmp(json_string_value(nm), stream);
+		json_array_foreach(names, i, nm) wanted |=
+			json_is_string(nm) && !strcmp(json_string_value(nm), stream);
 		if (!wanted || !pattern_match(terms, n_terms, msg))
 			continue;
 		if (got == limit) {

@@ -85,8 +85,8 @@ static int skip_dots(const struct dirent *d)
  * Hash the file at src (and copy it to dst unless dst is NULL, with mode).
  * hex gets the sha256 of its bytes.
  */
-static int file_hash_copy(const char *src, const char *dst, mode_t mode, char hex[65],
-	struct err *e)
+static int file_hash_copy(
+	const char *src, const char *dst, mode_t mode, char hex[65], struct err *e)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -128,7 +128,8 @@ static int file_hash_copy(const char *src, const char *dst, mode_t mode, char he
 				if (w < 0 && errno == EINTR)
 					continue;
 				if (w < 0) {
-					err_set(e, "unable to write '%s': %s", dst, strerror(errno));
+					err_set(e, "unable to write '%s': %s", dst,
+						strerror(errno));
 					goto out;
 				}
 				off += w;
@@ -167,16 +168,15 @@ static void sha256_hex(const void *data, size_t len, char hex[65])
  * Walk src/rel depth first, appending listing lines, copying into dst/rel
  * when dst is not NULL.
  */
-static int walk(const char *src, const char *dst, const char *rel, int depth,
-	struct buf *listing, struct err *e)
+static int walk(const char *src, const char *dst, const char *rel, int depth, struct buf *listing,
+	struct err *e)
 {
 	struct dirent **ents = NULL;
 	char *sdir = NULL, *ddir = NULL, *spath = NULL, *dpath = NULL, *rpath = NULL;
 	int n = -1, i, ret = -1;
 
 	if (depth > IMAGES_MAX_DEPTH)
-		return err_set(e, "'%s' is nested more than %d levels deep", src,
-			IMAGES_MAX_DEPTH);
+		return err_set(e, "'%s' is nested more than %d levels deep", src, IMAGES_MAX_DEPTH);
 	sdir = rel[0] ? xasprintf("%s/%s", src, rel) : xstrdup(src);
 	if (dst != NULL)
 		ddir = rel[0] ? xasprintf("%s/%s", dst, rel) : xstrdup(dst);
@@ -207,7 +207,8 @@ static int walk(const char *src, const char *dst, const char *rel, int depth,
 			goto out;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			buf_appendf(listing, "d %04o - %s\n", (unsigned)(st.st_mode & 07777), rpath);
+			buf_appendf(
+				listing, "d %04o - %s\n", (unsigned)(st.st_mode & 07777), rpath);
 			if (dpath != NULL && mkdir(dpath, 0700) < 0) {
 				err_set(e, "unable to create '%s': %s", dpath, strerror(errno));
 				goto out;
@@ -235,7 +236,8 @@ static int walk(const char *src, const char *dst, const char *rel, int depth,
 			sha256_hex(target, (size_t)len, hex);
 			buf_appendf(listing, "l 0777 %s %s\n", hex, rpath);
 			if (dpath != NULL && symlink(target, dpath) < 0) {
-				err_set(e, "unable to create link '%s': %s", dpath, strerror(errno));
+				err_set(e, "unable to create link '%s': %s", dpath,
+					strerror(errno));
 				goto out;
 			}
 		} else {
@@ -368,10 +370,11 @@ int images_push(const char *home, const char *src, const char *name, const char 
 	buf_init(&listing);
 	if (!images_name_valid(name))
 		return err_usage(e,
-			"invalid image name '%s': use lower-case letters, digits and . _ - /", name);
+			"invalid image name '%s': use lower-case letters, digits and . _ - /",
+			name);
 	if (!images_tag_valid(tag))
-		return err_usage(e, "invalid tag '%s': use letters, digits and . _ - (up to 128)",
-			tag);
+		return err_usage(
+			e, "invalid tag '%s': use letters, digits and . _ - (up to 128)", tag);
 	if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode))
 		return err_usage(e, "'%s' is not a directory", src);
 	RAND_bytes(rnd, sizeof(rnd));

@@ -44,8 +44,8 @@ int images_push(const char *home, const char *src, const char *name, const char 
  * Resolve a reference to the image's rootfs directory (*rootfs, caller
  * frees) and digest.  Errors say which name, tag or digest is missing.
  */
-int images_resolve(const char *home, const char *ref, char **rootfs,
-	char digest[IMAGES_DIGEST_LEN], struct err *e);
+int images_resolve(const char *home, const char *ref, char **rootfs, char digest[IMAGES_DIGEST_LEN],
+	struct err *e);
 
 /*
  * Compute the digest of the tree at dir without storing it (the digest

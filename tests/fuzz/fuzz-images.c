@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *rootfs = NULL;
 
 	if (images_resolve("/nonexistent-caliber-fuzz", ref, &rootfs, digest, &e) == 0)
-		abort();	/* nothing is stored there */
+		abort(); /* nothing is stored there */
 	(void)images_name_valid(ref);
 	(void)images_tag_valid(ref);
 	free(rootfs);
