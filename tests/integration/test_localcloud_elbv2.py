@@ -195,8 +195,8 @@ def test_after_a_kill9_the_name_serves_new_tasks_and_no_old_target(stack):
     td = lc.client("ecs").describe_services(cluster="elb-it", services=["api"])["services"][0][
         "taskDefinition"]
     wait_for("the service to come back", lambda: completed(lc, td))
-    new = health(lc, tg)
-    assert len(new) == 2 and all(s == "healthy" for _, s in new)
+    new = wait_for("two healthy targets", lambda: (lambda h: h if len(h) == 2 and all(
+        s == "healthy" for _, s in h) else None)(health(lc, tg)))
     assert not ({ip for ip, _ in new} & old)
     status, body = wait_for("the name to serve", lambda: (lambda r: r if r[0] == 200 else None)(
         curl(lc, "acme." + ZONE)))
