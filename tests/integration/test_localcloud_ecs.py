@@ -378,7 +378,9 @@ def test_services_come_back_to_their_desired_count_after_caliberd_is_killed(loca
     lc.start()
     s = wait_completed(lc, service(lc)["taskDefinition"])
     assert s["runningCount"] == 2
-    after = service_tasks(lc)
+    # the deployment stays COMPLETED; the new tasks pass their health checks
+    after = wait_for("two healthy tasks", lambda: (lambda ts: ts if len(ts) == 2 and all(
+        t["healthStatus"] == "HEALTHY" for t in ts) else None)(service_tasks(lc)))
     assert len(after) == 2 and not ({t["taskArn"] for t in before} & {t["taskArn"] for t in after})
     old = lc.client("ecs").describe_tasks(cluster=CLUSTER, tasks=[t["taskArn"] for t in before])
     assert all(t["lastStatus"] == "STOPPED" and t["stoppedReason"] == "Task stopped: caliberd restarted"
