@@ -5,7 +5,9 @@
 #include "compat.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -88,6 +90,15 @@ int sup_spawn(const struct sup_spec *spec, pid_t *pid_out, int *out_fd, struct e
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		if (spec->readonly_dir != NULL && geteuid() == 0 && unshare(CLONE_NEWNS) == 0) {
+			/* private propagation first, so the remount stays in here */
+			if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+				mount(spec->readonly_dir, spec->readonly_dir, NULL, MS_BIND, NULL) <
+					0 ||
+				mount(NULL, spec->readonly_dir, NULL,
+					MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+				_exit(126);
+		}
 		if (chdir(spec->cwd) < 0)
 			_exit(127);
 		if (dup2(devnull, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)

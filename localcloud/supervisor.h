@@ -28,6 +28,13 @@ struct sup_spec {
 	const char *cwd;   /* working directory */
 	const char *path;  /* PATH used to find argv[0] (the child's, not caliberd's) */
 	int capture;	   /* 1: stdout+stderr into *out_fd; 0: /dev/null */
+	/*
+	 * A directory the child sees read-only (the image), or NULL.  Run as
+	 * root, the child gets its own mount namespace with a read-only bind
+	 * mount of it, since root ignores permission bits; where mount
+	 * namespaces are not allowed the image's a-w modes are all there is.
+	 */
+	const char *readonly_dir;
 };
 
 /*

@@ -698,7 +698,7 @@ static void proc_health(struct ecs_proc *p, double now)
 	if (now < p->hc_next)
 		return;
 	{
-		struct sup_spec spec = {p->hc_argv, p->envp, p->cwd, p->path, 0};
+		struct sup_spec spec = {p->hc_argv, p->envp, p->cwd, p->path, 0, p->cwd};
 
 		if (sup_spawn(&spec, &p->hc_pid, &fd, &e) < 0) {
 			p->hc_pid = -1;
@@ -964,7 +964,7 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 	env.v = NULL;
 	env.n = 0;
 	{
-		struct sup_spec spec = {argv, p->envp, rootfs, p->path, 1};
+		struct sup_spec spec = {argv, p->envp, rootfs, p->path, 1, rootfs};
 
 		if (sup_spawn(&spec, &p->pid, &p->fd, &e) < 0) {
 			*reason = xasprintf("CannotStartContainerError: %s", e.msg);

@@ -269,6 +269,31 @@ def test_run_task_reports_exit_code_and_its_output_is_in_cloudwatch_logs(localcl
     assert [e["message"] for e in r["events"]] == ["migrating 0042", "done"]
 
 
+def test_a_task_cannot_change_its_image(localcloud, images):
+    lc = localcloud
+    register(lc, "writer", [{
+        "name": "w", "image": "api-mini:v1",
+        "command": ["sh", "-c", "if echo x >> app.py; then echo wrote; else echo refused; fi; "
+                                "echo tmp > /tmp/caliber-ecs-it-$$ && echo tmp-ok; "
+                                "rm -f /tmp/caliber-ecs-it-$$"],
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": "/ecs/writer", "awslogs-create-group": "true",
+            "awslogs-stream-prefix": "w"}}}])
+    ecs = lc.client("ecs")
+    arn = ecs.run_task(cluster=CLUSTER, taskDefinition="writer")["tasks"][0]["taskArn"]
+    wait_for("the task to stop", lambda: ecs.describe_tasks(
+        cluster=CLUSTER, tasks=[arn])["tasks"][0]["lastStatus"] == "STOPPED")
+    events = lc.client("logs").get_log_events(
+        logGroupName="/ecs/writer", logStreamName="w/w/" + arn.rsplit("/", 1)[1],
+        startFromHead=True)["events"]
+    lines = [e["message"] for e in events]
+    assert "refused" in lines and "wrote" not in lines
+    assert "tmp-ok" in lines
+    digest = images["v1"][7:]
+    with open(os.path.join(lc.home, "images", "sha256", digest, "rootfs", "app.py")) as f:
+        assert f.read().endswith("main()\n")
+
+
 def proc_with_env(name, value):
     """Pids whose environment holds name=value (caliberd runs tasks as its own user)."""
     want = ("%s=%s" % (name, value)).encode()
