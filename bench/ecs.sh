@@ -106,6 +106,7 @@ print("ECS rolling deployment of a 2-task service behind the edge's load balance
 print("  (target group health check every 1 s, healthy after 2, deregistration delay 1 s)")
 print("  UpdateService -> rolloutState COMPLETED: median %.2f s  (min %.2f, max %.2f)"
       % (times[len(times) // 2], times[0], times[-1]))
-print("  requests through https://acme.hicaliber.localhost during the rollouts: %d, failed %d"
-      % (len(codes), failed))
+bad = sorted(set(c for c in codes if c != "200"))
+print("  requests through https://acme.hicaliber.localhost during the rollouts: %d, failed %d%s"
+      % (len(codes), failed, " (status %s)" % ", ".join(bad) if bad else ""))
 PY

@@ -1396,7 +1396,8 @@ static int deps_load(sqlite3 *db, const char *service, struct ecs_dep **out, siz
 			    "AND "
 			    "(has_hc = 0 OR health = 'HEALTHY') AND NOT EXISTS (SELECT 1 FROM "
 			    "elb_target "
-			    "e WHERE e.ip = ecs_task.addr AND e.state != 'healthy')), 0), count(*) "
+			    "e WHERE e.ip = ecs_task.addr AND NOT (e.state = 'healthy' AND "
+			    "e.in_edge = 1))), 0), count(*) "
 			    "FROM ecs_task WHERE deployment = ? AND last_status != 'STOPPED'",
 			    -1, &st, NULL) != SQLITE_OK)
 			break;
@@ -1433,7 +1434,8 @@ static long long deployment_stop(
 		    "SELECT arn, id, last_status = 'RUNNING' AND (has_hc = 0 OR health = "
 		    "'HEALTHY') "
 		    "AND NOT EXISTS (SELECT 1 FROM elb_target e WHERE e.ip = ecs_task.addr AND "
-		    "e.state != 'healthy') AS ok FROM ecs_task WHERE deployment = ? AND "
+		    "NOT (e.state = 'healthy' AND e.in_edge = 1)) AS ok FROM ecs_task WHERE "
+		    "deployment = ? AND "
 		    "desired_status = 'RUNNING' "
 		    "ORDER BY ok, seq DESC",
 		    -1, &st, NULL) != SQLITE_OK)

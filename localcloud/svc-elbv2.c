@@ -38,51 +38,56 @@
 /* us-east-1's ALB zone, as AWS reports it: Route 53 aliases name it */
 #define ELB_ZONE_ID	"Z35SXDOTRQ7X7K"
 #define ELB_MAX_MEMBERS 100
+/* seconds after a sync until nginx's new workers are taken to serve it */
+#define ELB_RELOAD_SETTLE 0.5
 
-static const char elb_schema[] = "CREATE TABLE IF NOT EXISTS elb_lb ("
-				 " arn TEXT PRIMARY KEY,"
-				 " name TEXT NOT NULL UNIQUE,"
-				 " dns TEXT NOT NULL,"
-				 " scheme TEXT NOT NULL,"
-				 " type TEXT NOT NULL,"
-				 " created REAL NOT NULL);"
-				 "CREATE TABLE IF NOT EXISTS elb_tg ("
-				 " arn TEXT PRIMARY KEY,"
-				 " name TEXT NOT NULL UNIQUE,"
-				 " protocol TEXT NOT NULL,"
-				 " port INTEGER NOT NULL,"
-				 " target_type TEXT NOT NULL,"
-				 " hc_path TEXT NOT NULL,"
-				 " hc_interval INTEGER NOT NULL,"
-				 " hc_timeout INTEGER NOT NULL,"
-				 " healthy_threshold INTEGER NOT NULL,"
-				 " unhealthy_threshold INTEGER NOT NULL,"
-				 " matcher TEXT NOT NULL,"
-				 " dereg_delay INTEGER NOT NULL DEFAULT 300,"
-				 " created REAL NOT NULL);"
-				 "CREATE TABLE IF NOT EXISTS elb_listener ("
-				 " arn TEXT PRIMARY KEY,"
-				 " lb TEXT NOT NULL,"
-				 " protocol TEXT NOT NULL,"
-				 " port INTEGER NOT NULL,"
-				 " tg TEXT NOT NULL);"
-				 "CREATE TABLE IF NOT EXISTS elb_rule ("
-				 " arn TEXT PRIMARY KEY,"
-				 " listener TEXT NOT NULL,"
-				 " priority INTEGER NOT NULL,"
-				 " host TEXT NOT NULL,"
-				 " tg TEXT NOT NULL);"
-				 "CREATE TABLE IF NOT EXISTS elb_target ("
-				 " tg TEXT NOT NULL,"
-				 " ip TEXT NOT NULL,"
-				 " port INTEGER NOT NULL,"
-				 " state TEXT NOT NULL,"
-				 " reason TEXT,"
-				 " ok INTEGER NOT NULL DEFAULT 0,"
-				 " bad INTEGER NOT NULL DEFAULT 0,"
-				 " next_check REAL NOT NULL DEFAULT 0,"
-				 " drain_until REAL,"
-				 " PRIMARY KEY (tg, ip, port));";
+static const char elb_schema[] =
+	"CREATE TABLE IF NOT EXISTS elb_lb ("
+	" arn TEXT PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" dns TEXT NOT NULL,"
+	" scheme TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS elb_tg ("
+	" arn TEXT PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" protocol TEXT NOT NULL,"
+	" port INTEGER NOT NULL,"
+	" target_type TEXT NOT NULL,"
+	" hc_path TEXT NOT NULL,"
+	" hc_interval INTEGER NOT NULL,"
+	" hc_timeout INTEGER NOT NULL,"
+	" healthy_threshold INTEGER NOT NULL,"
+	" unhealthy_threshold INTEGER NOT NULL,"
+	" matcher TEXT NOT NULL,"
+	" dereg_delay INTEGER NOT NULL DEFAULT 300,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS elb_listener ("
+	" arn TEXT PRIMARY KEY,"
+	" lb TEXT NOT NULL,"
+	" protocol TEXT NOT NULL,"
+	" port INTEGER NOT NULL,"
+	" tg TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS elb_rule ("
+	" arn TEXT PRIMARY KEY,"
+	" listener TEXT NOT NULL,"
+	" priority INTEGER NOT NULL,"
+	" host TEXT NOT NULL,"
+	" tg TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS elb_target ("
+	" tg TEXT NOT NULL,"
+	" ip TEXT NOT NULL,"
+	" port INTEGER NOT NULL,"
+	" state TEXT NOT NULL,"
+	" reason TEXT,"
+	" ok INTEGER NOT NULL DEFAULT 0,"
+	" bad INTEGER NOT NULL DEFAULT 0,"
+	" next_check REAL NOT NULL DEFAULT 0,"
+	" drain_until REAL,"
+	/* 1 once nginx routes to it: only then does ECS count it healthy */
+	" in_edge INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (tg, ip, port));";
 
 /* ------------------------------------------------------------------ */
 /* the health checker                                                 */
@@ -150,6 +155,7 @@ struct elb_due {
 static void *elb_loop(void *arg)
 {
 	struct err e = ERR_INIT;
+	double synced = 0;
 
 	(void)arg;
 	for (;;) {
@@ -269,10 +275,30 @@ static void *elb_loop(void *arg)
 			free(due[i].matcher);
 		}
 		free(due);
-		if (changed && edgectl_sync(elb_hc.srv, &e) < 0) {
-			lc_log("elbv2: edge sync: %s", e.msg);
-			err_clear(&e);
+		if (changed) {
+			if (edgectl_sync(elb_hc.srv, &e) < 0) {
+				lc_log("elbv2: edge sync: %s", e.msg);
+				err_clear(&e);
+			} else {
+				synced = lc_now();
+			}
 		}
+		/*
+		 * nginx reloads on SIGHUP without saying when its new workers
+		 * serve: half a second after the last sync, the targets that
+		 * were healthy then are taken to be in nginx (ECS waits for it).
+		 */
+		if (synced > 0 && lc_now() - synced >= ELB_RELOAD_SETTLE &&
+			store_begin(elb_hc.store, &e) == 0) {
+			sqlite3_exec(store_db(elb_hc.store),
+				"UPDATE elb_target SET in_edge = 1 WHERE state = 'healthy' AND "
+				"in_edge = 0",
+				NULL, NULL, NULL);
+			if (store_commit(elb_hc.store, &e) < 0)
+				err_clear(&e);
+			synced = 0;
+		}
+		err_clear(&e);
 	}
 	return NULL;
 }
@@ -413,8 +439,7 @@ int elb_target_register(sqlite3 *db, const char *tg, const char *ip, long port)
 		    "'Elb.RegistrationInProgress') ON CONFLICT (tg, ip, port) DO UPDATE SET state "
 		    "= "
 		    "'initial', reason = 'Elb.RegistrationInProgress', ok = 0, bad = 0, next_check "
-		    "= 0, "
-		    "drain_until = NULL",
+		    "= 0, in_edge = 0, drain_until = NULL",
 		    -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, tg, -1, SQLITE_TRANSIENT);
