@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "cmd-local-image.h"
 #include "localcloud/config.h"
 
 static int cmd_local(int argc, char **argv);
@@ -36,6 +37,7 @@ const struct cmd_entry cmd_local_entry = {
 	"       caliber local stop [--timeout SECONDS]\n"
 	"       caliber local status\n"
 	"       caliber local env\n"
+	"       caliber local push-image DIR --name NAME [--tag TAG]\n"
 	"\n"
 	"Run caliberd, the local AWS-compatible cloud, in the background.\n"
 	"\n"
@@ -44,6 +46,8 @@ const struct cmd_entry cmd_local_entry = {
 	"  stop     stop it (SIGTERM) and wait until it has exited\n"
 	"  status   say whether it runs, its endpoint and pid (exit 0 running, 1 not)\n"
 	"  env      print 'export AWS_...' lines: eval \"$(caliber local env)\"\n"
+	"  push-image  store DIR as an image for ECS task definitions (NAME:TAG, default\n"
+	"           tag latest); prints NAME:TAG and the image's sha256 digest\n"
 	"\n"
 	"  --port N             API port on 127.0.0.1 (CALIBER_LOCAL_PORT, default 4566)\n"
 	"  --edge-https-port N  edge https port (CALIBER_EDGE_HTTPS_PORT, default 8443)\n"
@@ -382,6 +386,8 @@ static int cmd_local(int argc, char **argv)
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return cmd_help(&cmd_local_entry);
+	if (argc >= 2 && !strcmp(argv[1], "push-image"))
+		return cmd_local_push_image(argc - 1, argv + 1);
 	if (parse(argc, argv, &o, &e) < 0)
 		return cmd_usage_error(&cmd_local_entry, &e);
 	cfg.port = o.port;

@@ -6,6 +6,8 @@
 #ifndef CALIBER_LC_SERVICES_H
 #define CALIBER_LC_SERVICES_H
 
+#include <sqlite3.h>
+
 #include "router.h"
 
 /* svc-secretsmanager.c */
@@ -23,6 +25,49 @@ int sm_restore_secret(struct lc_request *req, struct lc_response *res);
 int sm_tag_resource(struct lc_request *req, struct lc_response *res);
 int sm_untag_resource(struct lc_request *req, struct lc_response *res);
 
+/* svc-logs.c: CloudWatch Logs */
+int logs_init(struct lc_server *srv, struct err *e);
+int logs_create_log_group(struct lc_request *req, struct lc_response *res);
+int logs_delete_log_group(struct lc_request *req, struct lc_response *res);
+int logs_put_retention_policy(struct lc_request *req, struct lc_response *res);
+int logs_describe_log_groups(struct lc_request *req, struct lc_response *res);
+int logs_create_log_stream(struct lc_request *req, struct lc_response *res);
+int logs_describe_log_streams(struct lc_request *req, struct lc_response *res);
+int logs_put_log_events(struct lc_request *req, struct lc_response *res);
+int logs_get_log_events(struct lc_request *req, struct lc_response *res);
+int logs_filter_log_events(struct lc_request *req, struct lc_response *res);
+/*
+ * For other services (the ECS supervisor), inside the caller's store
+ * transaction on db.  logs_group_check: 1 the group exists (created first
+ * when create), 0 it does not, -1 error.  logs_append: one event into
+ * group/stream (the stream is created when new; the group must exist).
+ */
+int logs_group_check(sqlite3 *db, const char *region, const char *group, int create);
+int logs_append(sqlite3 *db, const char *group, const char *stream, long long ts_ms,
+	const char *msg, size_t len);
+/* Whether message matches a FilterLogEvents term pattern: 1, 0, -1 unsupported pattern. */
+int logs_filter_match(const char *pattern, const char *message);
+
+/* svc-ecs.c: ECS (task definitions, services, tasks as supervised processes) */
+int ecs_init(struct lc_server *srv, struct err *e);
+int ecs_create_cluster(struct lc_request *req, struct lc_response *res);
+int ecs_describe_clusters(struct lc_request *req, struct lc_response *res);
+int ecs_list_clusters(struct lc_request *req, struct lc_response *res);
+int ecs_delete_cluster(struct lc_request *req, struct lc_response *res);
+int ecs_register_task_definition(struct lc_request *req, struct lc_response *res);
+int ecs_deregister_task_definition(struct lc_request *req, struct lc_response *res);
+int ecs_describe_task_definition(struct lc_request *req, struct lc_response *res);
+int ecs_list_task_definitions(struct lc_request *req, struct lc_response *res);
+int ecs_list_task_definition_families(struct lc_request *req, struct lc_response *res);
+int ecs_create_service(struct lc_request *req, struct lc_response *res);
+int ecs_update_service(struct lc_request *req, struct lc_response *res);
+int ecs_delete_service(struct lc_request *req, struct lc_response *res);
+int ecs_describe_services(struct lc_request *req, struct lc_response *res);
+int ecs_list_services(struct lc_request *req, struct lc_response *res);
+int ecs_run_task(struct lc_request *req, struct lc_response *res);
+int ecs_describe_tasks(struct lc_request *req, struct lc_response *res);
+int ecs_list_tasks(struct lc_request *req, struct lc_response *res);
+int ecs_stop_task(struct lc_request *req, struct lc_response *res);
 /* svc-s3.c */
 struct objstore;
 int s3_init(struct lc_server *srv, struct err *e);
@@ -78,5 +123,29 @@ int r53_delete_hosted_zone(struct lc_request *req, struct lc_response *res);
 int r53_change_resource_record_sets(struct lc_request *req, struct lc_response *res);
 int r53_list_resource_record_sets(struct lc_request *req, struct lc_response *res);
 int r53_get_change(struct lc_request *req, struct lc_response *res);
+
+/* svc-elbv2.c: Elastic Load Balancing v2, realised by the edge */
+int elb_init(struct lc_server *srv, struct err *e);
+int elb_create_load_balancer(struct lc_request *req, struct lc_response *res);
+int elb_describe_load_balancers(struct lc_request *req, struct lc_response *res);
+int elb_delete_load_balancer(struct lc_request *req, struct lc_response *res);
+int elb_create_target_group(struct lc_request *req, struct lc_response *res);
+int elb_describe_target_groups(struct lc_request *req, struct lc_response *res);
+int elb_delete_target_group(struct lc_request *req, struct lc_response *res);
+int elb_modify_target_group_attributes(struct lc_request *req, struct lc_response *res);
+int elb_create_listener(struct lc_request *req, struct lc_response *res);
+int elb_describe_listeners(struct lc_request *req, struct lc_response *res);
+int elb_create_rule(struct lc_request *req, struct lc_response *res);
+int elb_register_targets(struct lc_request *req, struct lc_response *res);
+int elb_deregister_targets(struct lc_request *req, struct lc_response *res);
+int elb_describe_target_health(struct lc_request *req, struct lc_response *res);
+/*
+ * For the ECS supervisor, inside its transaction on db: register a task's
+ * address as a target (state initial until its health checks pass); start
+ * draining every target at ip and say whether some still drain (1) or all
+ * are gone (0).  *changed is set when the edge must be re-synced.
+ */
+int elb_target_register(sqlite3 *db, const char *tg, const char *ip, long port);
+int elb_targets_drain(sqlite3 *db, const char *ip, double now, int *changed);
 
 #endif

@@ -1,0 +1,112 @@
+#!/bin/sh
+# Benchmark: a rolling deployment of a two-task ECS service on the local
+# cloud, behind an ELBv2 load balancer realised by the nginx edge (a Route 53
+# alias acme.hicaliber.localhost -> the load balancer).  Prints the time from
+# UpdateService to rolloutState COMPLETED (new tasks started and healthy,
+# old ones drained and stopped) and the failed requests of a client that
+# keeps requesting https://acme.hicaliber.localhost during the rollouts.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+bin=${CALIBER_BIN_DIR:-$top/build/release}
+runs=${BENCH_ECS_RUNS:-5}
+work=$(mktemp -d)
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+export CALIBER_HOME="$work/home"
+CALIBER_LOCAL_PORT=$(free_port)
+CALIBER_EDGE_HTTPS_PORT=$(free_port)
+CALIBER_EDGE_HTTP_PORT=$(free_port)
+export CALIBER_LOCAL_PORT CALIBER_EDGE_HTTPS_PORT CALIBER_EDGE_HTTP_PORT
+cleanup() {
+	"$bin/caliber" local stop >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+"$bin/caliber" local start >/dev/null
+for v in v1 v2; do
+	cp -r "$top/examples/api-mini" "$work/$v"
+	echo "$v" >"$work/$v/VERSION"
+	"$bin/caliber" local push-image "$work/$v" --name api-mini --tag "$v" >/dev/null
+done
+eval "$("$bin/caliber" local env)"
+/usr/bin/python3 - "$runs" "$CALIBER_EDGE_HTTPS_PORT" <<'PY'
+import json, os, subprocess, sys, threading, time
+import botocore.session
+from botocore.config import Config
+
+runs, edge_port = int(sys.argv[1]), int(sys.argv[2])
+s = botocore.session.get_session()
+kw = dict(region_name=os.environ["AWS_DEFAULT_REGION"], endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+          aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+          aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+          config=Config(parameter_validation=False))
+ecs, elb, r53 = (s.create_client(n, **kw) for n in ("ecs", "elbv2", "route53"))
+lb = elb.create_load_balancer(Name="bench", Subnets=["subnet-a"])["LoadBalancers"][0]
+tg = elb.create_target_group(Name="bench", Protocol="HTTP", Port=8000, VpcId="vpc-local",
+                             TargetType="ip", HealthCheckPath="/health/",
+                             HealthCheckIntervalSeconds=1, HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+    {"Key": "deregistration_delay.timeout_seconds", "Value": "1"}])
+elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
+                    DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+zone = r53.create_hosted_zone(Name="hicaliber.localhost", CallerReference="bench")["HostedZone"]["Id"]
+r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+    "Action": "UPSERT", "ResourceRecordSet": {"Name": "acme.hicaliber.localhost", "Type": "A",
+    "AliasTarget": {"HostedZoneId": lb["CanonicalHostedZoneId"], "DNSName": lb["DNSName"],
+                    "EvaluateTargetHealth": True}}}]})
+ecs.create_cluster(clusterName="bench")
+arns = [ecs.register_task_definition(family="bench", containerDefinitions=[{
+    "name": "api", "image": "api-mini:" + v, "command": ["python3", "app.py"],
+    "portMappings": [{"containerPort": 8000}]}])["taskDefinition"]["taskDefinitionArn"]
+    for v in ("v1", "v2")]
+ecs.create_service(cluster="bench", serviceName="api", taskDefinition=arns[0], desiredCount=2,
+                   loadBalancers=[{"targetGroupArn": tg, "containerName": "api", "containerPort": 8000}],
+                   deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200})
+
+
+def wait(td):
+    while True:
+        d = ecs.describe_services(cluster="bench", services=["api"])["services"][0]["deployments"]
+        if len(d) == 1 and d[0]["taskDefinition"] == td and d[0]["rolloutState"] == "COMPLETED":
+            return
+        time.sleep(0.05)
+
+
+wait(arns[0])
+url = "https://acme.hicaliber.localhost:%d/" % edge_port
+codes = []
+stop = threading.Event()
+
+
+def client():
+    # one curl process keeps requesting (curl resolves *.localhost itself)
+    while not stop.is_set():
+        r = subprocess.run(["curl", "-s", "-w", "%{http_code}\\n", "--cacert",
+                            os.environ["AWS_CA_BUNDLE"]] + ["-o", "/dev/null", url] * 20,
+                           capture_output=True, text=True)
+        codes.extend(r.stdout.split())
+
+
+th = threading.Thread(target=client)
+th.start()
+times = []
+for i in range(runs):
+    td = arns[(i + 1) % 2]
+    t0 = time.monotonic()
+    ecs.update_service(cluster="bench", service="api", taskDefinition=td)
+    wait(td)
+    times.append(time.monotonic() - t0)
+stop.set()
+th.join()
+times.sort()
+failed = sum(1 for c in codes if c != "200")
+print("ECS rolling deployment of a 2-task service behind the edge's load balancer, %d runs" % runs)
+print("  (target group health check every 1 s, healthy after 2, deregistration delay 1 s)")
+print("  UpdateService -> rolloutState COMPLETED: median %.2f s  (min %.2f, max %.2f)"
+      % (times[len(times) // 2], times[0], times[-1]))
+bad = sorted(set(c for c in codes if c != "200"))
+print("  requests through https://acme.hicaliber.localhost during the rollouts: %d, failed %d%s"
+      % (len(codes), failed, " (status %s)" % ", ".join(bad) if bad else ""))
+PY
