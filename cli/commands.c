@@ -10,6 +10,7 @@ extern const struct cmd_entry cmd_plan_entry;
 extern const struct cmd_entry cmd_apply_entry;
 extern const struct cmd_entry cmd_destroy_entry;
 extern const struct cmd_entry cmd_outputs_entry;
+extern const struct cmd_entry cmd_local_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_init_entry,
@@ -17,5 +18,6 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_apply_entry,
 	&cmd_destroy_entry,
 	&cmd_outputs_entry,
+	&cmd_local_entry,
 	NULL,
 };

@@ -414,12 +414,12 @@ static int canonical_request_ex(const struct sigv4_request *req, const char *sig
 		goto out;
 	if (buf_appendc(out, '\n') < 0)
 		goto out;
-	for (p = list.data; *p;) {
+	for (p = buf_str(&list); *p;) {
 		const char *semi = strchr(p, ';');
 		size_t len = semi ? (size_t)(semi - p) : strlen(p);
 
 		if (len == 0) {
-			err_set(e, "empty name in signed headers '%.200s'", list.data);
+			err_set(e, "empty name in signed headers '%.200s'", buf_str(&list));
 			goto out;
 		}
 		if (canonical_header(req, p, len, out, e) < 0)
@@ -432,7 +432,7 @@ static int canonical_request_ex(const struct sigv4_request *req, const char *sig
 		sigv4_hash_hex("", 0, empty_hash);
 		payload_hash = empty_hash;
 	}
-	if (buf_appendf(out, "\n%s\n%s", list.data, payload_hash) < 0) {
+	if (buf_appendf(out, "\n%s\n%s", buf_str(&list), payload_hash) < 0) {
 		err_set(e, "canonical request too long");
 		goto out;
 	}
@@ -534,7 +534,7 @@ int sigv4_sign(const struct sigv4_request *req, const char *access_key_id, const
 	if (buf_appendf(authorization,
 		    SIGV4_ALGORITHM " Credential=%s/%.8s/%s/%s/aws4_request, SignedHeaders=%s, "
 				    "Signature=%s",
-		    access_key_id, amz_date, region, service, list.data, sig) < 0) {
+		    access_key_id, amz_date, region, service, buf_str(&list), sig) < 0) {
 		err_set(e, "authorization header too long");
 		goto out;
 	}

@@ -1,0 +1,481 @@
+/*
+ * router.c: the tables of services and operations, and the path of a
+ * request through them: service, authentication, body, operation,
+ * handler.  See router.h for the rules and docs/localcloud.md for how to
+ * add a service.
+ */
+#include "compat.h"
+
+#include <fcntl.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+#include "caliberd.h"
+#include "reply.h"
+#include "router.h"
+#include "services.h"
+
+#define KiB ((size_t)1024)
+#define MiB (1024 * KiB)
+
+/* All request headers together (names, values, request line) */
+#define LC_MAX_HEADER_BYTES (16 * KiB)
+/* Form parameters of a Query request */
+#define LC_MAX_FORM_PARAMS 1000
+
+/*
+ * The services.  Columns: scope name, protocol, X-Amz-Target prefix,
+ * xmlns of XML replies, buffered body cap, streamed body cap, S3 signing
+ * rules, S3-style errors, start-up function.
+ */
+const struct lc_service lc_services[] = {
+	{ "secretsmanager", LC_PROTO_JSON, "secretsmanager", NULL, 1 * MiB, 0, 0, 0, sm_init },
+};
+const size_t lc_n_services = ARRAY_SIZE(lc_services);
+
+/*
+ * The operations: one row per (service, operation).  Columns: service,
+ * operation, handler; REST services add method, path pattern, required
+ * query parameter, required header and body mode.  First match wins.
+ */
+const struct lc_route lc_routes[] = {
+	/* Secrets Manager (JSON 1.1) */
+	{ "secretsmanager", "CreateSecret", sm_create_secret, NULL, NULL, NULL, NULL, 0 },
+	{ "secretsmanager", "PutSecretValue", sm_put_secret_value, NULL, NULL, NULL, NULL, 0 },
+	{ "secretsmanager", "GetSecretValue", sm_get_secret_value, NULL, NULL, NULL, NULL, 0 },
+	{ "secretsmanager", "DescribeSecret", sm_describe_secret, NULL, NULL, NULL, NULL, 0 },
+	{ "secretsmanager", "ListSecrets", sm_list_secrets, NULL, NULL, NULL, NULL, 0 },
+	{ "secretsmanager", "ListSecretVersionIds", sm_list_secret_version_ids, NULL, NULL, NULL,
+		NULL, 0 },
+	{ "secretsmanager", "UpdateSecret", sm_update_secret, NULL, NULL, NULL, NULL, 0 },
+	{ "secretsmanager", "UpdateSecretVersionStage", sm_update_secret_version_stage, NULL, NULL,
+		NULL, NULL, 0 },
+	{ "secretsmanager", "DeleteSecret", sm_delete_secret, NULL, NULL, NULL, NULL, 0 },
+	{ "secretsmanager", "RestoreSecret", sm_restore_secret, NULL, NULL, NULL, NULL, 0 },
+	{ "secretsmanager", "TagResource", sm_tag_resource, NULL, NULL, NULL, NULL, 0 },
+	{ "secretsmanager", "UntagResource", sm_untag_resource, NULL, NULL, NULL, NULL, 0 },
+};
+const size_t lc_n_routes = ARRAY_SIZE(lc_routes);
+
+/*
+ * Stand-ins used to word an error before the service is known (unsigned
+ * or unknown-service requests): the protocol the request looks like.
+ */
+static const struct lc_service guess_json = { "", LC_PROTO_JSON, NULL, NULL, 1 * MiB, 0, 0, 0,
+	NULL };
+static const struct lc_service guess_query = { "", LC_PROTO_QUERY, NULL, NULL, 1 * MiB, 0, 0, 0,
+	NULL };
+static const struct lc_service guess_rest = { "", LC_PROTO_REST_XML, NULL, NULL, 1 * MiB, 0, 1,
+	1, NULL };
+
+const char *lc_request_header(const struct lc_request *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->n_headers; i++)
+		if (!strcasecmp(req->headers[i].name, name))
+			return req->headers[i].value;
+	return NULL;
+}
+
+const char *lc_request_query(const struct lc_request *req, const char *name)
+{
+	return lc_params_get(req->query, req->n_query, name);
+}
+
+const char *lc_request_path_param(const struct lc_request *req, const char *name)
+{
+	return lc_params_get(req->path_params, req->n_path_params, name);
+}
+
+const char *lc_request_form(const struct lc_request *req, const char *name)
+{
+	return lc_params_get(req->form, req->n_form, name);
+}
+
+json_t *lc_request_json(struct lc_request *req, struct lc_response *res)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (req->body.len == 0)
+		return json_object();
+	j = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		lc_reply_error(req, res, 400, "SerializationException",
+			"the request body is not a JSON object: %s",
+			j == NULL ? jerr.text : "expected an object");
+		return NULL;
+	}
+	return j;
+}
+
+const struct lc_service *router_service(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < lc_n_services; i++)
+		if (!strcmp(lc_services[i].name, name))
+			return &lc_services[i];
+	return NULL;
+}
+
+static const struct lc_service *service_by_target(const char *target)
+{
+	size_t i, n = strcspn(target, ".");
+
+	for (i = 0; i < lc_n_services; i++) {
+		const char *p = lc_services[i].target_prefix;
+
+		if (p != NULL && strlen(p) == n && !strncmp(p, target, n))
+			return &lc_services[i];
+	}
+	return NULL;
+}
+
+static const struct lc_route *route_by_operation(const char *service, const char *op)
+{
+	size_t i;
+
+	for (i = 0; i < lc_n_routes; i++)
+		if (lc_routes[i].method == NULL && !strcmp(lc_routes[i].service, service) &&
+			!strcmp(lc_routes[i].operation, op))
+			return &lc_routes[i];
+	return NULL;
+}
+
+static const struct lc_route *route_rest(struct lc_request *req)
+{
+	size_t i;
+
+	for (i = 0; i < lc_n_routes; i++) {
+		const struct lc_route *r = &lc_routes[i];
+
+		if (r->method == NULL || strcmp(r->service, req->service->name) != 0 ||
+			strcmp(r->method, req->method) != 0)
+			continue;
+		if (r->query_flag != NULL && lc_request_query(req, r->query_flag) == NULL)
+			continue;
+		if (r->header_flag != NULL && lc_request_header(req, r->header_flag) == NULL)
+			continue;
+		if (lcproto_path_match(r->path, req->raw_path, req->path_params,
+			    LC_MAX_PATH_PARAMS, &req->n_path_params))
+			return r;
+	}
+	return NULL;
+}
+
+static int too_large(struct lc_request *req, struct lc_response *res, uint64_t max)
+{
+	req->failed = 1;
+	if (req->service->s3_errors)
+		return lc_reply_error(req, res, 400, "EntityTooLarge",
+			"Your proposed upload exceeds the maximum allowed size of %llu bytes.",
+			(unsigned long long)max);
+	return lc_reply_error(req, res, 413, "RequestEntityTooLarge",
+		"the request body exceeds the maximum of %llu bytes", (unsigned long long)max);
+}
+
+static uint64_t body_cap(const struct lc_request *req)
+{
+	if (req->route != NULL && req->route->body_mode == LC_BODY_FILE)
+		return req->service->max_stream;
+	return req->service->max_body;
+}
+
+static int health(struct lc_request *req, struct lc_response *res)
+{
+	json_t *o = json_pack("{s:s, s:[]}", "status", "running", "services");
+	char *text;
+	size_t i;
+
+	for (i = 0; i < lc_n_services; i++)
+		json_array_append_new(json_object_get(o, "services"),
+			json_string(lc_services[i].name));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	lc_reply_raw(req, res, 200, "application/json", text, strlen(text));
+	free(text);
+	return -1;
+}
+
+int router_begin(struct lc_request *req, struct lc_response *res)
+{
+	const char *target = lc_request_header(req, "X-Amz-Target");
+	const char *ctype = lc_request_header(req, "Content-Type");
+	const char *authz = lc_request_header(req, "Authorization");
+	const char *qcred = lc_request_query(req, "X-Amz-Credential");
+	const struct lc_service *svc = NULL;
+	char key_id[129], region[64], service[64];
+	size_t total, i;
+	int scoped = 0;
+
+	/* a first guess, so that even the earliest error has the right shape */
+	if (target != NULL)
+		req->service = &guess_json;
+	else if (!strcmp(req->method, "POST") && ctype != NULL &&
+		 !strncasecmp(ctype, "application/x-www-form-urlencoded", 33))
+		req->service = &guess_query;
+	else
+		req->service = &guess_rest;
+
+	total = strlen(req->method) + strlen(req->raw_path) + strlen(req->raw_query) + 16;
+	for (i = 0; i < req->n_headers; i++)
+		total += strlen(req->headers[i].name) + strlen(req->headers[i].value) + 4;
+	if (total > LC_MAX_HEADER_BYTES) {
+		req->failed = 1;
+		return lc_reply_error(req, res, 400, "RequestHeaderSectionTooLarge",
+			"Your request header section exceeds the maximum allowed size of %zu bytes.",
+			LC_MAX_HEADER_BYTES);
+	}
+	if (!strcmp(req->method, "GET") && !strcmp(req->raw_path, "/_caliber/health")) {
+		req->failed = 1;
+		return health(req, res);
+	}
+
+	if (authz != NULL)
+		scoped = lcproto_scope_parse(authz, key_id, sizeof(key_id), region, sizeof(region),
+				 service, sizeof(service)) == 0;
+	else if (qcred != NULL)
+		scoped = lcproto_scope_parse(qcred, key_id, sizeof(key_id), region, sizeof(region),
+				 service, sizeof(service)) == 0;
+	if (scoped) {
+		svc = router_service(service);
+		if (svc == NULL) {
+			req->failed = 1;
+			if (req->service->protocol == LC_PROTO_JSON)
+				return lc_reply_error(req, res, 400, "UnknownOperationException",
+					"caliberd does not provide the service '%s'", service);
+			if (req->service->protocol == LC_PROTO_QUERY)
+				return lc_reply_error(req, res, 400, "InvalidAction",
+					"caliberd does not provide the service '%s'", service);
+			return lc_reply_error(req, res, 501, "NotImplemented",
+				"caliberd does not provide the service '%s'", service);
+		}
+		req->service = svc;
+		snprintf(req->region, sizeof(req->region), "%s", region);
+	} else if (authz != NULL || qcred != NULL) {
+		/* a signature we cannot read: sigv4_verify words the refusal */
+		if (target != NULL && service_by_target(target) != NULL)
+			req->service = service_by_target(target);
+		req->failed = 1;
+		if (auth_check(req, res, NULL) == 0)
+			return lc_reply_error(req, res, 400, "IncompleteSignatureException",
+				"the credential scope of the signature cannot be read");
+		return -1;
+	} else {
+		if (target != NULL && service_by_target(target) != NULL)
+			req->service = service_by_target(target);
+		req->failed = 1;
+		return auth_refuse_unsigned(req, res);
+	}
+
+	switch (svc->protocol) {
+	case LC_PROTO_JSON: {
+		const char *dot = target ? strchr(target, '.') : NULL;
+
+		if (target == NULL || dot == NULL ||
+			(size_t)(dot - target) != strlen(svc->target_prefix) ||
+			strncmp(target, svc->target_prefix, (size_t)(dot - target)) != 0) {
+			req->failed = 1;
+			return lc_reply_error(req, res, 400, "UnknownOperationException",
+				"expected the header X-Amz-Target: %s.<Operation>",
+				svc->target_prefix);
+		}
+		req->operation = dot + 1;
+		req->route = route_by_operation(svc->name, dot + 1);
+		if (req->route == NULL) {
+			req->failed = 1;
+			return lc_reply_error(req, res, 400, "UnknownOperationException",
+				"unknown operation '%s'", dot + 1);
+		}
+		break;
+	}
+	case LC_PROTO_REST_XML:
+	case LC_PROTO_REST_JSON:
+		req->route = route_rest(req);
+		if (req->route == NULL) {
+			req->failed = 1;
+			if (svc->s3_errors)
+				return lc_reply_error(req, res, 405, "MethodNotAllowed",
+					"The specified method is not allowed against this resource.");
+			return lc_reply_error(req, res, 404, "UnknownOperationException",
+				"no operation of %s matches %s %s", svc->name, req->method,
+				req->raw_path);
+		}
+		req->operation = req->route->operation;
+		break;
+	case LC_PROTO_QUERY:
+		break;
+	}
+
+	if (req->content_length != UINT64_MAX && req->content_length > body_cap(req))
+		return too_large(req, res, body_cap(req));
+
+	if (svc->s3_signing) {
+		const char *hash = lc_request_header(req, "x-amz-content-sha256");
+
+		if (hash == NULL && qcred != NULL)
+			hash = "UNSIGNED-PAYLOAD";
+		if (hash == NULL) {
+			req->failed = 1;
+			return lc_reply_error(req, res, 400, "InvalidRequest",
+				"Missing required header for this request: x-amz-content-sha256");
+		}
+		if (auth_check(req, res, hash) < 0) {
+			req->failed = 1;
+			return -1;
+		}
+	}
+
+	req->sha = EVP_MD_CTX_new();
+	if (req->sha == NULL || EVP_DigestInit_ex(req->sha, EVP_sha256(), NULL) != 1) {
+		req->failed = 1;
+		return lc_reply_error(req, res, 500, "InternalFailure", "unable to hash the body");
+	}
+	if (req->route != NULL && req->route->body_mode == LC_BODY_FILE) {
+		req->body_path = xasprintf("%s/body-XXXXXX", req->srv->tmp_dir);
+		req->body_fd = mkostemp(req->body_path, O_CLOEXEC);
+		if (req->body_fd < 0) {
+			lc_log("unable to create a temp file in '%s': %s", req->srv->tmp_dir,
+				strerror(errno));
+			free(req->body_path);
+			req->body_path = NULL;
+			req->failed = 1;
+			return lc_reply_error(req, res, 500, "InternalFailure",
+				"unable to store the body");
+		}
+	} else {
+		buf_set_cap(&req->body, body_cap(req));
+	}
+	return 0;
+}
+
+int router_body(struct lc_request *req, struct lc_response *res, const char *data, size_t len)
+{
+	if (req->failed)
+		return -1;
+	if (req->body_fd >= 0) {
+		size_t done = 0;
+
+		if (req->body_len + len > req->service->max_stream)
+			return too_large(req, res, req->service->max_stream);
+		while (done < len) {
+			ssize_t n = write(req->body_fd, data + done, len - done);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				lc_log("unable to write '%s': %s", req->body_path, strerror(errno));
+				req->failed = 1;
+				return lc_reply_error(req, res, 500, "InternalFailure",
+					"unable to store the body");
+			}
+			done += (size_t)n;
+		}
+	} else if (buf_append(&req->body, data, len) < 0) {
+		return too_large(req, res, req->body.max);
+	}
+	req->body_len += len;
+	EVP_DigestUpdate(req->sha, data, len);
+	return 0;
+}
+
+static int is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
+}
+
+static int route_query(struct lc_request *req, struct lc_response *res)
+{
+	const char *ctype = lc_request_header(req, "Content-Type");
+	const char *action;
+
+	if (ctype != NULL && !strncasecmp(ctype, "application/x-www-form-urlencoded", 33) &&
+		lcproto_form_parse(req->body.data, req->body.len, LC_MAX_FORM_PARAMS, &req->form,
+			&req->n_form) < 0)
+		return lc_reply_error(req, res, 400, "MalformedQueryString",
+			"more than %d parameters", LC_MAX_FORM_PARAMS);
+	action = lc_request_form(req, "Action");
+	if (action == NULL)
+		action = lc_request_query(req, "Action");
+	if (action == NULL)
+		return lc_reply_error(req, res, 400, "MissingAction",
+			"the request has no Action parameter");
+	req->operation = action;
+	req->route = route_by_operation(req->service->name, action);
+	if (req->route == NULL)
+		return lc_reply_error(req, res, 400, "InvalidAction",
+			"The action %s is not valid for this web service.", action);
+	return 0;
+}
+
+void router_finish(struct lc_request *req, struct lc_response *res)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0, i;
+
+	if (req->failed)
+		return;
+	EVP_DigestFinal_ex(req->sha, md, &md_len);
+	for (i = 0; i < md_len && i < 32; i++)
+		snprintf(req->body_sha256_hex + 2 * i, 3, "%02x", md[i]);
+	if (req->body_fd >= 0) {
+		close(req->body_fd);
+		req->body_fd = -1;
+	}
+	if (!req->authenticated && auth_check(req, res, req->body_sha256_hex) < 0)
+		return;
+	if (req->service->s3_signing) {
+		const char *hash = lc_request_header(req, "x-amz-content-sha256");
+
+		if (hash != NULL && strlen(hash) == 64 && is_hex64(hash) &&
+			strcmp(hash, req->body_sha256_hex) != 0) {
+			lc_reply_error(req, res, 400, "XAmzContentSHA256Mismatch",
+				"The provided 'x-amz-content-sha256' header does not match what was "
+				"computed.");
+			return;
+		}
+	}
+	if (req->service->protocol == LC_PROTO_QUERY && req->route == NULL &&
+		route_query(req, res) < 0)
+		return;
+	if (req->route->handler(req, res) == 0 && res->status != 0)
+		return;
+	if (res->status == 0) {
+		lc_log("%s %s: handler returned no reply", req->service->name, req->operation);
+		lc_reply_error(req, res, 500, "InternalFailure", "the handler sent no reply");
+	}
+}
+
+void lc_request_release(struct lc_request *req)
+{
+	if (req->body_fd >= 0)
+		close(req->body_fd);
+	if (req->body_path != NULL && !req->body_path_taken)
+		unlink(req->body_path);
+	free(req->body_path);
+	EVP_MD_CTX_free(req->sha);
+	free(req->method);
+	free(req->raw_path);
+	free(req->path);
+	free(req->raw_query);
+	lc_params_free(req->query, req->n_query);
+	lc_params_free(req->headers, req->n_headers);
+	while (req->n_path_params > 0) {
+		req->n_path_params--;
+		free(req->path_params[req->n_path_params].name);
+		free(req->path_params[req->n_path_params].value);
+	}
+	lc_params_free(req->form, req->n_form);
+	buf_release_secret(&req->body);
+	memset(req, 0, sizeof(*req));
+	req->body_fd = -1;
+}
