@@ -23,4 +23,17 @@ int sm_restore_secret(struct lc_request *req, struct lc_response *res);
 int sm_tag_resource(struct lc_request *req, struct lc_response *res);
 int sm_untag_resource(struct lc_request *req, struct lc_response *res);
 
+/* svc-rds.c */
+int rds_init(struct lc_server *srv, struct err *e);
+int rds_create_db_instance(struct lc_request *req, struct lc_response *res);
+int rds_describe_db_instances(struct lc_request *req, struct lc_response *res);
+int rds_modify_db_instance(struct lc_request *req, struct lc_response *res);
+int rds_reboot_db_instance(struct lc_request *req, struct lc_response *res);
+int rds_delete_db_instance(struct lc_request *req, struct lc_response *res);
+int rds_create_db_snapshot(struct lc_request *req, struct lc_response *res);
+int rds_describe_db_snapshots(struct lc_request *req, struct lc_response *res);
+int rds_delete_db_snapshot(struct lc_request *req, struct lc_response *res);
+int rds_restore_db_instance_from_db_snapshot(struct lc_request *req, struct lc_response *res);
+int rds_restore_db_instance_to_point_in_time(struct lc_request *req, struct lc_response *res);
+
 #endif
