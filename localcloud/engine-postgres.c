@@ -418,31 +418,6 @@ out:
 }
 
 /*
- * Whether postmaster.pid's status line (the 8th) says "ready": a server in
- * recovery says "standby" there even when it accepts (read-only)
- * connections, and keeps it until the end-of-recovery checkpoint is done.
- */
-static int pge_pid_status_ready(const char *data)
-{
-	char *path = xasprintf("%s/postmaster.pid", data);
-	char line[256];
-	FILE *f = fopen(path, "re");
-	int n = 0, ready = 0;
-
-	free(path);
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (++n == 8) {
-			ready = strncmp(line, "ready", 5) == 0;
-			break;
-		}
-	}
-	fclose(f);
-	return ready;
-}
-
-/*
  * Wait until the server of id answers on port (PQping: accepting
  * connections).  promoted: also until recovery.signal is gone (a point in
  * time restore has ended and the server was promoted).
@@ -460,7 +435,7 @@ static int pge_wait_ready(const char *id, int port, int promoted, double timeout
 		"host=127.0.0.1 port=%d dbname=postgres connect_timeout=2", port);
 	for (;;) {
 		if (PQping(conninfo) == PQPING_OK &&
-			(!promoted || (!pge_file_exists(signal_path) && pge_pid_status_ready(data)))) {
+			(!promoted || !pge_file_exists(signal_path))) {
 			ret = 0;
 			break;
 		}
@@ -740,8 +715,39 @@ out:
 	return ret;
 }
 
-int pge_restore(const char *snap, const char *new_id, int port, const char *src_id,
-	double target_time, struct err *e)
+/*
+ * Until the server says it is out of recovery: it accepts connections
+ * (read-only) before its end-of-recovery checkpoint is done, and a base
+ * backup begun then fails ("the standby was promoted during online backup").
+ */
+static int pge_wait_promoted(int port, const char *admin_password, struct err *e)
+{
+	double start = pge_now();
+	char in_recovery[8] = "t";
+	PGconn *c = NULL;
+	int ret = -1;
+
+	if (pge_connect(port, admin_password, &c, e) < 0)
+		return -1;
+	for (;;) {
+		if (pge_sql(c, "SELECT pg_is_in_recovery()", in_recovery, sizeof(in_recovery), e) < 0)
+			break;
+		if (!strcmp(in_recovery, "f")) {
+			ret = 0;
+			break;
+		}
+		if (pge_now() - start > 600) {
+			err_set(e, "postgres on port %d still in recovery after 600 s", port);
+			break;
+		}
+		pge_sleep_ms(25);
+	}
+	PQfinish(c);
+	return ret;
+}
+
+int pge_restore(const char *snap, const char *new_id, int port, const char *admin_password,
+	const char *src_id, double target_time, struct err *e)
 {
 	char *dir = xasprintf("%s/%s", pge_root_dir, new_id);
 	char *data = xasprintf("%s/data", dir);
@@ -796,6 +802,8 @@ int pge_restore(const char *snap, const char *new_id, int port, const char *src_
 	}
 	if (pge_launch(new_id, port, e) < 0 ||
 		pge_wait_ready(new_id, port, src_id != NULL, 600, e) < 0)
+		goto out;
+	if (src_id != NULL && pge_wait_promoted(port, admin_password, e) < 0)
 		goto out;
 	if (src_id != NULL) {
 		free(path);

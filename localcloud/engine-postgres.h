@@ -95,10 +95,11 @@ int pge_archive_now(const char *id, int port, const char *admin_password, struct
  * A new instance new_id from snapshot snap, started on port.  With src_id
  * (point in time): the source's archived WAL is given to recovery, up to
  * target_time (seconds since the epoch), or to the end of the archive when
- * target_time < 0; the server is promoted and waited for.
+ * target_time < 0; the server is promoted and waited for (admin_password:
+ * the snapshot's rdsadmin password, to ask it whether recovery is over).
  */
-int pge_restore(const char *snap, const char *new_id, int port, const char *src_id,
-	double target_time, struct err *e);
+int pge_restore(const char *snap, const char *new_id, int port, const char *admin_password,
+	const char *src_id, double target_time, struct err *e);
 
 /* Modification time of the newest archived WAL segment, 0 when none. */
 double pge_last_archived(const char *id);

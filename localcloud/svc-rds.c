@@ -500,7 +500,13 @@ static int rds_automated_backup(const char *id)
 
 		rds_snapshot_release(&old);
 		if (exists != 0) {
-			/* one per minute, as RDS names them */
+			/* RDS names them by the minute; a shorter interval adds seconds */
+			strftime(when, sizeof(when), "%Y-%m-%d-%H-%M-%S", &tm);
+			snprintf(snap, sizeof(snap), "rds:%s-%s", id, when);
+			exists = rds_snapshot_get(db, snap, &old);
+			rds_snapshot_release(&old);
+		}
+		if (exists != 0) {
 			store_rollback(rds_srv->store);
 			ret = 0;
 			goto out;
@@ -677,12 +683,15 @@ static void rds_job_restore(const struct rds_instance *in)
 		rds_instance_release(&s);
 		buf_release_secret(&pw);
 	}
-	if (pge_restore(in->restore_snapshot, in->id, in->port, src,
-		    isnan(in->restore_time) ? -1 : in->restore_time, &e) < 0) {
+	if (rds_admin_password(in->id, &pw, &e) < 0 ||
+		pge_restore(in->restore_snapshot, in->id, in->port, pw.data, src,
+			isnan(in->restore_time) ? -1 : in->restore_time, &e) < 0) {
+		buf_release_secret(&pw);
 		lc_log("rds: restoring '%s' failed: %s", in->id, e.msg);
 		rds_set_status(in->id, src ? "incompatible-restore" : "failed", NULL);
 		return;
 	}
+	buf_release_secret(&pw);
 	if (in->retention > 0)
 		rds_automated_backup(in->id);
 	rds_set_status(in->id, "available", NULL);
@@ -1524,24 +1533,33 @@ int rds_create_db_instance(struct lc_request *req, struct lc_response *res)
 		json_t *in, *value;
 		char *text;
 
+		int attempt, rc = -1;
+
 		rds_random_password(managed_pw, sizeof(managed_pw));
 		rds_uuid(uuid);
-		name = xasprintf("rds!db-%s", uuid);
 		value = json_pack("{s:s, s:s}", "username", user, "password", managed_pw);
 		text = json_dumps(value, JSON_COMPACT);
-		in = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}]}", "Name", name, "SecretString", text,
-			"Description", "Secret associated with primary RDS DB instance", "Tags", "Key",
-			"aws:rds:primaryDBInstanceArn", "Value", id);
+		json_decref(value);
+		/*
+		 * RDS names it rds!db-<uuid>; a Secrets Manager that refuses '!'
+		 * in names (as AWS does for its users) gets rds-db-<uuid>.
+		 */
+		for (attempt = 0; attempt < 2 && rc < 0; attempt++) {
+			name = xasprintf("rds%sdb-%s", attempt == 0 ? "!" : "-", uuid);
+			in = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}]}", "Name", name,
+				"SecretString", text, "Description",
+				"Secret associated with primary RDS DB instance", "Tags", "Key",
+				"aws:rds:primaryDBInstanceArn", "Value", id);
+			rc = rds_secret_call("CreateSecret", req->region, in, &secret_arn, &e);
+			json_decref(in);
+			free(name);
+		}
 		OPENSSL_cleanse(text, strlen(text));
 		free(text);
-		json_decref(value);
-		free(name);
-		if (rds_secret_call("CreateSecret", req->region, in, &secret_arn, &e) < 0) {
-			json_decref(in);
+		if (rc < 0) {
 			rds_internal(req, res, e.msg);
 			goto out;
 		}
-		json_decref(in);
 		pw = managed_pw;
 	}
 	if (store_begin(req->srv->store, &e) < 0) {
