@@ -6,6 +6,7 @@ AWS_ENDPOINT_URL to its rds commands); polling for states uses an in-process
 botocore client.  Data goes in and out with psql, the password in PGPASSWORD.
 """
 import datetime
+import json
 import os
 import subprocess
 import time
@@ -98,9 +99,24 @@ def create(lc, db_id, v=1, *extra):
                "--db-name", "appdb", *extra, v=v)["DBInstance"]
 
 
+def engine_dir(lc, db_id):
+    return os.path.join(lc.home, "rds", db_id)
+
+
 @pytest.fixture(scope="module")
 def rds(localcloud):
     return localcloud.client("rds")
+
+
+@pytest.fixture(scope="module")
+def pg(localcloud, rds):
+    """One available instance (master 'app', database 'appdb') for the smaller tests."""
+    db_id = ident("pg")
+    create(localcloud, db_id)
+    inst = wait_instance(rds, db_id)
+    yield db_id, inst["Endpoint"]["Port"]
+    rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True)
+    wait_gone(rds, db_id)
 
 
 def test_snapshot_and_point_in_time_restores_give_exactly_the_rows_of_their_moment(localcloud, rds):
@@ -178,11 +194,21 @@ def test_snapshot_and_point_in_time_restores_give_exactly_the_rows_of_their_mome
     out, err = waiter.communicate(timeout=90)
     assert waiter.returncode == 0, err
 
-    for db_id in (src, restored, pitr, latest):
+    # deleting with a final snapshot keeps it (and the manual one), drops automated backups
+    final = ident("final")
+    d = aws(lc, "delete-db-instance", "--db-instance-identifier", src,
+            "--final-db-snapshot-identifier", final)["DBInstance"]
+    assert d["DBInstanceStatus"] == "deleting"
+    for db_id in (restored, pitr, latest):
         aws(lc, "delete-db-instance", "--db-instance-identifier", db_id, "--skip-final-snapshot")
     for db_id in (src, restored, pitr, latest):
         wait_gone(rds, db_id)
-    aws(lc, "delete-db-snapshot", "--db-snapshot-identifier", snap)
+        assert not os.path.exists(engine_dir(lc, db_id))
+    left = rds.describe_db_snapshots(DBInstanceIdentifier=src)["DBSnapshots"]
+    assert sorted((x["DBSnapshotIdentifier"], x["SnapshotType"], x["Status"]) for x in left) == \
+        sorted([(snap, "manual", "available"), (final, "manual", "available")])
+    for x in (snap, final):
+        aws(lc, "delete-db-snapshot", "--db-snapshot-identifier", x)
     assert rds.describe_db_snapshots(DBInstanceIdentifier=src)["DBSnapshots"] == []
 
 
@@ -193,34 +219,29 @@ def error_of(fn, **kw):
     return r["Error"]["Code"], r["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def test_errors_carry_rds_codes_and_statuses(localcloud, rds):
-    db_id = ident("err")
+def test_errors_carry_rds_codes_and_statuses(localcloud, rds, pg):
+    db_id, _ = pg
     assert error_of(rds.describe_db_instances, DBInstanceIdentifier="nope") == \
         ("DBInstanceNotFound", 404)
     assert error_of(rds.describe_db_snapshots, DBSnapshotIdentifier="nope") == \
         ("DBSnapshotNotFound", 404)
     assert error_of(rds.delete_db_snapshot, DBSnapshotIdentifier="nope") == \
         ("DBSnapshotNotFound", 404)
+    assert error_of(rds.reboot_db_instance, DBInstanceIdentifier="nope") == \
+        ("DBInstanceNotFound", 404)
     assert error_of(rds.create_db_instance, DBInstanceIdentifier="1bad", Engine="postgres",
                     DBInstanceClass="db.t3.micro", MasterUsername="app",
                     MasterUserPassword=MASTER_PW) == ("InvalidParameterValue", 400)
-    assert error_of(rds.create_db_instance, DBInstanceIdentifier=db_id, Engine="mysql",
+    assert error_of(rds.create_db_instance, DBInstanceIdentifier=ident("x"), Engine="mysql",
                     DBInstanceClass="db.t3.micro", MasterUsername="app",
                     MasterUserPassword=MASTER_PW) == ("InvalidParameterValue", 400)
-    assert error_of(rds.create_db_instance, DBInstanceIdentifier=db_id, Engine="postgres",
+    assert error_of(rds.create_db_instance, DBInstanceIdentifier=ident("x"), Engine="postgres",
                     DBInstanceClass="db.t3.micro", MasterUsername="app",
                     MasterUserPassword="short") == ("InvalidParameterValue", 400)
-    rds.create_db_instance(DBInstanceIdentifier=db_id, Engine="postgres",
-                           DBInstanceClass="db.t3.micro", MasterUsername="app",
-                           MasterUserPassword=MASTER_PW)
-    # initdb alone takes longer than this next request: the instance is still creating
-    assert error_of(rds.reboot_db_instance, DBInstanceIdentifier=db_id) == \
-        ("InvalidDBInstanceState", 400)
     assert aws_fail(localcloud, "create-db-instance", "--db-instance-identifier", db_id.upper(),
                     "--db-instance-class", "db.t3.micro", "--engine", "postgres",
                     "--master-username", "app", "--master-user-password", MASTER_PW) == \
         "DBInstanceAlreadyExists"
-    wait_instance(rds, db_id)
     assert error_of(rds.delete_db_instance, DBInstanceIdentifier=db_id) == \
         ("InvalidParameterCombination", 400)
     assert error_of(rds.restore_db_instance_to_point_in_time, SourceDBInstanceIdentifier=db_id,
@@ -230,25 +251,21 @@ def test_errors_carry_rds_codes_and_statuses(localcloud, rds):
     assert error_of(rds.restore_db_instance_to_point_in_time, SourceDBInstanceIdentifier="nope",
                     TargetDBInstanceIdentifier=ident("x"), UseLatestRestorableTime=True) == \
         ("DBInstanceNotFound", 404)
-    # no backups, no point in time restore
+    assert error_of(rds.restore_db_instance_from_db_snapshot, DBInstanceIdentifier=ident("x"),
+                    DBSnapshotIdentifier="nope") == ("DBSnapshotNotFound", 404)
+    # retention 0: no automated backups, no point in time restore
     rds.modify_db_instance(DBInstanceIdentifier=db_id, BackupRetentionPeriod=0)
     assert error_of(rds.restore_db_instance_to_point_in_time, SourceDBInstanceIdentifier=db_id,
                     TargetDBInstanceIdentifier=ident("x"), UseLatestRestorableTime=True) == \
         ("PointInTimeRestoreNotEnabled", 400)
     assert rds.describe_db_snapshots(DBInstanceIdentifier=db_id)["DBSnapshots"] == []
-    rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True)
-    wait_gone(rds, db_id)
+    inst = rds.modify_db_instance(DBInstanceIdentifier=db_id, BackupRetentionPeriod=7)
+    assert inst["DBInstance"]["BackupRetentionPeriod"] == 7
 
 
-def engine_dir(lc, db_id):
-    return os.path.join(lc.home, "rds", db_id)
-
-
-def test_passwords_are_scram_checked_changed_in_place_and_never_logged(localcloud, rds):
+def test_passwords_are_scram_checked_changed_in_place_and_never_logged(localcloud, rds, pg):
     lc = localcloud
-    db_id = ident("pw")
-    create(lc, db_id)
-    port = wait_instance(rds, db_id)["Endpoint"]["Port"]
+    db_id, port = pg
     psql(port, "CREATE TABLE t (n int); INSERT INTO t VALUES (7)")
     assert psql(port, "SELECT 1", password="wrong-password", check=False).returncode != 0
     with open(os.path.join(engine_dir(lc, db_id), "data", "pg_hba.conf")) as f:
@@ -262,13 +279,17 @@ def test_passwords_are_scram_checked_changed_in_place_and_never_logged(localclou
     assert psql(port, "SELECT 1", check=False).returncode != 0
     assert rows(port, password=new_pw) == [7]
 
+    # a reboot keeps data and password
+    assert aws(lc, "reboot-db-instance", "--db-instance-identifier", db_id)["DBInstance"][
+        "DBInstanceStatus"] == "rebooting"
+    wait_instance(rds, db_id)
+    assert rows(port, password=new_pw) == [7]
+
     log = lc.log()
     with open(os.path.join(engine_dir(lc, db_id), "postgres.log"), errors="replace") as f:
         log += f.read()
     for secret in (MASTER_PW, new_pw):
         assert secret not in log
-    rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True)
-    wait_gone(rds, db_id)
 
 
 def test_managed_master_password_lives_in_a_secrets_manager_secret(localcloud, rds):
@@ -281,8 +302,12 @@ def test_managed_master_password_lives_in_a_secrets_manager_secret(localcloud, r
     arn = inst["MasterUserSecret"]["SecretArn"]
     # RDS's name is rds!db-<uuid>; rds-db-<uuid> where Secrets Manager refuses '!'
     assert (":secret:rds!db-" in arn or ":secret:rds-db-" in arn) and inst["MasterUserSecret"]["SecretStatus"] == "active"
+    # initdb alone takes longer than this next request: the instance is still creating
+    assert error_of(rds.reboot_db_instance, DBInstanceIdentifier=db_id) == \
+        ("InvalidDBInstanceState", 400)
+    assert error_of(rds.create_db_snapshot, DBInstanceIdentifier=db_id,
+                    DBSnapshotIdentifier=ident("s")) == ("InvalidDBInstanceState", 400)
     value = lc.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
-    import json
     cred = json.loads(value)
     assert cred["username"] == "owner" and len(cred["password"]) >= 16
     port = wait_instance(rds, db_id)["Endpoint"]["Port"]
@@ -293,28 +318,6 @@ def test_managed_master_password_lives_in_a_secrets_manager_secret(localcloud, r
     with pytest.raises(ClientError) as e:
         lc.client("secretsmanager").get_secret_value(SecretId=arn)
     assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
-
-
-def test_delete_with_a_final_snapshot_keeps_it_and_drops_automated_backups(localcloud, rds):
-    lc = localcloud
-    db_id, final, back = ident("final"), ident("final-snap"), ident("back")
-    create(lc, db_id)
-    port = wait_instance(rds, db_id)["Endpoint"]["Port"]
-    psql(port, "CREATE TABLE t (n int); INSERT INTO t VALUES (5), (6)")
-    d = aws(lc, "delete-db-instance", "--db-instance-identifier", db_id,
-            "--final-db-snapshot-identifier", final)["DBInstance"]
-    assert d["DBInstanceStatus"] == "deleting"
-    wait_gone(rds, db_id)
-    assert not os.path.exists(engine_dir(lc, db_id))
-    snaps = rds.describe_db_snapshots(DBInstanceIdentifier=db_id)["DBSnapshots"]
-    assert [(s["DBSnapshotIdentifier"], s["SnapshotType"], s["Status"]) for s in snaps] == \
-        [(final, "manual", "available")]
-    aws(lc, "restore-db-instance-from-db-snapshot", "--db-instance-identifier", back,
-        "--db-snapshot-identifier", final)
-    assert rows(wait_instance(rds, back)["Endpoint"]["Port"]) == [5, 6]
-    rds.delete_db_instance(DBInstanceIdentifier=back, SkipFinalSnapshot=True)
-    rds.delete_db_snapshot(DBSnapshotIdentifier=final)
-    wait_gone(rds, back)
 
 
 def server_answers(port):
