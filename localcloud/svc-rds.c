@@ -951,6 +951,12 @@ int rds_init(struct lc_server *srv, struct err *e)
 			"UPDATE rds_instance SET job = 'start' WHERE id = ? AND (job IS NULL OR"
 			" job IN ('reboot', 'snapshot'))",
 			1, p);
+		/* a server that did not outlive caliberd is not available until started */
+		if (!pge_running(ids[i]))
+			rds_exec(store_db(srv->store),
+				"UPDATE rds_instance SET status = 'starting' WHERE id = ? AND"
+				" job = 'start'",
+				1, p);
 	}
 	/* snapshots cut short by the crash are gone with it */
 	rds_exec(store_db(srv->store),
