@@ -826,6 +826,42 @@ out:
 	return ret;
 }
 
+int pge_archive_prune(const char *id, const char *snap, struct err *e)
+{
+	char *label = xasprintf("%s/.snapshots/%s/data/backup_label", pge_root_dir, snap);
+	char *archive = xasprintf("%s/%s/wal-archive", pge_root_dir, id);
+	char line[256], file[64] = "";
+	char *argv[] = { PGE_BIN "/pg_archivecleanup", archive, file, NULL };
+	FILE *f = fopen(label, "re");
+	int ret = -1;
+
+	if (f == NULL) {
+		err_set(e, "unable to open '%s': %s", label, strerror(errno));
+		goto out;
+	}
+	/* START WAL LOCATION: 0/2000028 (file 000000010000000000000002) */
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = strstr(line, "(file ");
+
+		if (strncmp(line, "START WAL LOCATION:", 19) == 0 && p != NULL &&
+			strlen(p + 6) >= 24 && strspn(p + 6, "0123456789ABCDEF") == 24) {
+			memcpy(file, p + 6, 24);
+			file[24] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+	if (!file[0]) {
+		err_set(e, "no start WAL file in '%s'", label);
+		goto out;
+	}
+	ret = pge_exec(argv, NULL, NULL, 1, 0, e);
+out:
+	free(label);
+	free(archive);
+	return ret;
+}
+
 double pge_last_archived(const char *id)
 {
 	char *dir = xasprintf("%s/%s/wal-archive", pge_root_dir, id);

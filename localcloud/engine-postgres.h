@@ -101,6 +101,12 @@ int pge_archive_now(const char *id, int port, const char *admin_password, struct
 int pge_restore(const char *snap, const char *new_id, int port, const char *admin_password,
 	const char *src_id, double target_time, struct err *e);
 
+/*
+ * Remove archived WAL segments that precede the start of snapshot snap (the
+ * oldest base backup a point in time restore may start from).
+ */
+int pge_archive_prune(const char *id, const char *snap, struct err *e);
+
 /* Modification time of the newest archived WAL segment, 0 when none. */
 double pge_last_archived(const char *id);
 

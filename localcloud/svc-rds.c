@@ -839,6 +839,30 @@ static void rds_snap_spawn(const char *instance_id, int port, const char *snap)
 	pthread_attr_destroy(&attr);
 }
 
+/* WAL older than the oldest automated backup can serve no restore: remove it. */
+static void rds_prune_archive(const char *id)
+{
+	struct err e = ERR_INIT;
+	sqlite3_stmt *st = NULL;
+	char *oldest = NULL;
+
+	if (store_begin(rds_srv->store, &e) < 0)
+		return;
+	if (sqlite3_prepare_v2(store_db(rds_srv->store),
+		    "SELECT id FROM rds_snapshot WHERE instance_id = ? AND type = 'automated' AND"
+		    " status = 'available' ORDER BY created LIMIT 1",
+		    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			oldest = col_text(st, 0);
+	}
+	sqlite3_finalize(st);
+	store_rollback(rds_srv->store);
+	if (oldest != NULL && pge_archive_prune(id, oldest, &e) < 0)
+		lc_log("rds: pruning the WAL archive of '%s': %s", id, e.msg);
+	free(oldest);
+}
+
 /* Automated backups on schedule, pruned by retention. */
 static void *rds_scheduler(void *arg)
 {
@@ -897,6 +921,7 @@ static void *rds_scheduler(void *arg)
 				" AND s.id <> (SELECT id FROM rds_snapshot WHERE instance_id = ?1"
 				" AND type = 'automated' ORDER BY created DESC LIMIT 1)",
 				due[i]);
+			rds_prune_archive(due[i]);
 			free(due[i]);
 		}
 		free(due);

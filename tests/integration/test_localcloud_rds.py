@@ -362,6 +362,14 @@ def test_instances_survive_kill9_and_restarts_of_caliberd(tmp_path):
             assert time.time() < deadline, auto
             time.sleep(0.5)
         assert all(s["DBSnapshotIdentifier"].startswith("rds:%s-" % db_id) for s in auto)
+        # the WAL archive keeps nothing older than the oldest automated backup's start
+        oldest = min((s for s in auto if s["Status"] == "available"),
+                     key=lambda s: s["SnapshotCreateTime"])["DBSnapshotIdentifier"]
+        with open(os.path.join(lc.home, "rds", ".snapshots", oldest, "data", "backup_label")) as f:
+            start = [l for l in f if l.startswith("START WAL LOCATION")][0].split("(file ")[1][:24]
+        archive = os.path.join(engine_dir(lc, db_id), "wal-archive")
+        segments = sorted(n for n in os.listdir(archive) if len(n) == 24)
+        assert segments and segments[0] >= start, (start, segments[:3])
         rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True)
         wait_gone(rds, db_id)
     finally:
