@@ -2256,3 +2256,140 @@ out:
 	free(base);
 	return ret;
 }
+
+/* ---------------------------------------------------------------- internal interface */
+
+/*
+ * Run one of this file's handlers on form parameters (name, value pairs,
+ * NULL-terminated), as a request from region would; e gets "Code: message"
+ * when it answers with an error.  The same validation and codes as the API.
+ */
+static int rds_internal_call(struct lc_server *srv, lc_handler_fn fn, const char *operation,
+	const char *region, const char *const *kv, struct err *e)
+{
+	struct lc_request req;
+	struct lc_response res;
+	size_t n = 0, i;
+	int ret = -1;
+
+	memset(&req, 0, sizeof(req));
+	lc_response_init(&res);
+	while (kv[2 * n] != NULL)
+		n++;
+	req.srv = srv;
+	req.service = router_service("rds");
+	req.operation = operation;
+	req.body_fd = -1;
+	req.authenticated = 1;
+	snprintf(req.region, sizeof(req.region), "%s", region ? region : "us-east-1");
+	lc_request_id_new(req.request_id);
+	buf_init(&req.body);
+	req.form = xcalloc(n + 1, sizeof(*req.form));
+	for (i = 0; i < n; i++) {
+		req.form[i].name = xstrdup(kv[2 * i]);
+		req.form[i].value = xstrdup(kv[2 * i + 1]);
+	}
+	req.n_form = n;
+	if (req.service == NULL) {
+		err_set(e, "rds is not among caliberd's services");
+		goto out;
+	}
+	fn(&req, &res);
+	if (res.status != 200) {
+		/* the message is in the XML body: <Message>..</Message> */
+		const char *m = strstr(buf_str(&res.body), "<Message>");
+		const char *end = m ? strstr(m, "</Message>") : NULL;
+
+		err_set(e, "%s: %.*s", res.error_code[0] ? res.error_code : "InternalFailure",
+			m && end ? (int)(end - m - 9) : 0, m ? m + 9 : "");
+		e->usage = res.status < 500;
+		goto out;
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n; i++) {
+		free(req.form[i].name);
+		if (req.form[i].value != NULL)
+			OPENSSL_cleanse(req.form[i].value, strlen(req.form[i].value));
+		free(req.form[i].value);
+	}
+	free(req.form);
+	buf_release(&req.body);
+	lc_response_release(&res);
+	return ret;
+}
+
+int rds_instance_create(struct lc_server *srv, const struct rds_instance_spec *spec,
+	struct err *e)
+{
+	char retention[16];
+	const char *kv[20];
+	size_t n = 0;
+
+	snprintf(retention, sizeof(retention), "%d", spec->retention);
+	kv[n++] = "DBInstanceIdentifier";
+	kv[n++] = spec->id;
+	kv[n++] = "Engine";
+	kv[n++] = "postgres";
+	kv[n++] = "MasterUsername";
+	kv[n++] = spec->master_user;
+	kv[n++] = "BackupRetentionPeriod";
+	kv[n++] = retention;
+	if (spec->master_password != NULL) {
+		kv[n++] = "MasterUserPassword";
+		kv[n++] = spec->master_password;
+	} else {
+		kv[n++] = "ManageMasterUserPassword";
+		kv[n++] = "true";
+	}
+	if (spec->db_name != NULL) {
+		kv[n++] = "DBName";
+		kv[n++] = spec->db_name;
+	}
+	if (spec->subnet_group != NULL) {
+		kv[n++] = "DBSubnetGroupName";
+		kv[n++] = spec->subnet_group;
+	}
+	kv[n++] = NULL;
+	kv[n] = NULL;
+	return rds_internal_call(srv, rds_create_db_instance, "CreateDBInstance", spec->region, kv,
+		e);
+}
+
+int rds_instance_delete(struct lc_server *srv, const char *id, const char *final_snapshot,
+	struct err *e)
+{
+	const char *kv[] = { "DBInstanceIdentifier", id,
+		final_snapshot ? "FinalDBSnapshotIdentifier" : "SkipFinalSnapshot",
+		final_snapshot ? final_snapshot : "true", NULL, NULL };
+
+	return rds_internal_call(srv, rds_delete_db_instance, "DeleteDBInstance", NULL, kv, e);
+}
+
+int rds_instance_endpoint(struct lc_server *srv, const char *id, char *status, size_t status_len,
+	int *port, char **secret_arn, struct err *e)
+{
+	struct rds_instance in = { 0 };
+	char *lower = rds_lower(id);
+	int found;
+
+	if (secret_arn != NULL)
+		*secret_arn = NULL;
+	if (store_begin(srv->store, e) < 0) {
+		free(lower);
+		return -1;
+	}
+	found = rds_instance_get(store_db(srv->store), lower, &in);
+	if (found < 0)
+		err_set(e, "%s", sqlite3_errmsg(store_db(srv->store)));
+	store_rollback(srv->store);
+	if (found == 1) {
+		snprintf(status, status_len, "%s", in.status);
+		*port = in.port;
+		if (secret_arn != NULL && in.secret_arn != NULL)
+			*secret_arn = xstrdup(in.secret_arn);
+	}
+	rds_instance_release(&in);
+	free(lower);
+	return found;
+}
