@@ -20,6 +20,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -160,7 +161,7 @@ static int pge_exec(char *const argv[], const char *const env_add[], const char 
 	uid_t uid = pge_uid;
 	gid_t gid = pge_gid;
 	const char *cwd = pge_root_dir ? pge_root_dir : "/";
-	pid_t pid;
+	pid_t pid, parent;
 	char tail[256];
 
 	envp[n++] = "PATH=" PGE_BIN ":/usr/bin:/bin";
@@ -182,6 +183,7 @@ static int pge_exec(char *const argv[], const char *const env_add[], const char 
 			goto out;
 		}
 	}
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err_set(e, "unable to fork: %s", strerror(errno));
@@ -208,6 +210,14 @@ static int pge_exec(char *const argv[], const char *const env_add[], const char 
 				close(fd);
 		}
 		if (drop && (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0))
+			_exit(126);
+		/*
+		 * A tool (initdb, pg_basebackup, cp) dies with the thread waiting
+		 * for it, so a caliberd killed mid-create leaves nothing writing
+		 * into the directory the next start re-creates.  Set after setuid,
+		 * which clears it.
+		 */
+		if (!daemon && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
 			_exit(126);
 		if (chdir(cwd) < 0)
 			_exit(126);
@@ -574,7 +584,8 @@ int pge_create(const char *id, int port, const char *admin_password, const char 
 	char *ident = NULL, *owner = NULL, *sql = NULL;
 	int ret = -1;
 
-	if (pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
+	/* a server left by an interrupted attempt goes first */
+	if (pge_stop(id, e) < 0 || pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
 		pge_mkdir(archive, 0700, e) < 0)
 		goto out;
 	buf_appends(&pw, admin_password);
@@ -760,7 +771,7 @@ int pge_restore(const char *snap, const char *new_id, int port, const char *admi
 	struct buf conf = BUF_INIT;
 	int ret = -1;
 
-	if (pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
+	if (pge_stop(new_id, e) < 0 || pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
 		pge_mkdir(archive, 0700, e) < 0)
 		goto out;
 	if (pge_exec(cp_data, NULL, log, 1, 0, e) < 0)

@@ -637,19 +637,29 @@ static void rds_job_create(const struct rds_instance *in)
 	if (pge_create(in->id, in->port, admin.data, in->master_user, master.data, in->db_name,
 		    &e) < 0)
 		goto fail;
+	if (in->retention > 0)
+		rds_automated_backup(in->id);
 	{
 		const char *p[] = { in->id };
 
-		/* the master password is in the cluster now: forget it */
-		if (store_begin(rds_srv->store, &e) == 0) {
-			rds_exec(store_db(rds_srv->store),
-				"UPDATE rds_instance SET master_pw = NULL WHERE id = ?", 1, p);
-			store_commit(rds_srv->store, &e);
+		/*
+		 * The master password is in the cluster now: forget it, in the
+		 * same transaction that ends the job (a crash before this redoes
+		 * the whole create, which needs it).
+		 */
+		if (store_begin(rds_srv->store, &e) < 0)
+			goto fail;
+		if (rds_exec(store_db(rds_srv->store),
+			    "UPDATE rds_instance SET master_pw = NULL, status = 'available', job = NULL"
+			    " WHERE id = ?",
+			    1, p) < 0) {
+			store_rollback(rds_srv->store);
+			err_set(&e, "unable to update the instance");
+			goto fail;
 		}
+		if (store_commit(rds_srv->store, &e) < 0)
+			goto fail;
 	}
-	if (in->retention > 0)
-		rds_automated_backup(in->id);
-	rds_set_status(in->id, "available", NULL);
 	lc_log("rds: '%s' available on port %d", in->id, in->port);
 	goto out;
 fail:
@@ -702,7 +712,7 @@ static void rds_job_delete(const struct rds_instance *in)
 {
 	struct err e = ERR_INIT;
 
-	if (in->final_snapshot != NULL && pge_running(in->id)) {
+	if (in->final_snapshot != NULL) {
 		struct rds_snapshot s = { 0 };
 		int found = 0;
 
@@ -710,8 +720,13 @@ static void rds_job_delete(const struct rds_instance *in)
 			found = rds_snapshot_get(store_db(rds_srv->store), in->final_snapshot, &s);
 			store_rollback(rds_srv->store);
 		}
-		if (found == 1 && !strcmp(s.status, "creating"))
-			rds_snapshot_take(in->id, in->port, in->final_snapshot);
+		/* a failed instance that does not run has nothing to copy */
+		if (found == 1 && !strcmp(s.status, "creating")) {
+			if (pge_running(in->id))
+				rds_snapshot_take(in->id, in->port, in->final_snapshot);
+			else
+				rds_snapshot_set_status(in->final_snapshot, "failed", NAN);
+		}
 		rds_snapshot_release(&s);
 	}
 	if (pge_destroy(in->id, &e) < 0) {

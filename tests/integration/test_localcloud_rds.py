@@ -336,13 +336,22 @@ def test_instances_survive_kill9_and_restarts_of_caliberd(tmp_path):
         port = wait_instance(rds, db_id)["Endpoint"]["Port"]
         psql(port, "CREATE TABLE t (n int); INSERT INTO t VALUES (1)")
 
+        # killed while a second instance is being created (initdb takes longer than this)
+        cut = ident("cut")
+        create(lc, cut)
         lc.kill9()
         # the database is its own process: it serves while caliberd is dead
         psql(port, "INSERT INTO t VALUES (2)")
         lc.start()
-        inst = wait_instance(lc.client("rds"), db_id)
+        rds = lc.client("rds")
+        inst = wait_instance(rds, db_id)
         assert inst["Endpoint"]["Port"] == port
         assert rows(port) == [1, 2]
+        # the interrupted create is redone: the instance serves with its master password
+        cut_port = wait_instance(rds, cut)["Endpoint"]["Port"]
+        psql(cut_port, "CREATE TABLE t (n int); INSERT INTO t VALUES (9)")
+        assert rows(cut_port) == [9]
+        rds.delete_db_instance(DBInstanceIdentifier=cut, SkipFinalSnapshot=True)
 
         # a clean stop stops the servers; the next start brings them back with their data
         lc.stop()
