@@ -29,26 +29,11 @@ const struct cmd_entry cmd_apply_entry = {
 	.exec = cmd_apply_exec,
 };
 
-static void print_outputs(json_t *outputs)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(outputs, key, v)
-	{
-		json_t *value = json_object_get(v, "value");
-
-		if (json_is_string(value))
-			printf("  %-28s %s\n", key, json_string_value(value));
-	}
-}
-
 static int cmd_apply_exec(int argc, char **argv)
 {
 	struct stack_cmd sc = { .entry = &cmd_apply_entry, .flags = SF_STACK };
-	struct tf_run run = { 0 };
 	struct tf_summary sum;
-	struct buf version = BUF_INIT, outputs = BUF_INIT;
+	struct buf outputs = BUF_INIT;
 	struct err e = ERR_INIT;
 	json_t *parsed = NULL;
 	int rc;
@@ -58,22 +43,12 @@ static int cmd_apply_exec(int argc, char **argv)
 		rc = rc < 0 ? EXIT_OK : rc;
 		goto out;
 	}
-	rc = EXIT_FAILED;
-	if (tf_check_tools(&sc.config, &version, &e) < 0)
-		goto fail;
-	stack_cmd_announce(&sc, "apply");
-	run.config = &sc.config;
-	run.spec = &sc.spec;
-	run.shared_outputs = sc.shared_outputs;
-	run.progress = stack_cmd_progress;
-	if (tf_prepare(&run, &e) < 0)
-		goto fail;
-	if (stack_record_save(&sc.config, &sc.spec, "applying", &e) < 0)
-		goto fail;
-	if (tf_plan(&run, 0, &sum, &e) < 0)
+	if (stack_cmd_start(&sc, "apply", &e) < 0 ||
+		stack_record_save(&sc.config, &sc.spec, "applying", &e) < 0 ||
+		tf_plan(&sc.run, 0, &sum, &e) < 0)
 		goto fail;
 	stack_cmd_print_summary(&sc, &sum);
-	if (tf_apply(&run, &e) < 0 || tf_output(&run, &outputs, &e) < 0)
+	if (tf_apply(&sc.run, &e) < 0 || tf_output(&sc.run, &outputs, &e) < 0)
 		goto fail;
 	parsed = json_loads(buf_str(&outputs), 0, NULL);
 	if (!json_is_object(parsed)) {
@@ -84,15 +59,13 @@ static int cmd_apply_exec(int argc, char **argv)
 		stack_record_save(&sc.config, &sc.spec, "applied", &e) < 0)
 		goto fail;
 	printf("applied %s; outputs:\n", sc.spec.name);
-	print_outputs(parsed);
+	stack_cmd_print_outputs(parsed, "  ");
 	rc = EXIT_OK;
 	goto out;
 fail:
 	rc = err_print(&e);
 out:
 	json_decref(parsed);
-	tf_run_release(&run);
-	buf_release(&version);
 	buf_release(&outputs);
 	stack_cmd_release(&sc);
 	return rc;

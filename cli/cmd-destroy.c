@@ -49,10 +49,10 @@ static int cmd_destroy_check(struct stack_cmd *sc, struct err *e)
 
 static int cmd_destroy_exec(int argc, char **argv)
 {
-	struct stack_cmd sc = { .entry = &cmd_destroy_entry, .flags = SF_STACK | SF_FORCE };
-	struct tf_run run = { 0 };
+	struct stack_cmd sc = { .entry = &cmd_destroy_entry,
+		.flags = SF_STACK | SF_FORCE,
+		.check = cmd_destroy_check };
 	struct tf_summary sum;
-	struct buf version = BUF_INIT;
 	struct err e = ERR_INIT;
 	int rc;
 
@@ -61,28 +61,13 @@ static int cmd_destroy_exec(int argc, char **argv)
 		rc = rc < 0 ? EXIT_OK : rc;
 		goto out;
 	}
-	if (cmd_destroy_check(&sc, &e) < 0) {
-		rc = e.usage ? cmd_usage_error(&cmd_destroy_entry, &e) : err_print(&e);
-		goto out;
-	}
-	rc = EXIT_FAILED;
-	if (tf_check_tools(&sc.config, &version, &e) < 0)
-		goto fail;
-	stack_cmd_announce(&sc, "destroy");
-	run.config = &sc.config;
-	run.spec = &sc.spec;
-	run.shared_outputs = sc.shared_outputs;
-	run.progress = stack_cmd_progress;
-	if (tf_prepare(&run, &e) < 0)
-		goto fail;
-	if (stack_record_save(&sc.config, &sc.spec, "destroying", &e) < 0)
-		goto fail;
-	if (tf_plan(&run, 1, &sum, &e) < 0)
+	if (stack_cmd_start(&sc, "destroy", &e) < 0 ||
+		stack_record_save(&sc.config, &sc.spec, "destroying", &e) < 0 ||
+		tf_plan(&sc.run, 1, &sum, &e) < 0)
 		goto fail;
 	stack_cmd_print_summary(&sc, &sum);
-	if (tf_apply(&run, &e) < 0)
-		goto fail;
-	if (stack_outputs_save(&sc.config, sc.spec.name, NULL, &e) < 0 ||
+	if (tf_apply(&sc.run, &e) < 0 ||
+		stack_outputs_save(&sc.config, sc.spec.name, NULL, &e) < 0 ||
 		stack_record_save(&sc.config, &sc.spec, "destroyed", &e) < 0)
 		goto fail;
 	printf("destroyed %s\n", sc.spec.name);
@@ -91,8 +76,6 @@ static int cmd_destroy_exec(int argc, char **argv)
 fail:
 	rc = err_print(&e);
 out:
-	tf_run_release(&run);
-	buf_release(&version);
 	stack_cmd_release(&sc);
 	return rc;
 }

@@ -23,31 +23,10 @@ const struct cmd_entry cmd_outputs_entry = {
 	.exec = cmd_outputs_exec,
 };
 
-static void outputs_print_text(json_t *outputs)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(outputs, key, v)
-	{
-		json_t *value = json_object_get(v, "value");
-		char *text;
-
-		if (json_is_string(value)) {
-			printf("%s = %s\n", key, json_string_value(value));
-			continue;
-		}
-		text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-		printf("%s = %s\n", key, text ? text : "?");
-		free(text);
-	}
-}
-
 static int cmd_outputs_exec(int argc, char **argv)
 {
 	struct stack_cmd sc = { .entry = &cmd_outputs_entry, .flags = SF_CLIENT_ENV };
 	struct stack_record rec = { 0 };
-	struct tf_run run = { 0 };
 	struct buf out = BUF_INIT;
 	struct err e = ERR_INIT;
 	json_t *parsed = NULL;
@@ -71,9 +50,11 @@ static int cmd_outputs_exec(int argc, char **argv)
 	if (plan_parse(rec.plan, &sc.spec.plan, &e) < 0)
 		goto fail;
 	sc.spec.subdomain = rec.subdomain;
-	run.config = &sc.config;
-	run.spec = &sc.spec;
-	if (tf_prepare(&run, &e) < 0 || tf_output(&run, &out, &e) < 0)
+	sc.run.config = &sc.config;
+	sc.run.spec = &sc.spec;
+	if (sc.env->cloud == CLOUD_AWS && stack_cmd_credentials(&sc, "read the outputs of", &e) < 0)
+		goto fail;
+	if (tf_prepare(&sc.run, &e) < 0 || tf_output(&sc.run, &out, &e) < 0)
 		goto fail;
 	parsed = json_loads(buf_str(&out), 0, NULL);
 	if (!json_is_object(parsed)) {
@@ -91,7 +72,7 @@ static int cmd_outputs_exec(int argc, char **argv)
 	if (sc.json)
 		fputs(out.data, stdout);
 	else
-		outputs_print_text(parsed);
+		stack_cmd_print_outputs(parsed, "");
 	rc = EXIT_OK;
 	goto out;
 fail:
@@ -99,7 +80,6 @@ fail:
 out:
 	json_decref(parsed);
 	stack_record_release(&rec);
-	tf_run_release(&run);
 	buf_release(&out);
 	stack_cmd_release(&sc);
 	return rc;

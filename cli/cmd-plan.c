@@ -42,9 +42,7 @@ const struct cmd_entry cmd_plan_entry = {
 static int cmd_plan_exec(int argc, char **argv)
 {
 	struct stack_cmd sc = { .entry = &cmd_plan_entry, .flags = SF_STACK | SF_OFFLINE };
-	struct tf_run run = { 0 };
 	struct tf_summary sum;
-	struct buf version = BUF_INIT;
 	struct err e = ERR_INIT;
 	int rc;
 
@@ -53,20 +51,11 @@ static int cmd_plan_exec(int argc, char **argv)
 		rc = rc < 0 ? EXIT_OK : rc;
 		goto out;
 	}
-	rc = EXIT_FAILED;
-	if (tf_check_tools(&sc.config, &version, &e) < 0)
-		goto fail;
-	stack_cmd_announce(&sc, "plan");
-	run.config = &sc.config;
-	run.spec = &sc.spec;
-	run.shared_outputs = sc.shared_outputs;
-	run.offline = sc.offline;
-	run.progress = stack_cmd_progress;
-	if (tf_prepare(&run, &e) < 0 || tf_plan(&run, 0, &sum, &e) < 0)
+	if (stack_cmd_start(&sc, "plan", &e) < 0 || tf_plan(&sc.run, 0, &sum, &e) < 0)
 		goto fail;
 	stack_cmd_print_summary(&sc, &sum);
 	if (sc.json_path) {
-		if (tf_show_json(&run, sc.json_path, &e) < 0)
+		if (tf_show_json(&sc.run, sc.json_path, &e) < 0)
 			goto fail;
 		printf("plan written to %s\n", sc.json_path);
 	}
@@ -75,8 +64,6 @@ static int cmd_plan_exec(int argc, char **argv)
 fail:
 	rc = err_print(&e);
 out:
-	tf_run_release(&run);
-	buf_release(&version);
 	stack_cmd_release(&sc);
 	return rc;
 }

@@ -8,6 +8,10 @@
 
 #include <getopt.h>
 
+#include <openssl/crypto.h>
+
+#include "aws/credentials.h"
+
 #include "stack-cmd.h"
 
 enum {
@@ -317,6 +321,8 @@ int stack_cmd_parse(struct stack_cmd *sc, int argc, char **argv)
 		rc = err_usage(&e, "--json FILE writes an offline plan; add --offline");
 	if (rc == 0)
 		rc = stack_cmd_validate(sc, &e);
+	if (rc == 0 && sc->check)
+		rc = sc->check(sc, &e);
 	if (rc < 0)
 		return e.usage ? cmd_usage_error(sc->entry, &e) : err_print(&e);
 	return EXIT_OK;
@@ -324,6 +330,15 @@ int stack_cmd_parse(struct stack_cmd *sc, int argc, char **argv)
 
 void stack_cmd_release(struct stack_cmd *sc)
 {
+	size_t i;
+
+	tf_run_release(&sc->run);
+	for (i = 0; i < ARRAY_SIZE(sc->tf_env); i++) {
+		if (sc->tf_env[i])
+			OPENSSL_cleanse(sc->tf_env[i], strlen(sc->tf_env[i]));
+		free(sc->tf_env[i]);
+		sc->tf_env[i] = NULL;
+	}
 	json_decref(sc->shared_outputs);
 	sc->shared_outputs = NULL;
 	config_release(&sc->config);
@@ -375,4 +390,79 @@ void stack_cmd_print_summary(const struct stack_cmd *sc, struct tf_summary *sum)
 		printf("\n");
 	}
 	fflush(stdout);
+}
+
+/*
+ * Resolve AWS credentials with caliber's own chain (awscli's order) before
+ * Terraform starts, so that a machine without credentials is told which
+ * sources were tried instead of meeting a provider error half-way; the
+ * same identity then reaches Terraform through its environment.
+ */
+int stack_cmd_credentials(struct stack_cmd *sc, const char *verb, struct err *e)
+{
+	struct aws_credentials creds = AWS_CREDENTIALS_INIT;
+	const char *profile = sc->env->profile[0] ? sc->env->profile : NULL;
+	size_t n = 0, keylen;
+
+	if (aws_credentials_resolve(profile, &creds, e) < 0) {
+		e->usage = 0;	/* the machine lacks credentials; the flags were right */
+		return err_prefix(e, "cannot %s %s on aws before Terraform starts", verb,
+			sc->spec.name);
+	}
+	keylen = strlen(creds.access_key_id);
+	fprintf(stderr, "credentials: %s (access key ...%s)\n", creds.source,
+		keylen > 4 ? creds.access_key_id + keylen - 4 : "");
+	sc->tf_env[n++] = xasprintf("AWS_ACCESS_KEY_ID=%s", creds.access_key_id);
+	sc->tf_env[n++] = xasprintf("AWS_SECRET_ACCESS_KEY=%s", creds.secret_access_key);
+	sc->tf_env[n++] = creds.session_token ?
+		xasprintf("AWS_SESSION_TOKEN=%s", creds.session_token) :
+		xstrdup("AWS_SESSION_TOKEN");
+	/* the provider must not prefer a profile to the identity given */
+	sc->tf_env[n++] = xstrdup("AWS_PROFILE");
+	sc->tf_env[n++] = xasprintf("AWS_REGION=%s", sc->env->region);
+	sc->run.env_add = (const char *const *)sc->tf_env;
+	sc->run.credentials_in_env = 1;
+	aws_credentials_release(&creds);
+	return 0;
+}
+
+int stack_cmd_start(struct stack_cmd *sc, const char *verb, struct err *e)
+{
+	struct buf version = BUF_INIT;
+	int rc;
+
+	if (!sc->offline && sc->env->cloud == CLOUD_AWS &&
+		stack_cmd_credentials(sc, verb, e) < 0)
+		return -1;
+	rc = tf_check_tools(&sc->config, &version, e);
+	buf_release(&version);
+	if (rc < 0)
+		return -1;
+	stack_cmd_announce(sc, verb);
+	sc->run.config = &sc->config;
+	sc->run.spec = &sc->spec;
+	sc->run.shared_outputs = sc->shared_outputs;
+	sc->run.offline = sc->offline;
+	sc->run.progress = stack_cmd_progress;
+	return tf_prepare(&sc->run, e);
+}
+
+void stack_cmd_print_outputs(json_t *outputs, const char *indent)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(outputs, key, v)
+	{
+		json_t *value = json_object_get(v, "value");
+		char *text;
+
+		if (json_is_string(value)) {
+			printf("%s%s = %s\n", indent, key, json_string_value(value));
+			continue;
+		}
+		text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+		printf("%s%s = %s\n", indent, key, text ? text : "?");
+		free(text);
+	}
 }

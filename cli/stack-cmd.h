@@ -33,6 +33,10 @@ struct stack_cmd {
 	const struct env_config *env;
 	struct stack_spec spec;
 	json_t *shared_outputs;	/* a SaaS tenant's SaaSShared outputs, owned */
+	/* a command's own checks, run last by stack_cmd_parse (destroy's) */
+	int (*check)(struct stack_cmd *sc, struct err *e);
+	struct tf_run run;	/* set up by stack_cmd_start */
+	char *tf_env[6];	/* credentials for Terraform, owned, wiped on release */
 };
 
 /*
@@ -42,6 +46,22 @@ struct stack_cmd {
  */
 int stack_cmd_parse(struct stack_cmd *sc, int argc, char **argv);
 void stack_cmd_release(struct stack_cmd *sc);
+
+/*
+ * What plan, apply and destroy do before their Terraform step: check the
+ * tools, say what is about to happen on which cloud, and prepare the
+ * stack's working directory (taking its lock).
+ */
+int stack_cmd_start(struct stack_cmd *sc, const char *verb, struct err *e);
+
+/*
+ * On AWS (not offline): resolve credentials before Terraform starts and
+ * hand them to it; when none are found, e lists the sources tried.
+ */
+int stack_cmd_credentials(struct stack_cmd *sc, const char *verb, struct err *e);
+
+/* The string outputs of 'terraform output -json' text, one per line. */
+void stack_cmd_print_outputs(json_t *outputs, const char *indent);
 
 /* "caliber: <verb> <stack> (<plan>) on <cloud> ..." before anything changes. */
 void stack_cmd_announce(const struct stack_cmd *sc, const char *verb);

@@ -107,6 +107,16 @@ module "secrets" {
   recovery_window = local.prod ? 30 : 0
 }
 
+module "log_bucket" {
+  source = "./modules/log_bucket"
+
+  name                  = local.stack
+  account_id_source_arn = aws_kms_key.stack.arn
+  alb_logs              = local.core
+  retention_days        = local.log_retention_days
+  production            = local.prod
+}
+
 module "network" {
   source = "./modules/network"
   count  = local.core ? 1 : 0
@@ -170,6 +180,7 @@ module "alb" {
   subnet_ids        = module.network[0].public_subnet_ids
   security_group_id = module.network[0].alb_security_group_id
   certificate_arn   = module.api_certificate.certificate_arn
+  access_log_bucket = module.log_bucket.bucket_ready
   production        = local.prod
 }
 
@@ -217,6 +228,7 @@ module "static_site" {
   name           = local.stack
   host_name      = local.www_host
   hosted_zone_id = var.hosted_zone_id
+  log_bucket     = module.log_bucket.bucket_ready
   production     = local.prod
 }
 

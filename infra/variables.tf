@@ -40,6 +40,13 @@ variable "env" {
     condition     = can(regex("^[a-z][a-z0-9]*$", var.env))
     error_message = "The env must be lower case letters and digits, starting with a letter."
   }
+
+  # <slug>-<env> plus the longest suffix ("-alb", "-api") must fit the 32
+  # characters of load balancer and target group names.
+  validation {
+    condition     = length("${var.slug}-${var.env}") <= 28
+    error_message = "The stack name <slug>-<env> must be at most 28 characters (load balancer names are limited to 32)."
+  }
 }
 
 variable "subdomain" {

@@ -27,8 +27,12 @@ static void spawn_child(char *const argv[], const struct spawn_opts *o, int out_
 		fprintf(stderr, "caliber: error: cannot enter '%s': %s\n", o->cwd, strerror(errno));
 		_exit(127);
 	}
-	for (i = 0; o->env_add && o->env_add[i]; i++)
-		putenv((char *)o->env_add[i]);
+	for (i = 0; o->env_add && o->env_add[i]; i++) {
+		if (strchr(o->env_add[i], '='))
+			putenv((char *)o->env_add[i]);
+		else
+			unsetenv(o->env_add[i]);
+	}
 	signal(SIGPIPE, SIG_DFL);
 	execvp(argv[0], argv);
 	fprintf(stderr, "caliber: error: cannot run '%s': %s\n", argv[0], strerror(errno));

@@ -14,7 +14,8 @@
 
 struct spawn_opts {
 	const char *cwd;		/* NULL: inherit */
-	const char *const *env_add;	/* NULL-terminated "NAME=value" list, or NULL */
+	/* NULL-terminated list: "NAME=value" sets, a bare "NAME" unsets; or NULL */
+	const char *const *env_add;
 	/* Standard output: to on_line, else into out, else inherited. */
 	void (*on_line)(const char *line, void *ctx);
 	void *ctx;

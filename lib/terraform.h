@@ -43,8 +43,13 @@ struct tf_run {
 	const struct stack_spec *spec;
 	json_t *shared_outputs;	/* a tenant's SaaSShared outputs (borrowed), or NULL */
 	int offline;
-	/* extra "NAME=value" environment for terraform (credentials), NULL-terminated */
+	/* extra environment for terraform, as spawn_opts.env_add (credentials) */
 	const char *const *env_add;
+	/*
+	 * Credentials were resolved by caliber and reach Terraform through
+	 * env_add: the provider must not pick a profile of its own.
+	 */
+	int credentials_in_env;
 	/* progress lines (resource created, warnings) */
 	void (*progress)(const char *line, void *ctx);
 	void *ctx;

@@ -108,6 +108,9 @@ static int server_open(struct lc_server *srv, struct err *e)
 	size_t i;
 	int ret = -1;
 
+	/* the directory holds the keys: nobody else may even list it */
+	if (chmod(srv->cfg.home, 0700) < 0)
+		return err_set(e, "unable to make '%s' private: %s", srv->cfg.home, strerror(errno));
 	if (localcloud_credentials_ensure(&srv->cfg, &srv->creds, e) < 0)
 		goto out;
 	path = localcloud_path(&srv->cfg, "master.key");

@@ -172,9 +172,10 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *c, const ch
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		router_body(&hc->req, &hc->res, upload_data, *upload_data_size);
+		int r = router_body(&hc->req, &hc->res, upload_data, *upload_data_size);
+
 		*upload_data_size = 0;
-		return MHD_YES;
+		return r == -2 ? MHD_NO : MHD_YES;
 	}
 	router_finish(&hc->req, &hc->res);
 	return http_queue(c, hc);

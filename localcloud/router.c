@@ -21,6 +21,12 @@
 
 /* All request headers together (names, values, request line) */
 #define LC_MAX_HEADER_BYTES (16 * KiB)
+/*
+ * A refused request's body is read and dropped up to this size, so that the
+ * client (which sends its body before reading the reply) sees the error and
+ * the connection stays usable; past it the connection is dropped.
+ */
+#define LC_MAX_DRAIN (8 * MiB)
 /* Form parameters of a Query request */
 #define LC_MAX_FORM_PARAMS 1000
 
@@ -216,7 +222,7 @@ static int health(struct lc_request *req, struct lc_response *res)
 	return -1;
 }
 
-int router_begin(struct lc_request *req, struct lc_response *res)
+static int router_check_headers(struct lc_request *req, struct lc_response *res)
 {
 	const char *target = lc_request_header(req, "X-Amz-Target");
 	const char *ctype = lc_request_header(req, "Content-Type");
@@ -368,10 +374,33 @@ int router_begin(struct lc_request *req, struct lc_response *res)
 	return 0;
 }
 
+int router_begin(struct lc_request *req, struct lc_response *res)
+{
+	const char *expect;
+
+	if (router_check_headers(req, res) == 0)
+		return 0;
+	req->failed = 1;
+	/*
+	 * Refused.  A client waiting for "100 Continue" sends no body when
+	 * answered now; a large announced body is not worth reading.
+	 * Otherwise the body is read and dropped, and the error sent after
+	 * it (router_finish), which keeps the connection alive.
+	 */
+	expect = lc_request_header(req, "Expect");
+	if (expect != NULL && !strcasecmp(expect, "100-continue"))
+		return -1;
+	if (req->content_length != UINT64_MAX && req->content_length > LC_MAX_DRAIN)
+		return -1;
+	return 0;
+}
+
 int router_body(struct lc_request *req, struct lc_response *res, const char *data, size_t len)
 {
-	if (req->failed)
-		return -1;
+	if (req->failed) {
+		req->body_len += len;
+		return req->body_len > LC_MAX_DRAIN ? -2 : -1;
+	}
 	if (req->body_fd >= 0) {
 		size_t done = 0;
 

@@ -167,11 +167,16 @@ const struct lc_service *router_service(const char *name);
 /*
  * First step, when the headers have arrived: pick the service (and, for
  * REST and JSON, the route), check the header size and the announced body
- * size, and for payload_hash_header services the signature.  Returns 0 to
- * read the body, -1 when res holds an error to send at once.
+ * size, and for s3_signing services the signature.  Returns 0 to read the
+ * body (a refusal may already be in res: it is sent after the body was
+ * read and dropped), -1 when res holds a reply to send at once.
  */
 int router_begin(struct lc_request *req, struct lc_response *res);
-/* A piece of the body; -1 when res holds an error (the rest is discarded). */
+/*
+ * A piece of the body: 0; -1 when res holds an error (feed the rest, it is
+ * discarded; the error goes out after router_finish()); -2 when a refused
+ * body goes on too long: drop the connection.
+ */
 int router_body(struct lc_request *req, struct lc_response *res, const char *data, size_t len);
 /* The whole request has arrived: authenticate (unless done), route, run the handler. */
 void router_finish(struct lc_request *req, struct lc_response *res);

@@ -323,9 +323,6 @@ static int in_value(struct sm_call *c, int *has_value, int *binary, struct buf *
 	if (value->len > SM_MAX_VALUE)
 		return sm_bad(c, "InvalidParameterException",
 			"The secret value can't be longer than %d bytes.", SM_MAX_VALUE);
-	if (value->len == 0)
-		return sm_bad(c, "InvalidParameterException",
-			"The secret value must not be empty.");
 	*has_value = 1;
 	return 0;
 }

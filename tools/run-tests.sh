@@ -29,7 +29,7 @@ run_unit() {
 run_pytest() {
 	bindir=$1
 	shift
-	CALIBER_BIN_DIR=$bindir CALIBER_TOP=$top python3 -m pytest -q -p no:cacheprovider "$@"
+	CALIBER_BIN_DIR=$bindir CALIBER_TOP=$top /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"
 }
 
 make -s -j"$jobs" all

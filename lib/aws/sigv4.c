@@ -891,3 +891,20 @@ out:
 	buf_release(&sts);
 	return r;
 }
+
+int sigv4_chunk_signature(const char *secret, const struct sigv4_scope *scope,
+	const char *previous_signature, const void *chunk, size_t len, char out[SIGV4_HEX_SIZE])
+{
+	struct buf sts = BUF_INIT;
+	char empty[SIGV4_HEX_SIZE], hash[SIGV4_HEX_SIZE];
+	int rc;
+
+	sigv4_hash_hex("", 0, empty);
+	sigv4_hash_hex(chunk ? chunk : "", chunk ? len : 0, hash);
+	buf_appendf(&sts, "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s/%s/%s/aws4_request\n%s\n%s\n%s",
+		scope->amz_date, scope->date, scope->region, scope->service, previous_signature,
+		empty, hash);
+	rc = signature_compute(secret, scope->date, scope->region, scope->service, sts.data, out);
+	buf_release(&sts);
+	return rc;
+}

@@ -88,7 +88,9 @@ struct sigv4_scope {
 /*
  * The canonical request of req.  signed_headers is the ';'-separated,
  * lower-case list to include (as the verifier reads it from the received
- * Authorization header); NULL signs every header given.  The list used is
+ * Authorization header); NULL signs every header given except
+ * Authorization, User-Agent, Expect, X-Amzn-Trace-Id and Connection (which
+ * proxies may change, as botocore leaves them out).  The list used is
  * written to signed_out when it is not NULL.
  */
 int sigv4_canonical_request(const struct sigv4_request *req, const char *signed_headers,
@@ -124,5 +126,16 @@ enum sigv4_result {
  */
 enum sigv4_result sigv4_verify(const struct sigv4_request *req, const char *access_key_id,
 	const char *secret, time_t now, struct sigv4_scope *scope, struct err *e);
+
+/*
+ * The signature of one chunk of an aws-chunked body sent with
+ * x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD: the first
+ * chunk chains from the request's signature (scope->signature after a
+ * successful sigv4_verify), each next one from the previous chunk's; the
+ * final zero-length chunk is signed too.  The server compares it with the
+ * "chunk-signature=" of the chunk header.
+ */
+int sigv4_chunk_signature(const char *secret, const struct sigv4_scope *scope,
+	const char *previous_signature, const void *chunk, size_t len, char out[SIGV4_HEX_SIZE]);
 
 #endif

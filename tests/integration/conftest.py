@@ -84,6 +84,12 @@ class LocalCloud(dict):
         })
         self.update(env)
 
+    def __repr__(self):
+        # never the secret key in a test report
+        return "LocalCloud(home=%r, endpoint=%r)" % (self.home, self.endpoint)
+
+    __str__ = __repr__
+
     # -- lifecycle -------------------------------------------------------
     def caliber(self, *args, check=False, timeout=120, env=None):
         e = dict(self)

@@ -240,7 +240,8 @@ def test_changing_the_plan_of_an_applied_stack_is_refused(sandbox):
 def test_saas_tenant_without_flags_takes_the_deployed_shared_endpoints(sandbox):
     """The positive case: validation passes and the shared outputs reach Terraform's variables."""
     deploy_fixture(sandbox["state"], "saasshared-stg", SHARED_RECORD, SHARED_OUTPUTS)
-    r = run_caliber(["plan"] + TENANT, env=sandbox["env"])
+    env = dict(sandbox["env"], AWS_ACCESS_KEY_ID="AKIAEXAMPLE", AWS_SECRET_ACCESS_KEY="example")
+    r = run_caliber(["plan"] + TENANT, env=env)
     # the recorder fails 'terraform init', so the command fails after validation
     assert r.returncode == 1, (r.stdout, r.stderr)
     ran = sandbox["record"].read_text()
@@ -265,3 +266,48 @@ def test_runbook_scripts_are_thin_wrappers(sandbox, script, cmd):
     path = os.path.join(TOP, "scripts", script + ".sh")
     body = open(path).read()
     assert 'exec "$(dirname "$0")/../bin/caliber" %s "$@"' % cmd in body
+
+
+def no_credentials_env(sb):
+    """An environment where no credential source can answer."""
+    home = sb["tmp"] / "home"
+    home.mkdir(exist_ok=True)
+    env = dict(sb["env"])
+    env.update({"HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": str(home / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials")})
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+              "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        env[k] = None
+    return env
+
+
+@pytest.mark.parametrize("cmd", ["apply", "destroy"])
+def test_without_credentials_apply_and_destroy_stop_before_terraform(sandbox, cmd):
+    env = no_credentials_env(sandbox)
+    r = run_caliber([cmd] + DED, env=env)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "before Terraform starts" in r.stderr
+    assert "tried" in r.stderr and "environment" in r.stderr and "EC2 instance metadata" in r.stderr
+    assert not sandbox["record"].exists(), "terraform ran without credentials"
+
+
+def test_terraform_gets_the_identity_caliber_resolved(sandbox, tmp_path):
+    """A profile from the shared credentials file reaches Terraform as plain
+    environment credentials, with no profile left for the provider to prefer."""
+    env = no_credentials_env(sandbox)
+    home = tmp_path / "home"
+    (home / "credentials").write_text("[ops]\naws_access_key_id = AKIAOPSEXAMPLE0001\n"
+                                      "aws_secret_access_key = opsSecretExampleKey0000000000000000000000\n")
+    conf = tmp_path / "caliber.conf"
+    conf.write_text(conf.read_text().replace("profile =\n", "profile = ops\n", 1))
+    tf = tmp_path / "terraform"
+    tf.write_text("#!/bin/sh\necho \"$1 key=$AWS_ACCESS_KEY_ID profile=${AWS_PROFILE-unset} region=$AWS_REGION\" >> '%s'\n"
+                  "[ \"$1\" = version ] && { echo 'Terraform v1.11.4'; exit 0; }\nexit 1\n" % sandbox["record"])
+    r = run_caliber(["apply"] + DED, env=env)
+    assert r.returncode == 1  # the stand-in terraform fails init
+    assert "credentials: shared-credentials-file (access key ...0001)" in r.stderr
+    assert "opsSecretExampleKey" not in r.stdout + r.stderr
+    ran = sandbox["record"].read_text()
+    assert "init key=AKIAOPSEXAMPLE0001 profile=unset region=ap-southeast-2" in ran
+    tfvars = json.loads((sandbox["state"] / "stacks" / "acme-stg" / "tf" / "caliber.auto.tfvars.json").read_text())
+    assert tfvars["aws_profile"] == ""

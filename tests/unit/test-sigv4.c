@@ -6,6 +6,7 @@
 #include "compat.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <setjmp.h>
 #include <sys/stat.h>
 #include <cmocka.h>
@@ -394,6 +395,54 @@ static void test_s3_documentation_presigned_url_example(void **state)
 		SIGV4_MISMATCH);
 }
 
+/* The streaming PutObject example of the S3 documentation (66560 bytes of
+ * 'a' in chunks of 65536 and 1024, then the final empty chunk); its
+ * Authorization header has no spaces after the commas. */
+static void test_s3_documentation_streaming_upload(void **state)
+{
+	struct sigv4_header h[] = {
+		{ "Host", "s3.amazonaws.com" },
+		{ "x-amz-date", "20130524T000000Z" },
+		{ "x-amz-storage-class", "REDUCED_REDUNDANCY" },
+		{ "x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" },
+		{ "Content-Encoding", "aws-chunked" },
+		{ "x-amz-decoded-content-length", "66560" },
+		{ "Content-Length", "66824" },
+		{ "Authorization",
+			"AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/"
+			"aws4_request,SignedHeaders=content-encoding;content-length;host;"
+			"x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;"
+			"x-amz-storage-class,Signature=4f232c4386841ef735655705268965c44a0e4690"
+			"baa4adea153f7db9fa80a0a9" },
+	};
+	struct sigv4_request req = { "PUT", "/examplebucket/chunkObject.txt", NULL, h, 8, NULL,
+		1 };
+	struct sigv4_scope scope;
+	struct err e = ERR_INIT;
+	const char *secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	char *data = xmalloc(65536), sig1[SIGV4_HEX_SIZE], sig2[SIGV4_HEX_SIZE],
+	     sig3[SIGV4_HEX_SIZE], ph[SIGV4_HEX_SIZE];
+
+	(void)state;
+	/* the seed request: the body is not hashed, the header is signed verbatim */
+	assert_int_equal(sigv4_payload_hash(&req, "ignored", 7, ph), 0);
+	req.payload_hash = ph;
+	if (sigv4_verify(&req, "AKIAIOSFODNN7EXAMPLE", secret, 1369353600 + 60, &scope, &e) !=
+		SIGV4_VALID)
+		fail_msg("%s", e.msg);
+	/* then each chunk chains from the previous signature */
+	memset(data, 'a', 65536);
+	assert_int_equal(sigv4_chunk_signature(secret, &scope, scope.signature, data, 65536,
+				 sig1),
+		0);
+	assert_string_equal(sig1, "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648");
+	assert_int_equal(sigv4_chunk_signature(secret, &scope, sig1, data, 1024, sig2), 0);
+	assert_string_equal(sig2, "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497");
+	assert_int_equal(sigv4_chunk_signature(secret, &scope, sig2, NULL, 0, sig3), 0);
+	assert_string_equal(sig3, "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9");
+	free(data);
+}
+
 static void test_unsigned_and_streaming_payload_hashes_pass_through(void **state)
 {
 	struct sigv4_header h[] = { { "Host", "h" },
@@ -468,6 +517,70 @@ static void test_verify_refuses_unsigned_and_malformed_requests(void **state)
 		SIGV4_MALFORMED);
 }
 
+/*
+ * Requests signed by botocore, the signer in awscli (the real client of
+ * caliberd), as a server receives them: every one verifies, and none with
+ * another secret.
+ */
+static void test_botocore_signed_requests_verify(void **state)
+{
+	struct buf out = BUF_INIT;
+	char chunk[4096];
+	size_t n, i, j;
+	FILE *p;
+	json_t *list;
+	json_error_t je;
+	int st;
+
+	(void)state;
+	p = popen("python3 tests/unit/botocore_signed_requests.py", "r");
+	assert_non_null(p);
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		buf_append(&out, chunk, n);
+	st = pclose(p);
+	if (st != 0)
+		fail_msg("botocore_signed_requests.py failed (python3 with botocore needed)");
+	list = json_loadb(buf_str(&out), out.len, 0, &je);
+	assert_non_null(list);
+	assert_true(json_array_size(list) >= 13);
+	for (i = 0; i < json_array_size(list); i++) {
+		json_t *c = json_array_get(list, i), *hs = json_object_get(c, "headers");
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *body = json_string_value(json_object_get(c, "body"));
+		struct sigv4_header h[32];
+		struct sigv4_request req;
+		struct sigv4_scope scope;
+		struct err e = ERR_INIT;
+		char ph[SIGV4_HEX_SIZE];
+		enum sigv4_result r;
+
+		assert_true(json_array_size(hs) <= ARRAY_SIZE(h));
+		for (j = 0; j < json_array_size(hs); j++) {
+			h[j].name = json_string_value(json_array_get(json_array_get(hs, j), 0));
+			h[j].value = json_string_value(json_array_get(json_array_get(hs, j), 1));
+		}
+		memset(&req, 0, sizeof(req));
+		req.method = json_string_value(json_object_get(c, "method"));
+		req.path = json_string_value(json_object_get(c, "path"));
+		req.query = json_string_value(json_object_get(c, "query"));
+		req.headers = h;
+		req.n_headers = json_array_size(hs);
+		req.s3_path_rules = json_is_true(json_object_get(c, "s3"));
+		assert_int_equal(sigv4_payload_hash(&req, body, strlen(body), ph), 0);
+		req.payload_hash = ph;
+		r = sigv4_verify(&req, "AKIDBOTOCORE", "botocore/secret+key", time(NULL), &scope,
+			&e);
+		if (r != SIGV4_VALID)
+			fail_msg("%s: %d %s", name, r, e.msg);
+		assert_string_equal(scope.region, "eu-west-1");
+		r = sigv4_verify(&req, "AKIDBOTOCORE", "other", time(NULL), NULL, &e);
+		if (r != SIGV4_MISMATCH)
+			fail_msg("%s with a wrong secret: %d %s", name, r, e.msg);
+	}
+	json_decref(list);
+	buf_release(&out);
+}
+
 static void test_amz_date_and_hash_helpers(void **state)
 {
 	char d[17], hx[SIGV4_HEX_SIZE];
@@ -489,8 +602,10 @@ int main(void)
 		cmocka_unit_test(test_s3_path_is_not_normalised_nor_double_encoded),
 		cmocka_unit_test(test_s3_documentation_get_object_example),
 		cmocka_unit_test(test_s3_documentation_presigned_url_example),
+		cmocka_unit_test(test_s3_documentation_streaming_upload),
 		cmocka_unit_test(test_unsigned_and_streaming_payload_hashes_pass_through),
 		cmocka_unit_test(test_verify_refuses_unsigned_and_malformed_requests),
+		cmocka_unit_test(test_botocore_signed_requests_verify),
 		cmocka_unit_test(test_amz_date_and_hash_helpers),
 	};
 	struct suite_case *cases = NULL;

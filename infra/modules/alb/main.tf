@@ -23,6 +23,11 @@ variable "certificate_arn" {
   type        = string
 }
 
+variable "access_log_bucket" {
+  description = "Bucket receiving the access logs (prefix alb/)."
+  type        = string
+}
+
 variable "production" {
   description = "Deletion protection."
   type        = bool
@@ -39,6 +44,12 @@ resource "aws_lb" "this" {
   idle_timeout               = 60
   enable_http2               = true
   enable_deletion_protection = var.production
+
+  access_logs {
+    enabled = true
+    bucket  = var.access_log_bucket
+    prefix  = "alb"
+  }
 }
 
 resource "aws_lb_listener" "http" {

@@ -25,3 +25,8 @@ output "execution_role_arn" {
 output "task_role_arn" {
   value = aws_iam_role.task.arn
 }
+
+# The ECR repository the execution role may pull from (null: not an ECR image).
+output "image_repository_arn" {
+  value = local.ecr_repository_arn
+}

@@ -26,6 +26,11 @@ variable "hosted_zone_id" {
   type = string
 }
 
+variable "log_bucket" {
+  description = "Bucket receiving the S3 server access logs (prefix s3/www/)."
+  type        = string
+}
+
 variable "production" {
   description = "Keep the bucket on destroy while it holds objects."
   type        = bool
@@ -78,6 +83,12 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
       sse_algorithm = "AES256"
     }
   }
+}
+
+resource "aws_s3_bucket_logging" "this" {
+  bucket        = aws_s3_bucket.this.id
+  target_bucket = var.log_bucket
+  target_prefix = "s3/www/"
 }
 
 # Old versions of a redeployed frontend are kept for a month (a rollback of
