@@ -23,6 +23,7 @@
 #include "crypt.h"
 #include "http.h"
 #include "router.h"
+#include "services.h"
 
 static const char caliberd_usage[] =
 	"usage: caliberd [--port N] [--edge-https-port N] [--edge-http-port N]\n"
@@ -140,6 +141,7 @@ out:
 static void server_close(struct lc_server *srv)
 {
 	http_stop(srv);
+	rds_shutdown();	/* RDS workers off the store, database servers stopped */
 	store_close(srv->store);
 	srv->store = NULL;
 	free(srv->tmp_dir);

@@ -25,6 +25,11 @@ int sm_untag_resource(struct lc_request *req, struct lc_response *res);
 
 /* svc-rds.c */
 int rds_init(struct lc_server *srv, struct err *e);
+/*
+ * Before caliberd closes its store (after the HTTP front stopped): keep the
+ * workers off the store and stop the database servers.
+ */
+void rds_shutdown(void);
 int rds_create_db_instance(struct lc_request *req, struct lc_response *res);
 int rds_describe_db_instances(struct lc_request *req, struct lc_response *res);
 int rds_modify_db_instance(struct lc_request *req, struct lc_response *res);

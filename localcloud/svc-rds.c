@@ -87,6 +87,52 @@ static const char rds_schema[] =
 /* The server the workers use (caliberd has one). */
 static struct lc_server *rds_srv;
 
+/*
+ * Workers (job threads, the backup scheduler) reach the store only through
+ * rds_wbegin()/rds_wcommit()/rds_wrollback(), under a read lock that
+ * rds_shutdown() takes for writing before caliberd closes the store: after
+ * it, a worker still busy in the engine finds the store gone and leaves its
+ * job in the row, to be redone at the next start.
+ */
+static pthread_rwlock_t rds_life = PTHREAD_RWLOCK_INITIALIZER;
+static int rds_stopping;
+
+static int rds_wbegin(struct err *e)
+{
+	pthread_rwlock_rdlock(&rds_life);
+	if (rds_stopping) {
+		pthread_rwlock_unlock(&rds_life);
+		return err_set(e, "caliberd is stopping");
+	}
+	if (store_begin(rds_srv->store, e) < 0) {
+		pthread_rwlock_unlock(&rds_life);
+		return -1;
+	}
+	return 0;
+}
+
+static int rds_wcommit(struct err *e)
+{
+	int ret = store_commit(rds_srv->store, e);
+
+	pthread_rwlock_unlock(&rds_life);
+	return ret;
+}
+
+static void rds_wrollback(void)
+{
+	store_rollback(rds_srv->store);
+	pthread_rwlock_unlock(&rds_life);
+}
+
+void rds_shutdown(void)
+{
+	pthread_rwlock_wrlock(&rds_life);
+	rds_stopping = 1;
+	pthread_rwlock_unlock(&rds_life);
+	pge_stop_all();
+}
+
 /* ---------------------------------------------------------------- store */
 
 struct rds_instance {
@@ -286,7 +332,7 @@ static int rds_set_status(const char *id, const char *status, const char *job)
 	struct err e = ERR_INIT;
 	const char *p[] = { status, job, id };
 
-	if (store_begin(rds_srv->store, &e) < 0) {
+	if (rds_wbegin(&e) < 0) {
 		lc_log("rds: %s", e.msg);
 		return -1;
 	}
@@ -294,10 +340,10 @@ static int rds_set_status(const char *id, const char *status, const char *job)
 		    "UPDATE rds_instance SET status = ?, job = ? WHERE id = ?", 3, p) < 0) {
 		lc_log("rds: unable to update '%s': %s", id,
 			sqlite3_errmsg(store_db(rds_srv->store)));
-		store_rollback(rds_srv->store);
+		rds_wrollback();
 		return -1;
 	}
-	return store_commit(rds_srv->store, &e);
+	return rds_wcommit(&e);
 }
 
 static int rds_snapshot_set_status(const char *id, const char *status, double completed)
@@ -307,12 +353,12 @@ static int rds_snapshot_set_status(const char *id, const char *status, double co
 	sqlite3 *db;
 	int rc;
 
-	if (store_begin(rds_srv->store, &e) < 0)
+	if (rds_wbegin(&e) < 0)
 		return -1;
 	db = store_db(rds_srv->store);
 	if (sqlite3_prepare_v2(db, "UPDATE rds_snapshot SET status = ?, completed = ? WHERE id = ?",
 		    -1, &st, NULL) != SQLITE_OK) {
-		store_rollback(rds_srv->store);
+		rds_wrollback();
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
@@ -324,10 +370,10 @@ static int rds_snapshot_set_status(const char *id, const char *status, double co
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		store_rollback(rds_srv->store);
+		rds_wrollback();
 		return -1;
 	}
-	return store_commit(rds_srv->store, &e);
+	return rds_wcommit(&e);
 }
 
 /* A sealed column opened into out (wipe with buf_release_secret). */
@@ -362,13 +408,13 @@ static int rds_admin_password(const char *id, struct buf *out, struct err *e)
 	char *aad = rds_aad("admin", id);
 	int ret;
 
-	if (store_begin(rds_srv->store, e) < 0) {
+	if (rds_wbegin(e) < 0) {
 		free(aad);
 		return -1;
 	}
 	ret = rds_open_column(store_db(rds_srv->store),
 		"SELECT admin_pw FROM rds_instance WHERE id = ?", id, aad, out, e);
-	store_rollback(rds_srv->store);
+	rds_wrollback();
 	free(aad);
 	return ret;
 }
@@ -486,12 +532,12 @@ static int rds_automated_backup(const char *id)
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d-%H-%M", &tm);
 	snprintf(snap, sizeof(snap), "rds:%s-%s", id, when);
-	if (store_begin(rds_srv->store, &e) < 0)
+	if (rds_wbegin(&e) < 0)
 		return -1;
 	db = store_db(rds_srv->store);
 	found = rds_instance_get(db, id, &in);
 	if (found != 1) {
-		store_rollback(rds_srv->store);
+		rds_wrollback();
 		goto out;
 	}
 	{
@@ -507,17 +553,17 @@ static int rds_automated_backup(const char *id)
 			rds_snapshot_release(&old);
 		}
 		if (exists != 0) {
-			store_rollback(rds_srv->store);
+			rds_wrollback();
 			ret = 0;
 			goto out;
 		}
 	}
 	if (rds_snapshot_insert(db, &in, snap, "automated", lc_now(), &e) < 0) {
 		lc_log("rds: automated backup of '%s': %s", id, e.msg);
-		store_rollback(rds_srv->store);
+		rds_wrollback();
 		goto out;
 	}
-	if (store_commit(rds_srv->store, &e) < 0)
+	if (rds_wcommit(&e) < 0)
 		goto out;
 	ret = rds_snapshot_take(id, in.port, snap);
 out:
@@ -534,7 +580,7 @@ static void rds_snapshots_drop(const char *sql, const char *param)
 	size_t n = 0, i;
 	sqlite3 *db;
 
-	if (store_begin(rds_srv->store, &e) < 0)
+	if (rds_wbegin(&e) < 0)
 		return;
 	db = store_db(rds_srv->store);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
@@ -550,7 +596,7 @@ static void rds_snapshots_drop(const char *sql, const char *param)
 
 		rds_exec(db, "DELETE FROM rds_snapshot WHERE id = ?", 1, p);
 	}
-	if (store_commit(rds_srv->store, &e) < 0)
+	if (rds_wcommit(&e) < 0)
 		lc_log("rds: %s", e.msg);
 	for (i = 0; i < n; i++) {
 		if (pge_snapshot_delete(ids[i], &e) < 0)
@@ -623,7 +669,7 @@ static void rds_job_create(const struct rds_instance *in)
 	char *aad_a = rds_aad("admin", in->id), *aad_m = rds_aad("master", in->id);
 	int ok;
 
-	if (store_begin(rds_srv->store, &e) < 0)
+	if (rds_wbegin(&e) < 0)
 		goto fail;
 	ok = rds_open_column(store_db(rds_srv->store),
 		     "SELECT admin_pw FROM rds_instance WHERE id = ?", in->id, aad_a, &admin,
@@ -631,7 +677,7 @@ static void rds_job_create(const struct rds_instance *in)
 		rds_open_column(store_db(rds_srv->store),
 			"SELECT master_pw FROM rds_instance WHERE id = ?", in->id, aad_m, &master,
 			&e) == 0;
-	store_rollback(rds_srv->store);
+	rds_wrollback();
 	if (!ok)
 		goto fail;
 	if (pge_create(in->id, in->port, admin.data, in->master_user, master.data, in->db_name,
@@ -647,17 +693,17 @@ static void rds_job_create(const struct rds_instance *in)
 		 * same transaction that ends the job (a crash before this redoes
 		 * the whole create, which needs it).
 		 */
-		if (store_begin(rds_srv->store, &e) < 0)
+		if (rds_wbegin(&e) < 0)
 			goto fail;
 		if (rds_exec(store_db(rds_srv->store),
 			    "UPDATE rds_instance SET master_pw = NULL, status = 'available', job = NULL"
 			    " WHERE id = ?",
 			    1, p) < 0) {
-			store_rollback(rds_srv->store);
+			rds_wrollback();
 			err_set(&e, "unable to update the instance");
 			goto fail;
 		}
-		if (store_commit(rds_srv->store, &e) < 0)
+		if (rds_wcommit(&e) < 0)
 			goto fail;
 	}
 	lc_log("rds: '%s' available on port %d", in->id, in->port);
@@ -683,9 +729,9 @@ static void rds_job_restore(const struct rds_instance *in)
 		int found = 0;
 
 		/* push what the source committed until now into its archive */
-		if (store_begin(rds_srv->store, &e) == 0) {
+		if (rds_wbegin(&e) == 0) {
 			found = rds_instance_get(store_db(rds_srv->store), src, &s);
-			store_rollback(rds_srv->store);
+			rds_wrollback();
 		}
 		if (found == 1 && rds_admin_password(src, &pw, &e) == 0 &&
 			pge_archive_now(src, s.port, pw.data, &e) < 0)
@@ -716,9 +762,9 @@ static void rds_job_delete(const struct rds_instance *in)
 		struct rds_snapshot s = { 0 };
 		int found = 0;
 
-		if (store_begin(rds_srv->store, &e) == 0) {
+		if (rds_wbegin(&e) == 0) {
 			found = rds_snapshot_get(store_db(rds_srv->store), in->final_snapshot, &s);
-			store_rollback(rds_srv->store);
+			rds_wrollback();
 		}
 		/* a failed instance that does not run has nothing to copy */
 		if (found == 1 && !strcmp(s.status, "creating")) {
@@ -740,17 +786,21 @@ static void rds_job_delete(const struct rds_instance *in)
 		json_t *req = json_pack("{s:s, s:b}", "SecretId", in->secret_arn,
 			"ForceDeleteWithoutRecovery", 1);
 
-		if (rds_secret_call("DeleteSecret", in->region, req, NULL, &e) < 0)
+		pthread_rwlock_rdlock(&rds_life);
+		if (rds_stopping)
+			err_set(&e, "caliberd is stopping");
+		if (rds_stopping || rds_secret_call("DeleteSecret", in->region, req, NULL, &e) < 0)
 			lc_log("rds: deleting the secret of '%s': %s", in->id, e.msg);
+		pthread_rwlock_unlock(&rds_life);
 		json_decref(req);
 	}
-	if (store_begin(rds_srv->store, &e) == 0) {
+	if (rds_wbegin(&e) == 0) {
 		const char *p[] = { in->id };
 
 		rds_exec(store_db(rds_srv->store), "DELETE FROM rds_instance WHERE id = ?", 1, p);
-		store_commit(rds_srv->store, &e);
+		if (rds_wcommit(&e) == 0)
+			lc_log("rds: '%s' deleted", in->id);
 	}
-	lc_log("rds: '%s' deleted", in->id);
 }
 
 static void rds_job_start(const struct rds_instance *in, int restart)
@@ -774,9 +824,9 @@ static void *rds_job_thread(void *arg)
 	struct err e = ERR_INIT;
 	int found = 0;
 
-	if (store_begin(rds_srv->store, &e) == 0) {
+	if (rds_wbegin(&e) == 0) {
 		found = rds_instance_get(store_db(rds_srv->store), j->id, &in);
-		store_rollback(rds_srv->store);
+		rds_wrollback();
 	}
 	if (found == 1 && in.job != NULL) {
 		if (!strcmp(in.job, "create"))
@@ -861,7 +911,7 @@ static void rds_prune_archive(const char *id)
 	sqlite3_stmt *st = NULL;
 	char *oldest = NULL;
 
-	if (store_begin(rds_srv->store, &e) < 0)
+	if (rds_wbegin(&e) < 0)
 		return;
 	if (sqlite3_prepare_v2(store_db(rds_srv->store),
 		    "SELECT id FROM rds_snapshot WHERE instance_id = ? AND type = 'automated' AND"
@@ -872,7 +922,7 @@ static void rds_prune_archive(const char *id)
 			oldest = col_text(st, 0);
 	}
 	sqlite3_finalize(st);
-	store_rollback(rds_srv->store);
+	rds_wrollback();
 	if (oldest != NULL && pge_archive_prune(id, oldest, &e) < 0)
 		lc_log("rds: pruning the WAL archive of '%s': %s", id, e.msg);
 	free(oldest);
@@ -897,7 +947,7 @@ static void *rds_scheduler(void *arg)
 		double now = lc_now();
 
 		usleep((useconds_t)(tick * 1e6));
-		if (store_begin(rds_srv->store, &e) < 0)
+		if (rds_wbegin(&e) < 0)
 			continue;
 		if (sqlite3_prepare_v2(store_db(rds_srv->store),
 			    "SELECT i.id, i.port FROM rds_instance i WHERE i.status = 'available'"
@@ -924,7 +974,7 @@ static void *rds_scheduler(void *arg)
 				" WHERE id = ? AND status = 'available'",
 				1, p);
 		}
-		store_commit(rds_srv->store, &e);
+		rds_wcommit(&e);
 		for (i = 0; i < n; i++) {
 			rds_automated_backup(due[i]);
 			rds_set_status(due[i], "available", NULL);

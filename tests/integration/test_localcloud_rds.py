@@ -353,13 +353,19 @@ def test_instances_survive_kill9_and_restarts_of_caliberd(tmp_path):
         assert rows(cut_port) == [9]
         rds.delete_db_instance(DBInstanceIdentifier=cut, SkipFinalSnapshot=True)
 
-        # a clean stop stops the servers; the next start brings them back with their data
+        # a clean stop stops the servers (even with a create under way); the next start
+        # brings them back with their data, and finishes the create
+        stopped = ident("stopped")
+        create(lc, stopped)
         lc.stop()
         assert not server_answers(port)
         lc.start()
         rds = lc.client("rds")
         wait_instance(rds, db_id)
         assert rows(port) == [1, 2]
+        stopped_port = wait_instance(rds, stopped)["Endpoint"]["Port"]
+        assert psql(stopped_port, "SELECT current_user").stdout.strip() == "app"
+        rds.delete_db_instance(DBInstanceIdentifier=stopped, SkipFinalSnapshot=True)
 
         # backups on the configured interval, named like RDS's
         deadline = time.time() + 30
