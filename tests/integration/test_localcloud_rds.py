@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import subprocess
+import threading
 import time
 import uuid
 
@@ -292,9 +293,36 @@ def test_passwords_are_scram_checked_changed_in_place_and_never_logged(localclou
         assert secret not in log
 
 
+class CommandLines(threading.Thread):
+    """Every distinct command line on the machine, sampled until stopped."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.seen = set()
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            for pid in os.listdir("/proc"):
+                if pid.isdigit():
+                    try:
+                        with open("/proc/%s/cmdline" % pid, "rb") as f:
+                            self.seen.add(f.read())
+                    except OSError:
+                        pass
+            time.sleep(0.002)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        return self.seen
+
+
 def test_managed_master_password_lives_in_a_secrets_manager_secret(localcloud, rds):
     lc = localcloud
     db_id = ident("managed")
+    cmdlines = CommandLines()
+    cmdlines.start()
     inst = aws(lc, "create-db-instance", "--db-instance-identifier", db_id,
                "--db-instance-class", "db.t3.micro", "--engine", "postgres",
                "--master-username", "owner", "--manage-master-user-password",
@@ -311,6 +339,10 @@ def test_managed_master_password_lives_in_a_secrets_manager_secret(localcloud, r
     cred = json.loads(value)
     assert cred["username"] == "owner" and len(cred["password"]) >= 16
     port = wait_instance(rds, db_id)["Endpoint"]["Port"]
+    seen = cmdlines.stop()
+    # initdb, postgres, pg_basebackup ran meanwhile: the password was on no command line
+    assert any(b"initdb" in c for c in seen) and any(b"pg_basebackup" in c for c in seen)
+    assert not [c for c in seen if cred["password"].encode() in c]
     out = psql(port, "SELECT current_user", user="owner", password=cred["password"]).stdout
     assert out.strip() == "owner"
     rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True)
