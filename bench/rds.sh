@@ -72,6 +72,12 @@ rds.restore_db_instance_to_point_in_time(SourceDBInstanceIdentifier="bench-0",
 until(lambda: available("bench-pitr"), "pitr")
 pitr = time.time() - t0
 
+# leave nothing behind: the data of a root caliberd live outside CALIBER_HOME
+for db in ["bench-%d" % i for i in range(runs)] + ["bench-restored", "bench-pitr"]:
+    rds.delete_db_instance(DBInstanceIdentifier=db, SkipFinalSnapshot=True)
+rds.delete_db_snapshot(DBSnapshotIdentifier="bench-snap")
+until(lambda: not rds.describe_db_instances()["DBInstances"], "deletes")
+
 print("RDS PostgreSQL on caliberd (load average %.1f)" % os.getloadavg()[0])
 print("  CreateDBInstance reply:            mean %6.1f ms" % (1000 * statistics.mean(api)))
 print("  CreateDBInstance -> available:     mean %5.2f s  (min %.2f, max %.2f, %d runs: %s)" % (
