@@ -417,6 +417,18 @@ def test_instances_survive_kill9_and_restarts_of_caliberd(tmp_path):
         archive = os.path.join(engine_dir(lc, db_id), "wal-archive")
         segments = sorted(n for n in os.listdir(archive) if len(n) == 24)
         assert segments and segments[0] >= start, (start, segments[:3])
+
+        # runbook 4.2 as written: list the snapshots, restore the newest automated one
+        listed = aws(lc, "describe-db-snapshots", "--db-instance-identifier", db_id,
+                     v=2)["DBSnapshots"]
+        newest = max((s for s in listed if s["SnapshotType"] == "automated" and
+                      s["Status"] == "available"), key=lambda s: s["SnapshotCreateTime"])
+        back = ident("back")
+        aws(lc, "restore-db-instance-from-db-snapshot", "--db-instance-identifier", back,
+            "--db-snapshot-identifier", newest["DBSnapshotIdentifier"],
+            "--db-subnet-group-name", "caliber-local", "--vpc-security-group-ids", "sg-local", v=2)
+        assert rows(wait_instance(rds, back)["Endpoint"]["Port"]) == [1, 2]
+        rds.delete_db_instance(DBInstanceIdentifier=back, SkipFinalSnapshot=True)
         rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True)
         wait_gone(rds, db_id)
     finally:
