@@ -308,6 +308,20 @@ static pid_t pge_postmaster(const char *data)
 	return (pid_t)pid;
 }
 
+int pge_available(struct err *e)
+{
+	static const char *const tools[] = { PGE_BIN "/initdb", PGE_BIN "/postgres",
+		PGE_BIN "/pg_basebackup", PGE_BIN "/pg_archivecleanup" };
+	size_t i;
+
+	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		if (access(tools[i], X_OK) < 0)
+			return err_set(e, "PostgreSQL 15 is not installed: no '%s' (Debian package "
+					  "postgresql-15, see tools/install-deps.sh)",
+				tools[i]);
+	return 0;
+}
+
 int pge_running(const char *id)
 {
 	char *data = xasprintf("%s/%s/data", pge_root_dir, id);

@@ -54,6 +54,9 @@ int pge_setup(const char *home, struct err *e);
 /* The engine root (valid after pge_setup). */
 const char *pge_root(void);
 
+/* Whether the PostgreSQL 15 server programs are installed (e says which is missing). */
+int pge_available(struct err *e);
+
 /* A free loopback TCP port, none of avoid[0..n_avoid). */
 int pge_free_port(const int *avoid, size_t n_avoid, int *port, struct err *e);
 

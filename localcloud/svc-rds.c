@@ -1099,6 +1099,17 @@ static int rds_internal(struct lc_request *req, struct lc_response *res, const c
 	return lc_reply_error(req, res, 500, "InternalFailure", "an internal error occurred");
 }
 
+/* Operations that start a server fail at once, and say why, without PostgreSQL. */
+static int rds_need_engine(struct lc_request *req, struct lc_response *res)
+{
+	struct err e = ERR_INIT;
+
+	if (pge_available(&e) == 0)
+		return 0;
+	lc_log("rds: %s", e.msg);
+	return lc_reply_error(req, res, 500, "InternalFailure", "%s", e.msg);
+}
+
 /*
  * RDS identifiers: 1..max letters, digits and hyphens, first a letter, no
  * trailing hyphen nor two in a row; stored lower case.
@@ -1571,6 +1582,9 @@ int rds_create_db_instance(struct lc_request *req, struct lc_response *res)
 	long retention = 1, storage = 20;
 	int manage = 0, ret = -1, found;
 	sqlite3 *db;
+
+	if (rds_need_engine(req, res) < 0)
+		return -1;
 
 	memset(&n, 0, sizeof(n));
 	admin_pw[0] = managed_pw[0] = '\0';
@@ -2205,6 +2219,9 @@ int rds_restore_db_instance_from_db_snapshot(struct lc_request *req, struct lc_r
 	int found, ret = -1;
 	sqlite3 *db;
 
+	if (rds_need_engine(req, res) < 0)
+		return -1;
+
 	if (in_ident(req, res, "DBInstanceIdentifier", 63, 1, &id) < 0)
 		goto out;
 	if (lc_request_form(req, "DBSnapshotIdentifier") == NULL) {
@@ -2252,6 +2269,9 @@ int rds_restore_db_instance_to_point_in_time(struct lc_request *req, struct lc_r
 	int latest = 0, ret = -1;
 	double when = -1, restorable;
 	sqlite3 *db;
+
+	if (rds_need_engine(req, res) < 0)
+		return -1;
 
 	if (in_ident(req, res, "SourceDBInstanceIdentifier", 63, 1, &src_id) < 0 ||
 		in_ident(req, res, "TargetDBInstanceIdentifier", 63, 1, &new_id) < 0 ||
