@@ -357,6 +357,13 @@ def server_answers(port):
     return r.returncode == 0
 
 
+def delete_when_idle(rds, db_id):
+    """Delete, first turning automated backups off (a backup under way refuses deletes)."""
+    rds.modify_db_instance(DBInstanceIdentifier=db_id, BackupRetentionPeriod=0)
+    wait_instance(rds, db_id)
+    rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True)
+
+
 def test_instances_survive_kill9_and_restarts_of_caliberd(tmp_path):
     lc = LocalCloud(os.path.join(str(tmp_path), "home"))
     lc["CALIBER_RDS_BACKUP_INTERVAL"] = "2"     # automated backups every 2 s
@@ -383,7 +390,7 @@ def test_instances_survive_kill9_and_restarts_of_caliberd(tmp_path):
         cut_port = wait_instance(rds, cut)["Endpoint"]["Port"]
         psql(cut_port, "CREATE TABLE t (n int); INSERT INTO t VALUES (9)")
         assert rows(cut_port) == [9]
-        rds.delete_db_instance(DBInstanceIdentifier=cut, SkipFinalSnapshot=True)
+        delete_when_idle(rds, cut)
 
         # a clean stop stops the servers (even with a create under way); the next start
         # brings them back with their data, and finishes the create
@@ -397,7 +404,7 @@ def test_instances_survive_kill9_and_restarts_of_caliberd(tmp_path):
         assert rows(port) == [1, 2]
         stopped_port = wait_instance(rds, stopped)["Endpoint"]["Port"]
         assert psql(stopped_port, "SELECT current_user").stdout.strip() == "app"
-        rds.delete_db_instance(DBInstanceIdentifier=stopped, SkipFinalSnapshot=True)
+        delete_when_idle(rds, stopped)
 
         # backups on the configured interval, named like RDS's
         deadline = time.time() + 30
@@ -428,8 +435,8 @@ def test_instances_survive_kill9_and_restarts_of_caliberd(tmp_path):
             "--db-snapshot-identifier", newest["DBSnapshotIdentifier"],
             "--db-subnet-group-name", "caliber-local", "--vpc-security-group-ids", "sg-local", v=2)
         assert rows(wait_instance(rds, back)["Endpoint"]["Port"]) == [1, 2]
-        rds.delete_db_instance(DBInstanceIdentifier=back, SkipFinalSnapshot=True)
-        rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True)
+        delete_when_idle(rds, back)
+        delete_when_idle(rds, db_id)
         wait_gone(rds, db_id)
     finally:
         if lc.caliber("local", "status").returncode == 0:
