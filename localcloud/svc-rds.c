@@ -346,6 +346,7 @@ static int rds_set_status(const char *id, const char *status, const char *job)
 	return rds_wcommit(&e);
 }
 
+/* 1 updated, 0 no such snapshot (any more), -1 error. */
 static int rds_snapshot_set_status(const char *id, const char *status, double completed)
 {
 	struct err e = ERR_INIT;
@@ -373,7 +374,10 @@ static int rds_snapshot_set_status(const char *id, const char *status, double co
 		rds_wrollback();
 		return -1;
 	}
-	return rds_wcommit(&e);
+	rc = sqlite3_changes(db);
+	if (rds_wcommit(&e) < 0)
+		return -1;
+	return rc > 0;	/* 0: the row is gone (dropped while the backup ran) */
 }
 
 /* A sealed column opened into out (wipe with buf_release_secret). */
@@ -511,7 +515,11 @@ static int rds_snapshot_take(const char *instance_id, int port, const char *snap
 		rds_snapshot_set_status(snap, "failed", NAN);
 		goto out;
 	}
-	rds_snapshot_set_status(snap, "available", lc_now());
+	if (rds_snapshot_set_status(snap, "available", lc_now()) == 0) {
+		/* its row was dropped meanwhile (retention set to 0, instance deleted) */
+		if (pge_snapshot_delete(snap, &e) < 0)
+			lc_log("rds: %s", e.msg);
+	}
 	ret = 0;
 out:
 	buf_release_secret(&pw);
