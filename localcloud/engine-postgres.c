@@ -248,6 +248,41 @@ out:
 	return ret;
 }
 
+/*
+ * SIGKILL every process working inside dir (a directory about to be
+ * re-created): what a caliberd killed mid-create may leave, such as the
+ * bootstrap postgres initdb started, which outlives initdb.
+ */
+static void pge_kill_inside(const char *dir)
+{
+	char real[4096], link[64], cwd[4096];
+	size_t len;
+	DIR *d;
+	struct dirent *de;
+
+	if (realpath(dir, real) == NULL)
+		return;
+	len = strlen(real);
+	d = opendir("/proc");
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		ssize_t n;
+		long pid = strtol(de->d_name, NULL, 10);
+
+		if (pid <= 1 || pid == (long)getpid())
+			continue;
+		snprintf(link, sizeof(link), "/proc/%ld/cwd", pid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n < 0)
+			continue;
+		cwd[n] = '\0';
+		if (strncmp(cwd, real, len) == 0 && (cwd[len] == '\0' || cwd[len] == '/'))
+			kill((pid_t)pid, SIGKILL);
+	}
+	closedir(d);
+}
+
 /* rm -rf path (as root: the tree may hold root-owned files). */
 static int pge_rmtree(const char *path, struct err *e)
 {
@@ -598,8 +633,11 @@ int pge_create(const char *id, int port, const char *admin_password, const char 
 	char *ident = NULL, *owner = NULL, *sql = NULL;
 	int ret = -1;
 
-	/* a server left by an interrupted attempt goes first */
-	if (pge_stop(id, e) < 0 || pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
+	/* a server (or initdb's bootstrap backend) left by an interrupted attempt goes first */
+	if (pge_stop(id, e) < 0)
+		goto out;
+	pge_kill_inside(dir);
+	if (pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
 		pge_mkdir(archive, 0700, e) < 0)
 		goto out;
 	buf_appends(&pw, admin_password);
@@ -785,7 +823,10 @@ int pge_restore(const char *snap, const char *new_id, int port, const char *admi
 	struct buf conf = BUF_INIT;
 	int ret = -1;
 
-	if (pge_stop(new_id, e) < 0 || pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
+	if (pge_stop(new_id, e) < 0)
+		goto out;
+	pge_kill_inside(dir);
+	if (pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
 		pge_mkdir(archive, 0700, e) < 0)
 		goto out;
 	if (pge_exec(cp_data, NULL, log, 1, 0, e) < 0)
