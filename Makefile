@@ -30,7 +30,9 @@ CFLAGS  += $(WARN) $(OPT) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
 LDFLAGS += $(OPT)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
-LIB_SRC := $(shell find lib -name '*.c' | sort)
+# The AWS service models, generated from Debian's python3-botocore (not committed).
+GEN_SRC := lib/aws/gen/aws-models.c
+LIB_SRC := $(sort $(shell find lib -name '*.c') $(GEN_SRC))
 CLI_SRC := $(wildcard cli/*.c)
 LC_SRC  := $(wildcard localcloud/*.c)
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
@@ -52,6 +54,10 @@ bin: $(TARGETS)
 	@mkdir -p bin
 	@ln -sf ../$(B)/caliber bin/caliber
 	@if [ -e $(B)/caliberd ]; then ln -sf ../$(B)/caliberd bin/caliberd; fi
+
+$(GEN_SRC): tools/gen-models.py
+	@mkdir -p $(dir $@)
+	python3 tools/gen-models.py $@
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -93,7 +99,7 @@ bench: deps
 	@$(MAKE) -s all
 	@tools/bench.sh
 
-fuzz:
+fuzz: $(GEN_SRC)
 	@tools/build-fuzz.sh
 
 compile_commands.json:
@@ -101,9 +107,9 @@ compile_commands.json:
 	bear -- $(MAKE) all
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(LC_SRC) $(UNIT_SRC) $$(find lib cli localcloud -name '*.h')
+	clang-format -i $(filter-out $(GEN_SRC),$(LIB_SRC)) $(CLI_SRC) $(LC_SRC) $(UNIT_SRC) $$(find lib cli localcloud -name '*.h')
 
 clean:
-	rm -rf build bin
+	rm -rf build bin lib/aws/gen
 
 -include $(shell find build -name '*.d' 2>/dev/null)

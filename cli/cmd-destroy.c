@@ -17,8 +17,9 @@ const struct cmd_entry cmd_destroy_entry = {
 		 "                       [--saas-* ...] [--force] [--config FILE]\n"
 		 "\n"
 		 "Destroy the stack <client>-<env>: the same flags as apply.  Take database\n"
-		 "backups first; in prod the databases keep deletion protection and leave a\n"
-		 "final snapshot.\n"
+		 "backups first.  In prod, databases and the load balancer are protected from\n"
+		 "deletion: with --force, caliber first applies the stack with that protection\n"
+		 "lifted, then destroys it; the databases leave final snapshots.\n"
 		 "\n"
 		 "  --force              required to destroy a stack in the prod environment\n"
 		 "\n"
@@ -61,9 +62,20 @@ static int cmd_destroy_exec(int argc, char **argv)
 		rc = rc < 0 ? EXIT_OK : rc;
 		goto out;
 	}
+	sc.run.allow_destroy = 1;
 	if (stack_cmd_start(&sc, "destroy", &e) < 0 ||
-		stack_record_save(&sc.config, &sc.spec, "destroying", &e) < 0 ||
-		tf_plan(&sc.run, 1, &sum, &e) < 0)
+		stack_record_save(&sc.config, &sc.spec, "destroying", &e) < 0)
+		goto fail;
+	if (!strcmp(sc.env->name, "prod")) {
+		/*
+		 * prod databases and load balancers refuse deletion: lift that
+		 * with an apply first (--force said so); final snapshots stay.
+		 */
+		printf("lifting deletion protection of %s (--force)\n", sc.spec.name);
+		if (tf_plan(&sc.run, 0, &sum, &e) < 0 || tf_apply(&sc.run, &e) < 0)
+			goto fail;
+	}
+	if (tf_plan(&sc.run, 1, &sum, &e) < 0)
 		goto fail;
 	stack_cmd_print_summary(&sc, &sum);
 	if (tf_apply(&sc.run, &e) < 0 ||

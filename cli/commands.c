@@ -11,6 +11,7 @@ extern const struct cmd_entry cmd_apply_entry;
 extern const struct cmd_entry cmd_destroy_entry;
 extern const struct cmd_entry cmd_outputs_entry;
 extern const struct cmd_entry cmd_local_entry;
+extern const struct cmd_entry cmd_api_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_init_entry,
@@ -19,5 +20,6 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_destroy_entry,
 	&cmd_outputs_entry,
 	&cmd_local_entry,
+	&cmd_api_entry,
 	NULL,
 };

@@ -16,8 +16,11 @@
 locals {
   stack = "${var.slug}-${var.env}"
   prod  = var.env == "prod"
-  kind  = var.plan == "Dedicated" ? "dedicated" : (var.client == "SaaSShared" ? "shared" : "tenant")
-  core  = local.kind != "tenant"
+  # prod databases and load balancers refuse deletion; 'caliber destroy --force'
+  # first applies with allow_destroy = true to lift it, then destroys
+  deletion_protection = local.prod && !var.allow_destroy
+  kind                = var.plan == "Dedicated" ? "dedicated" : (var.client == "SaaSShared" ? "shared" : "tenant")
+  core                = local.kind != "tenant"
 
   api_host = "${var.subdomain}.${var.domain}"
   www_host = "www.${var.subdomain}.${var.domain}"
@@ -132,29 +135,31 @@ module "documentdb" {
   source = "./modules/documentdb"
   count  = local.core ? 1 : 0
 
-  name               = local.stack
-  subnet_ids         = module.network[0].private_subnet_ids
-  security_group_id  = module.network[0].documentdb_security_group_id
-  instance_class     = var.docdb_instance_class
-  instance_count     = var.docdb_instance_count
-  kms_key_arn        = aws_kms_key.stack.arn
-  production         = local.prod
-  log_retention_days = local.log_retention_days
+  name                = local.stack
+  subnet_ids          = module.network[0].private_subnet_ids
+  security_group_id   = module.network[0].documentdb_security_group_id
+  instance_class      = var.docdb_instance_class
+  instance_count      = var.docdb_instance_count
+  kms_key_arn         = aws_kms_key.stack.arn
+  production          = local.prod
+  deletion_protection = local.deletion_protection
+  log_retention_days  = local.log_retention_days
 }
 
 module "postgres" {
   source = "./modules/postgres"
   count  = local.core ? 1 : 0
 
-  name               = local.stack
-  subnet_ids         = module.network[0].private_subnet_ids
-  security_group_id  = module.network[0].postgres_security_group_id
-  instance_class     = var.rds_instance_class
-  allocated_storage  = var.rds_allocated_storage
-  multi_az           = var.rds_multi_az
-  kms_key_arn        = aws_kms_key.stack.arn
-  production         = local.prod
-  log_retention_days = local.log_retention_days
+  name                = local.stack
+  subnet_ids          = module.network[0].private_subnet_ids
+  security_group_id   = module.network[0].postgres_security_group_id
+  instance_class      = var.rds_instance_class
+  allocated_storage   = var.rds_allocated_storage
+  multi_az            = var.rds_multi_az
+  kms_key_arn         = aws_kms_key.stack.arn
+  production          = local.prod
+  deletion_protection = local.deletion_protection
+  log_retention_days  = local.log_retention_days
 }
 
 module "ecs_cluster" {
@@ -176,12 +181,12 @@ module "alb" {
   source = "./modules/alb"
   count  = local.core ? 1 : 0
 
-  name              = local.stack
-  subnet_ids        = module.network[0].public_subnet_ids
-  security_group_id = module.network[0].alb_security_group_id
-  certificate_arn   = module.api_certificate.certificate_arn
-  access_log_bucket = module.log_bucket.bucket_ready
-  production        = local.prod
+  name                = local.stack
+  subnet_ids          = module.network[0].public_subnet_ids
+  security_group_id   = module.network[0].alb_security_group_id
+  certificate_arn     = module.api_certificate.certificate_arn
+  access_log_bucket   = module.log_bucket.bucket_ready
+  deletion_protection = local.deletion_protection
 }
 
 module "api_service" {

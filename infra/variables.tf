@@ -201,3 +201,9 @@ variable "saas_shared" {
   type        = any
   default     = null
 }
+
+variable "allow_destroy" {
+  description = "Lift deletion protection (set only by 'caliber destroy --force', for its destroy)."
+  type        = bool
+  default     = false
+}

@@ -204,6 +204,7 @@ static json_t *tf_variables(const struct tf_run *run)
 	json_object_set_new(v, "saas_api_lb_dns", json_string(s->saas.lb_dns ? s->saas.lb_dns : ""));
 	json_object_set_new(v, "saas_api_lb_zone", json_string(s->saas.lb_zone ? s->saas.lb_zone : ""));
 	json_object_set(v, "saas_shared", run->shared_outputs ? run->shared_outputs : json_null());
+	json_object_set_new(v, "allow_destroy", json_boolean(run->allow_destroy));
 	return v;
 }
 

@@ -50,6 +50,8 @@ struct tf_run {
 	 * env_add: the provider must not pick a profile of its own.
 	 */
 	int credentials_in_env;
+	/* lift deletion protection (the allow_destroy variable): destroy only */
+	int allow_destroy;
 	/* progress lines (resource created, warnings) */
 	void (*progress)(const char *line, void *ctx);
 	void *ctx;

@@ -17,8 +17,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 run_unit() {
 	dir=$1
 	n=0
-	for t in "$dir"/tests/unit/test-*; do
-		[ -x "$t" ] || continue
+	for src in tests/unit/test-*.c; do
+		t=$dir/tests/unit/$(basename "$src" .c)
 		n=$((n + 1))
 		echo "== unit: $(basename "$t")"
 		(cd "$top" && "$t")

@@ -1,6 +1,5 @@
 """Fixtures of the infra tests: the offline plan of each stack kind, made once
-per session (two plans at a time) through `caliber plan --offline --json`, or
-through terraform directly while the caliber binary has no plan command
+per session (two plans at a time) through `caliber plan --offline --json`
 (stacks.py says how)."""
 
 import shutil

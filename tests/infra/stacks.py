@@ -252,7 +252,11 @@ def plan_all(root, use_cli=None, workers=2):
     """Plans every stack in STACKS; returns ({name: plan}, {name: seconds}, total, how)."""
     config, state_dir = prepare_state_dir(root)
     if use_cli is None:
-        use_cli = cli_has_plan()
+        # the tests go through caliber: a caliber without a working 'plan' must fail them,
+        # never fall back to terraform (plan_with_terraform stays for stacks.py's own use)
+        use_cli = True
+        if not cli_has_plan():
+            raise RuntimeError(f"{CALIBER} plan --help failed: build caliber first (make)")
     planner = plan_with_cli if use_cli else plan_with_terraform
 
     def one(name):

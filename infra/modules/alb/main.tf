@@ -28,8 +28,8 @@ variable "access_log_bucket" {
   type        = string
 }
 
-variable "production" {
-  description = "Deletion protection."
+variable "deletion_protection" {
+  description = "Refuse to delete the load balancer (prod, until 'caliber destroy --force' lifts it)."
   type        = bool
 }
 
@@ -43,7 +43,7 @@ resource "aws_lb" "this" {
   desync_mitigation_mode     = "defensive"
   idle_timeout               = 60
   enable_http2               = true
-  enable_deletion_protection = var.production
+  enable_deletion_protection = var.deletion_protection
 
   access_logs {
     enabled = true

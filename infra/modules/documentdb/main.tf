@@ -60,7 +60,7 @@ resource "aws_docdb_cluster" "this" {
   preferred_backup_window         = "16:00-17:00"
   preferred_maintenance_window    = "sun:17:30-sun:18:30"
   enabled_cloudwatch_logs_exports = ["audit", "profiler"]
-  deletion_protection             = var.production
+  deletion_protection             = var.deletion_protection
   skip_final_snapshot             = !var.production
   final_snapshot_identifier       = var.production ? "${local.cluster_id}-final" : null
 

@@ -108,7 +108,7 @@ resource "aws_db_instance" "this" {
   performance_insights_kms_key_id       = local.performance_insights ? var.kms_key_arn : null
   performance_insights_retention_period = local.performance_insights ? 7 : null
 
-  deletion_protection       = var.production
+  deletion_protection       = var.deletion_protection
   skip_final_snapshot       = !var.production
   final_snapshot_identifier = var.production ? "${local.instance_id}-final" : null
 

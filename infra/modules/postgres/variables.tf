@@ -30,6 +30,11 @@ variable "kms_key_arn" {
   type        = string
 }
 
+variable "deletion_protection" {
+  description = "Refuse to delete the database (prod, until 'caliber destroy --force' lifts it)."
+  type        = bool
+}
+
 variable "production" {
   description = "Deletion protection and a final snapshot on destroy."
   type        = bool

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""gen-models.py: embed trimmed AWS service models in C.
+
+Reads the service models that Debian's python3-botocore ships
+(botocore/data/<service>/<version>/service-2.json, paginators-1.json,
+waiters-2.json), keeps the operations caliber calls and every shape they
+reach, drops documentation, and writes a C file holding one compact JSON
+string per service.  lib/aws/model.c parses a service's string with jansson
+the first time it is used.
+
+usage: tools/gen-models.py OUTPUT.c [BOTOCORE_DATA_DIR]
+"""
+import gzip
+import json
+import os
+import sys
+
+# Service (awscli's name) -> operations.  Adding an operation is one word here.
+OPERATIONS = {
+    "secretsmanager": ["CreateSecret", "PutSecretValue", "GetSecretValue", "DescribeSecret",
+                       "ListSecrets", "UpdateSecretVersionStage", "DeleteSecret",
+                       "RestoreSecret", "UpdateSecret"],
+    "ecs": ["RegisterTaskDefinition", "DeregisterTaskDefinition", "ListTaskDefinitions",
+            "DescribeTaskDefinition", "DescribeServices", "UpdateService", "RunTask",
+            "DescribeTasks", "ListTasks", "StopTask", "DescribeClusters", "ListServices"],
+    "s3": ["CreateBucket", "ListObjectsV2", "PutObject", "GetObject", "HeadObject",
+           "DeleteObjects", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload",
+           "AbortMultipartUpload", "DeleteObject", "HeadBucket", "ListBuckets", "DeleteBucket"],
+    "cloudfront": ["GetDistribution", "CreateInvalidation", "GetInvalidation"],
+    "rds": ["DescribeDBInstances", "ModifyDBInstance", "CreateDBSnapshot", "DescribeDBSnapshots",
+            "RestoreDBInstanceFromDBSnapshot", "RestoreDBInstanceToPointInTime"],
+    "docdb": ["DescribeDBClusters", "ModifyDBCluster", "DescribeDBClusterSnapshots",
+              "RestoreDBClusterToPointInTime", "RestoreDBClusterFromSnapshot",
+              "DescribeDBInstances"],
+    "elbv2": ["DescribeTargetHealth", "DescribeLoadBalancers", "DescribeTargetGroups"],
+    "route53": ["ListResourceRecordSets", "ChangeResourceRecordSets", "GetChange"],
+    "sts": ["GetCallerIdentity", "AssumeRole"],
+    "logs": ["GetLogEvents", "FilterLogEvents"],
+}
+
+# Shape keys that only document.
+DROP = {"documentation", "documentationUrl", "deprecated", "deprecatedMessage", "min", "max",
+        "pattern", "sensitive_doc", "exception", "fault", "box", "synthetic", "examples"}
+
+
+def load(path):
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            return json.load(f)
+    if os.path.exists(path + ".gz"):
+        with gzip.open(path + ".gz", "rb") as f:
+            return json.load(f)
+    return None
+
+
+def newest(data, service):
+    d = os.path.join(data, service)
+    versions = sorted(v for v in os.listdir(d) if load(os.path.join(d, v, "service-2.json")))
+    if not versions:
+        sys.exit("gen-models: no service-2.json for '%s' under '%s'" % (service, d))
+    return os.path.join(d, versions[-1])
+
+
+def trim(obj):
+    if isinstance(obj, dict):
+        return {k: ({n: trim(m) for n, m in v.items()} if k == "members" else trim(v))
+                for k, v in obj.items() if k not in DROP}
+    if isinstance(obj, list):
+        return [trim(v) for v in obj]
+    return obj
+
+
+def reach(shapes, name, seen):
+    if name in seen:
+        return
+    seen.add(name)
+    s = shapes[name]
+    for m in s.get("members", {}).values():
+        reach(shapes, m["shape"], seen)
+    for k in ("member", "key", "value"):
+        if k in s:
+            reach(shapes, s[k]["shape"], seen)
+
+
+def service_model(data, service, ops):
+    d = newest(data, service)
+    full = load(os.path.join(d, "service-2.json"))
+    pag = load(os.path.join(d, "paginators-1.json")) or {"pagination": {}}
+    wai = load(os.path.join(d, "waiters-2.json")) or {"waiters": {}}
+    out_ops, seen = {}, set()
+    for op in ops:
+        o = full["operations"].get(op)
+        if o is None:
+            sys.exit("gen-models: '%s' has no operation '%s'" % (service, op))
+        out_ops[op] = trim(o)
+        for k in ("input", "output"):
+            if k in o:
+                reach(full["shapes"], o[k]["shape"], seen)
+        for e in o.get("errors", []):
+            reach(full["shapes"], e["shape"], seen)
+    # Error shapes keep their "exception" flag out: the parser only needs names.
+    shapes = {n: trim(full["shapes"][n]) for n in sorted(seen)}
+    model = {
+        "metadata": trim(full["metadata"]),
+        "operations": out_ops,
+        "shapes": shapes,
+        "paginators": {k: v for k, v in pag["pagination"].items() if k in out_ops},
+        "waiters": {k: v for k, v in wai["waiters"].items() if v.get("operation") in out_ops},
+    }
+    return json.dumps(model, separators=(",", ":"))
+
+
+def c_string(s):
+    out, line = [], ""
+    for ch in s:
+        if ch in '"\\':
+            line += "\\" + ch
+        elif ch == "\n":
+            line += "\\n"
+        elif ord(ch) < 32:
+            line += "\\%03o" % ord(ch)
+        elif ord(ch) > 126:
+            line += "".join("\\%03o" % b for b in ch.encode())
+        else:
+            line += ch
+        if len(line) > 100 and not line.endswith("\\"):
+            out.append('\t"%s"' % line)
+            line = ""
+    out.append('\t"%s"' % line)
+    return "\n".join(out)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    data = sys.argv[2] if len(sys.argv) > 2 else "/usr/lib/python3/dist-packages/botocore/data"
+    if not os.path.isdir(data):
+        sys.exit("gen-models: no botocore data at '%s'; install python3-botocore "
+                 "(tools/install-deps.sh)" % data)
+    parts = ["/* Generated by tools/gen-models.py from %s: do not edit. */" % data,
+             '#include "compat.h"', "", '#include "aws/model.h"', ""]
+    rows = []
+    for i, (svc, ops) in enumerate(sorted(OPERATIONS.items())):
+        js = service_model(data, svc, ops)
+        parts.append("static const char model_%d[] =\n%s;\n" % (i, c_string(js)))
+        rows.append('\t{ "%s", model_%d, sizeof(model_%d) - 1 },' % (svc, i, i))
+    parts.append("const struct aws_model_source aws_model_sources[] = {")
+    parts += rows
+    parts.append("\t{ NULL, NULL, 0 },\n};")
+    tmp = sys.argv[1] + ".tmp"
+    os.makedirs(os.path.dirname(os.path.abspath(sys.argv[1])), exist_ok=True)
+    with open(tmp, "w") as f:
+        f.write("\n".join(parts) + "\n")
+    os.replace(tmp, sys.argv[1])
+
+
+main()
