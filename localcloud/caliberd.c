@@ -25,6 +25,7 @@
 #include "services.h"
 #include "http.h"
 #include "router.h"
+#include "services.h"
 
 static const char caliberd_usage[] =
 	"usage: caliberd [--port N] [--edge-https-port N] [--edge-http-port N]\n"
@@ -145,6 +146,7 @@ static void server_close(struct lc_server *srv)
 	/* the edge (nginx, its origin server, the CA) and the S3 object store */
 	edgectl_stop();
 	s3_shutdown();
+	rds_shutdown();	/* RDS workers off the store, database servers stopped */
 	store_close(srv->store);
 	srv->store = NULL;
 	free(srv->tmp_dir);

@@ -53,6 +53,8 @@ const struct lc_service lc_services[] = {
 	{ "logs", LC_PROTO_JSON, "Logs_20140328", NULL, 1 * MiB, 0, 0, 0, logs_init },
 	{ "ecs", LC_PROTO_JSON, "AmazonEC2ContainerServiceV20141113", NULL, 1 * MiB, 0, 0, 0,
 		ecs_init },
+	{ "rds", LC_PROTO_QUERY, NULL, "http://rds.amazonaws.com/doc/2014-10-31/", 1 * MiB, 0, 0, 0,
+		rds_init },
 };
 const size_t lc_n_services = ARRAY_SIZE(lc_services);
 
@@ -204,6 +206,19 @@ const struct lc_route lc_routes[] = {
 		"/2013-04-01/hostedzone/{Id}/rrset", NULL, NULL, 0 },
 	{ "route53", "GetChange", r53_get_change, "GET", "/2013-04-01/change/{Id}", NULL, NULL,
 		0 },
+
+	{ "rds", "CreateDBInstance", rds_create_db_instance, NULL, NULL, NULL, NULL, 0 },
+	{ "rds", "DescribeDBInstances", rds_describe_db_instances, NULL, NULL, NULL, NULL, 0 },
+	{ "rds", "ModifyDBInstance", rds_modify_db_instance, NULL, NULL, NULL, NULL, 0 },
+	{ "rds", "RebootDBInstance", rds_reboot_db_instance, NULL, NULL, NULL, NULL, 0 },
+	{ "rds", "DeleteDBInstance", rds_delete_db_instance, NULL, NULL, NULL, NULL, 0 },
+	{ "rds", "CreateDBSnapshot", rds_create_db_snapshot, NULL, NULL, NULL, NULL, 0 },
+	{ "rds", "DescribeDBSnapshots", rds_describe_db_snapshots, NULL, NULL, NULL, NULL, 0 },
+	{ "rds", "DeleteDBSnapshot", rds_delete_db_snapshot, NULL, NULL, NULL, NULL, 0 },
+	{ "rds", "RestoreDBInstanceFromDBSnapshot", rds_restore_db_instance_from_db_snapshot, NULL,
+		NULL, NULL, NULL, 0 },
+	{ "rds", "RestoreDBInstanceToPointInTime", rds_restore_db_instance_to_point_in_time, NULL,
+		NULL, NULL, NULL, 0 },
 };
 const size_t lc_n_routes = ARRAY_SIZE(lc_routes);
 
