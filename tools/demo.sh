@@ -1,7 +1,9 @@
 #!/bin/sh
-# The main job (make demo).  Until the local cloud can deploy a client, it is
-# the runbook's first step for a Dedicated client (runbook 1.1), planned
-# offline against AWS: no credentials, no network, printed as a summary.
+# The main job (make demo).  Until the local cloud can provision a whole
+# stack, it is in two parts: the runbook's first step for a Dedicated client
+# (runbook 1.1) planned offline against AWS (no credentials, no network,
+# printed as a summary); then the runbook's operations with its own aws
+# commands on the local cloud (tools/demo-local.sh).
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -28,3 +30,7 @@ jq -r '
     "ECS services:          " + ([$r[] | select(.type=="aws_ecs_service") | "\(.values.name) (\(.values.launch_type), desired \(.values.desired_count))"] | join(", ")),
     "Secrets (empty):       " + ([$r[] | select(.type=="aws_secretsmanager_secret") | .values.name] | join(", "))
 ' "$out/acme-stg.plan.json"
+
+echo
+echo "== the runbook's operations on the local cloud (tools/demo-local.sh)"
+tools/demo-local.sh
