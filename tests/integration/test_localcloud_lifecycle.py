@@ -371,3 +371,13 @@ def test_keep_alive_connection_serves_many_requests(localcloud):
             assert conn.sock is sock  # the same socket served every request
     finally:
         conn.close()
+
+
+def test_free_port_stays_out_of_the_kernels_ephemeral_range():
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo, hi = (int(x) for x in f.read().split())
+    for _ in range(50):
+        port = free_port()
+        assert not lo <= port <= hi, port
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
