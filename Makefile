@@ -75,7 +75,7 @@ $(B)/caliberd: $(LC_OBJ) $(B)/libcaliber.a
 
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libcaliber.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -Itests/unit -o $@ $< $(B)/libcaliber.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 asan:
 	$(MAKE) SANITIZE=1 build/asan/caliber $(if $(LC_SRC),build/asan/caliberd) $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)

@@ -405,7 +405,6 @@ int stack_cmd_credentials(struct stack_cmd *sc, const char *verb, struct err *e)
 	size_t n = 0, keylen;
 
 	if (aws_credentials_resolve(profile, &creds, e) < 0) {
-		e->usage = 0;	/* the machine lacks credentials; the flags were right */
 		return err_prefix(e, "cannot %s %s on aws before Terraform starts", verb,
 			sc->spec.name);
 	}

@@ -10,6 +10,7 @@
  */
 #include "compat.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -105,6 +106,32 @@ out:
 	return ret;
 }
 
+/*
+ * Remove the streamed bodies a killed caliberd left half written in tmp
+ * (only ours: regular files named LC_TMP_BODY_PREFIX*).  Nothing runs yet
+ * that could be writing one.
+ */
+static int tmp_dir_clean(const char *dir, struct err *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return err_set(e, "unable to read '%s': %s", dir, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strncmp(de->d_name, LC_TMP_BODY_PREFIX, strlen(LC_TMP_BODY_PREFIX)) != 0 ||
+			fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			!S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+			lc_log("unable to remove '%s/%s': %s", dir, de->d_name, strerror(errno));
+	}
+	closedir(d);
+	return 0;
+}
+
 static int server_open(struct lc_server *srv, struct err *e)
 {
 	char *path = NULL;
@@ -123,7 +150,8 @@ static int server_open(struct lc_server *srv, struct err *e)
 	path = NULL;
 	srv->tmp_dir = localcloud_path(&srv->cfg, "tmp");
 	srv->objects_dir = localcloud_path(&srv->cfg, "objects");
-	if (make_dir(srv->tmp_dir, e) < 0 || make_dir(srv->objects_dir, e) < 0)
+	if (make_dir(srv->tmp_dir, e) < 0 || make_dir(srv->objects_dir, e) < 0 ||
+		tmp_dir_clean(srv->tmp_dir, e) < 0)
 		goto out;
 	path = localcloud_path(&srv->cfg, "caliberd.db");
 	if (store_open(path, &srv->store, e) < 0)

@@ -12,12 +12,15 @@
 
 struct lc_http;
 
+/* names of streamed bodies in <home>/tmp; caliberd removes them at start */
+#define LC_TMP_BODY_PREFIX "body-"
+
 struct lc_server {
 	struct localcloud_config cfg;
 	struct localcloud_credentials creds;
 	struct store *store;
 	unsigned char master_key[32];	/* seals secret values, see crypt.h */
-	char *tmp_dir;			/* <home>/tmp: streamed bodies */
+	char *tmp_dir;			/* <home>/tmp: streamed bodies (LC_TMP_BODY_PREFIX) */
 	char *objects_dir;		/* <home>/objects: services' files */
 	struct lc_http *http;
 };

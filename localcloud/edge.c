@@ -1049,6 +1049,13 @@ void edge_close(struct edge *edge)
 reaped:
 	if (pid > 0)
 		kill(-pid, SIGKILL);
+	/*
+	 * The workers' directory of its own (root) goes with a clean stop: it
+	 * holds only cache and temp files, and its state directory may be
+	 * deleted before the next start would notice.
+	 */
+	if (edge->work && strcmp(edge->work, edge->dir) != 0)
+		nftw(edge->work, unlink_entry, 16, FTW_DEPTH | FTW_PHYS);
 	sites_free(edge->sites, edge->n_sites);
 	free(edge->cert_names);
 	free(edge->dir);

@@ -87,7 +87,10 @@ const char *edge_cache_dir(const struct edge *edge);
 /* The pid of the running nginx master, 0 when none. */
 int edge_pid(struct edge *edge);
 
-/* Stop nginx (gracefully, then by force) and free the edge. */
+/*
+ * Stop nginx (gracefully, then by force), remove the workers' directory
+ * under /var/cache/caliber-edge (root), and free the edge.
+ */
 void edge_close(struct edge *edge);
 
 #endif

@@ -531,7 +531,7 @@ static int router_check_headers(struct lc_request *req, struct lc_response *res)
 		return lc_reply_error(req, res, 500, "InternalFailure", "unable to hash the body");
 	}
 	if (req->route != NULL && req->route->body_mode == LC_BODY_FILE) {
-		req->body_path = xasprintf("%s/body-XXXXXX", req->srv->tmp_dir);
+		req->body_path = xasprintf("%s/" LC_TMP_BODY_PREFIX "XXXXXX", req->srv->tmp_dir);
 		req->body_fd = mkostemp(req->body_path, O_CLOEXEC);
 		if (req->body_fd < 0) {
 			lc_log("unable to create a temp file in '%s': %s", req->srv->tmp_dir,

@@ -24,6 +24,18 @@ int sm_delete_secret(struct lc_request *req, struct lc_response *res);
 int sm_restore_secret(struct lc_request *req, struct lc_response *res);
 int sm_tag_resource(struct lc_request *req, struct lc_response *res);
 int sm_untag_resource(struct lc_request *req, struct lc_response *res);
+/*
+ * For other services (ECS task secrets): append to out the value (wipe it
+ * with buf_release_secret) of the secret that secret_id names (full ARN,
+ * partial ARN without the random suffix, or name in region): version
+ * version_id if not NULL (holding version_stage too, if that is not NULL),
+ * else the version staged version_stage (NULL: AWSCURRENT).  Reads db as
+ * it is, within the caller's transaction if any, and records no access.
+ * A secret scheduled for deletion has no value.
+ */
+int sm_secret_value_read(sqlite3 *db, const unsigned char *master_key, const char *region,
+	const char *secret_id, const char *version_id, const char *version_stage,
+	struct buf *out, struct err *e);
 
 /* svc-logs.c: CloudWatch Logs */
 int logs_init(struct lc_server *srv, struct err *e);

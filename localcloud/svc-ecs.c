@@ -47,7 +47,6 @@
 #include <openssl/rand.h>
 
 #include "caliberd.h"
-#include "crypt.h"
 #include "edgectl.h"
 #include "localcloud/images.h"
 #include "reply.h"
@@ -271,25 +270,21 @@ static long long cb_threshold(long long desired)
 }
 
 /* ------------------------------------------------------------------ */
-/* secrets: Secrets Manager's store, read inside our transaction      */
+/* secrets: read through Secrets Manager, inside our transaction      */
 
 /*
  * The value a container definition's secret names: valueFrom is a
- * Secrets Manager ARN (full or partial, or a name), optionally followed
- * by :json-key:version-stage:version-id as ECS allows.  Reads
- * svc-secretsmanager.c's tables and opens the value with the master key
- * (the associated data is "<arn>\n<version id>", as that file seals it).
+ * Secrets Manager ARN (full or partial, or a name in the task's region),
+ * optionally followed by :json-key:version-stage:version-id as ECS allows.
+ * Secrets Manager reads it (sm_secret_value_read) inside our transaction.
  */
-static int secret_resolve(sqlite3 *db, const unsigned char *key, const char *value_from,
-	struct buf *out, struct err *e)
+static int secret_resolve(sqlite3 *db, const unsigned char *key, const char *region,
+	const char *value_from, struct buf *out, struct err *e)
 {
-	char *base = NULL, *json_key = NULL, *stage = NULL, *version = NULL, *aad = NULL;
-	char *arn = NULL;
+	char *base = NULL, *json_key = NULL, *stage = NULL, *version = NULL;
 	const char *p;
-	sqlite3_stmt *st = NULL;
 	struct buf plain = BUF_INIT;
 	json_t *doc = NULL;
-	long long id = -1;
 	int ret = -1;
 
 	buf_init(&plain);
@@ -327,60 +322,7 @@ static int secret_resolve(sqlite3 *db, const unsigned char *key, const char *val
 		base = xstrdup(value_from);
 	}
 	/* a full ARN, a partial ARN (without the 6 random characters) or a name */
-	if (sqlite3_prepare_v2(db,
-		    "SELECT id, arn FROM sm_secret WHERE deleted IS NULL AND (arn = ?1 OR name = "
-		    "?1 "
-		    "OR (substr(arn, 1, length(?1) + 1) = ?1 || '-' AND length(arn) = "
-		    "length(?1) + 7)) LIMIT 1",
-		    -1, &st, NULL) != SQLITE_OK) {
-		err_set(e, "secrets store unreadable: %s", sqlite3_errmsg(db));
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, base, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		arn = col_dup(st, 1);
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (id < 0) {
-		err_set(e, "secret '%s' not found", base);
-		goto out;
-	}
-	if (version == NULL) {
-		if (sqlite3_prepare_v2(db,
-			    "SELECT version_id FROM sm_stage WHERE secret_id = ? AND stage = ?", -1,
-			    &st, NULL) != SQLITE_OK) {
-			err_set(e, "secrets store unreadable: %s", sqlite3_errmsg(db));
-			goto out;
-		}
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, stage ? stage : "AWSCURRENT", -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			version = col_dup(st, 0);
-		sqlite3_finalize(st);
-		st = NULL;
-		if (version == NULL) {
-			err_set(e, "secret '%s' has no version staged %s", arn,
-				stage ? stage : "AWSCURRENT");
-			goto out;
-		}
-	}
-	if (sqlite3_prepare_v2(db,
-		    "SELECT value FROM sm_version WHERE secret_id = ? AND version_id = ?", -1, &st,
-		    NULL) != SQLITE_OK) {
-		err_set(e, "secrets store unreadable: %s", sqlite3_errmsg(db));
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, version, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		err_set(e, "secret '%s' has no version '%s'", arn, version);
-		goto out;
-	}
-	aad = xasprintf("%s\n%s", arn, version);
-	if (crypt_open(key, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), aad,
-		    &plain, e) < 0)
+	if (sm_secret_value_read(db, key, region, base, version, stage, &plain, e) < 0)
 		goto out;
 	if (json_key != NULL) {
 		json_t *v;
@@ -388,7 +330,7 @@ static int secret_resolve(sqlite3 *db, const unsigned char *key, const char *val
 		doc = json_loadb(plain.data ? plain.data : "", plain.len, 0, NULL);
 		v = json_object_get(doc, json_key);
 		if (v == NULL) {
-			err_set(e, "secret '%s' has no JSON key '%s'", arn, json_key);
+			err_set(e, "secret '%s' has no JSON key '%s'", base, json_key);
 			goto out;
 		}
 		if (json_is_string(v)) {
@@ -407,7 +349,6 @@ static int secret_resolve(sqlite3 *db, const unsigned char *key, const char *val
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
 	if (doc != NULL) {
 		/* jansson keeps no copy we could wipe; drop it at once */
 		json_decref(doc);
@@ -417,8 +358,6 @@ out:
 	free(json_key);
 	free(stage);
 	free(version);
-	free(aad);
-	free(arn);
 	return ret;
 }
 
@@ -875,7 +814,7 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 		struct buf val = BUF_INIT;
 
 		buf_init(&val);
-		if (secret_resolve(db, ecs_sup.srv->master_key, from, &val, &e) < 0) {
+		if (secret_resolve(db, ecs_sup.srv->master_key, region, from, &val, &e) < 0) {
 			buf_release_secret(&val);
 			*reason =
 				xasprintf("ResourceInitializationError: unable to pull secrets or "

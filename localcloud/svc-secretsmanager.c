@@ -359,14 +359,14 @@ static void sm_secret_read(sqlite3_stmt *st, struct sm_secret *s)
 }
 
 /* 1 found, 0 not, -1 SQL error */
-static int sm_lookup(struct sm_call *c, const char *where, const char *a, const char *b,
+static int sm_lookup(sqlite3 *db, const char *where, const char *a, const char *b,
 	struct sm_secret *s)
 {
 	char *sql = xasprintf("SELECT " SM_SECRET_COLUMNS " FROM sm_secret WHERE %s", where);
 	sqlite3_stmt *st = NULL;
 	int rc, found = -1;
 
-	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
 	if (b != NULL)
@@ -385,20 +385,20 @@ out:
 }
 
 /*
- * The secret that SecretId names: its full ARN, its name (in the
- * request's region), or a partial ARN (the ARN without the random
- * suffix).  -1 with ResourceNotFoundException when there is none.
+ * The secret that id names: its full ARN, its name (in region), or a
+ * partial ARN (the ARN without the random suffix).  1 found, 0 not, -1 SQL
+ * error.
  */
-static int sm_find(struct sm_call *c, const char *id, struct sm_secret *s)
+static int sm_lookup_id(sqlite3 *db, const char *region, const char *id, struct sm_secret *s)
 {
 	int found;
 
-	found = sm_lookup(c, "arn = ?1", id, NULL, s);
+	found = sm_lookup(db, "arn = ?1", id, NULL, s);
 	if (found == 0)
-		found = sm_lookup(c, "region = ?1 AND name = ?2", c->req->region, id, s);
+		found = sm_lookup(db, "region = ?1 AND name = ?2", region, id, s);
 	if (found == 0 && !strncmp(id, "arn:aws:secretsmanager:", 23)) {
 		/* arn:aws:secretsmanager:<region>:<account>:secret:<name> */
-		const char *region = id + 23, *p = region;
+		const char *reg_start = id + 23, *p = reg_start;
 		char *reg = NULL;
 		int field;
 
@@ -407,12 +407,20 @@ static int sm_find(struct sm_call *c, const char *id, struct sm_secret *s)
 			if (p != NULL)
 				p++;
 		}
-		if (p != NULL && !strncmp(p - 7, "secret:", 7) && strchr(region, ':') != NULL) {
-			reg = xstrndup(region, (size_t)(strchr(region, ':') - region));
-			found = sm_lookup(c, "region = ?1 AND name = ?2", reg, p, s);
+		if (p != NULL && !strncmp(p - 7, "secret:", 7) && strchr(reg_start, ':') != NULL) {
+			reg = xstrndup(reg_start, (size_t)(strchr(reg_start, ':') - reg_start));
+			found = sm_lookup(db, "region = ?1 AND name = ?2", reg, p, s);
 			free(reg);
 		}
 	}
+	return found;
+}
+
+/* sm_lookup_id for SecretId; -1 with ResourceNotFoundException when there is none. */
+static int sm_find(struct sm_call *c, const char *id, struct sm_secret *s)
+{
+	int found = sm_lookup_id(c->db, c->req->region, id, s);
+
 	if (found < 0)
 		return sm_internal(c, "lookup");
 	if (found == 0)
@@ -535,6 +543,69 @@ out:
 	sqlite3_finalize(st);
 	buf_release(&sealed);
 	free(aad);
+	return ret;
+}
+
+int sm_secret_value_read(sqlite3 *db, const unsigned char *master_key, const char *region,
+	const char *secret_id, const char *version_id, const char *version_stage,
+	struct buf *out, struct err *e)
+{
+	struct sm_secret s;
+	sqlite3_stmt *st = NULL;
+	char *aad = NULL;
+	const char *stage = version_stage ? version_stage : "AWSCURRENT";
+	int found, rc, ret = -1;
+
+	memset(&s, 0, sizeof(s));
+	found = sm_lookup_id(db, region, secret_id, &s);
+	if (found < 0) {
+		err_set(e, "secrets store unreadable: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	if (found == 0) {
+		err_set(e, "secret '%s' not found", secret_id);
+		goto out;
+	}
+	if (!isnan(s.deleted)) {
+		err_set(e, "secret '%s' is scheduled for deletion", s.arn);
+		goto out;
+	}
+	/* the version asked for (which must then hold the stage, if one is named) or the stage's */
+	if (sqlite3_prepare_v2(db,
+		    "SELECT v.version_id, v.value FROM sm_version v WHERE v.secret_id = ?1 AND "
+		    "(?2 IS NULL OR v.version_id = ?2) AND (?2 IS NOT NULL AND ?3 IS NULL OR "
+		    "EXISTS (SELECT 1 FROM sm_stage g WHERE g.secret_id = ?1 AND "
+		    "g.version_id = v.version_id AND g.stage = ?4))",
+		    -1, &st, NULL) != SQLITE_OK) {
+		err_set(e, "secrets store unreadable: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, s.id);
+	if (version_id != NULL)
+		sqlite3_bind_text(st, 2, version_id, -1, SQLITE_TRANSIENT);
+	if (version_stage != NULL)
+		sqlite3_bind_text(st, 3, version_stage, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, stage, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE)
+			err_set(e, "secrets store unreadable: %s", sqlite3_errmsg(db));
+		else if (version_id != NULL)
+			err_set(e, "secret '%s' has no version '%s'%s%s", s.arn, version_id,
+				version_stage ? " staged " : "", version_stage ? version_stage : "");
+		else
+			err_set(e, "secret '%s' has no version staged %s", s.arn, stage);
+		goto out;
+	}
+	aad = sm_aad(&s, (const char *)sqlite3_column_text(st, 0));
+	if (crypt_open(master_key, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+		    aad, out, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	free(aad);
+	sm_secret_release(&s);
 	return ret;
 }
 
@@ -822,7 +893,7 @@ static int create_secret(struct sm_call *c)
 	tags = in_tags(c, "Tags");
 	if (tags == NULL)
 		goto out;
-	found = sm_lookup(c, "region = ?1 AND name = ?2", c->req->region, name, &s);
+	found = sm_lookup(c->db, "region = ?1 AND name = ?2", c->req->region, name, &s);
 	if (found < 0) {
 		sm_internal(c, "lookup");
 		goto out;

@@ -1141,7 +1141,8 @@ int aws_credentials_resolve(const char *profile, struct aws_credentials *out, st
 		goto done;
 	if ((r = from_imds(out, &t, e)) != 0)
 		goto done;
-	err_usage(e, "no AWS credentials found; tried: %s; run 'aws configure' or set AWS_PROFILE",
+	/* not a usage error: the flags were right, the machine lacks credentials */
+	err_set(e, "no AWS credentials found; tried: %s; run 'aws configure' or set AWS_PROFILE",
 		buf_str(&t.text));
 	goto out;
 done:

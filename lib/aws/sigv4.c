@@ -92,8 +92,12 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Decode %XX escapes into out; a '%' not followed by two hex digits is kept. */
-static int uri_decode(struct buf *out, const char *s, size_t len)
+/*
+ * Decode %XX escapes into out; a '%' not followed by two hex digits is kept.
+ * plus_space: '+' is a space (query strings: S3 reads a raw '+' so, and so
+ * does libmicrohttpd in front of caliberd); a literal plus comes as %2B.
+ */
+static int uri_decode(struct buf *out, const char *s, size_t len, int plus_space)
 {
 	size_t i;
 
@@ -105,7 +109,7 @@ static int uri_decode(struct buf *out, const char *s, size_t len)
 			if (buf_appendc(out, (char)(hi * 16 + lo)) < 0)
 				return -1;
 			i += 2;
-		} else if (buf_appendc(out, s[i]) < 0) {
+		} else if (buf_appendc(out, plus_space && s[i] == '+' ? ' ' : s[i]) < 0) {
 			return -1;
 		}
 	}
@@ -169,7 +173,7 @@ static int canonical_path(const struct sigv4_request *req, struct buf *out)
 		 * S3 signs the key encoded once: decode what was sent and
 		 * encode it strictly, so that "~" and "%7E" sign alike.
 		 */
-		if (uri_decode(&tmp, path, strlen(path)) < 0)
+		if (uri_decode(&tmp, path, strlen(path), 0) < 0)
 			goto out;
 		if (sigv4_uri_encode(out, tmp.data, tmp.len, 1) < 0)
 			goto out;
@@ -204,7 +208,7 @@ static char *query_component(const char *s, size_t len)
 	struct buf dec = BUF_INIT, enc = BUF_INIT;
 	char *r;
 
-	uri_decode(&dec, s, len);
+	uri_decode(&dec, s, len, 1);
 	sigv4_uri_encode(&enc, buf_str(&dec), dec.len, 0);
 	buf_release(&dec);
 	r = buf_detach(&enc);
@@ -738,7 +742,7 @@ static char *query_param(const char *query, const char *key)
 		if (len > klen && memcmp(p, key, klen) == 0 && p[klen] == '=') {
 			struct buf v = BUF_INIT;
 
-			uri_decode(&v, p + klen + 1, len - klen - 1);
+			uri_decode(&v, p + klen + 1, len - klen - 1, 1);
 			return buf_detach(&v);
 		}
 		p += len;

@@ -29,6 +29,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -44,11 +45,34 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
                    "SUMMARY: UndefinedBehaviorSanitizer")
 
 
+def ephemeral_port_range():
+    """The kernel's range for outgoing connections' local ports."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now, outside the
+    kernel's ephemeral range: a port picked there (bind to 0) can be taken by
+    an outgoing connection before the daemon or nginx binds it."""
+    lo, hi = ephemeral_port_range()
+    pool = [p for p in range(20000, 32001) if not lo <= p <= hi]
+    if not pool:
+        pool = [p for p in range(1024, 65536) if not lo <= p <= hi]
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.choice(pool)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port outside the ephemeral range %d-%d" % (lo, hi))
 
 
 class LocalCloud(dict):

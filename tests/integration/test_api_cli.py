@@ -113,6 +113,15 @@ def test_region_is_required(server, env):
     assert "region" in p.stderr
 
 
+def test_no_credentials_on_the_machine_exits_1_not_usage(server, env):
+    del env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    p = api(server, env, "sts", "GetCallerIdentity")
+    assert p.returncode == 1, p.stderr
+    assert "no AWS credentials found" in p.stderr
+    assert server.take() == []
+
+
 def test_missing_operation_lists_the_services_operations(server, env):
     p = api(server, env, "secretsmanager")
     assert p.returncode == 2

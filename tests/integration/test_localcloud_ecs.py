@@ -353,6 +353,38 @@ def test_secrets_reach_the_task_environment_only_and_stop_task_sends_sigterm(loc
     assert t["stopCode"] == "UserInitiated" and t["stoppedReason"] == "test"
 
 
+def test_task_secrets_by_name_are_the_task_regions_and_stages_and_partial_arns_resolve(localcloud):
+    lc = localcloud
+    region = lc["AWS_DEFAULT_REGION"]
+    other = "us-west-2" if region != "us-west-2" else "eu-west-1"
+    name = "caliber/it/regional-%d" % time.monotonic_ns()
+    lc.aws_json("secretsmanager", "create-secret", "--name", name, "--secret-string", "other",
+                "--region", other)
+    arn = lc.aws_json("secretsmanager", "create-secret", "--name", name,
+                      "--secret-string", "home1")["ARN"]
+    lc.aws_json("secretsmanager", "put-secret-value", "--secret-id", arn, "--secret-string", "home2")
+    register(lc, "regional", [{
+        "name": "job", "image": "api-mini:v1",
+        "command": ["sh", "-c", "echo $BYNAME $PREV"],
+        "secrets": [{"name": "BYNAME", "valueFrom": name},
+                    {"name": "PREV", "valueFrom": arn[:-7] + "::AWSPREVIOUS:"}],
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": "/ecs/regional", "awslogs-create-group": "true",
+            "awslogs-stream-prefix": "r"}}}])
+    task_arn = lc.aws_json("ecs", "run-task", "--cluster", CLUSTER,
+                           "--task-definition", "regional")["tasks"][0]["taskArn"]
+
+    def stopped():
+        t = lc.client("ecs").describe_tasks(cluster=CLUSTER, tasks=[task_arn])["tasks"][0]
+        return t if t["lastStatus"] == "STOPPED" else None
+    t = wait_for("the task to stop", stopped)
+    assert t["containers"][0]["exitCode"] == 0, t
+    r = lc.client("logs").get_log_events(logGroupName="/ecs/regional",
+                                         logStreamName="r/job/" + task_arn.rsplit("/", 1)[1],
+                                         startFromHead=True)
+    assert [e["message"] for e in r["events"]] == ["home2 home1"]
+
+
 def test_stop_task_kills_a_task_that_ignores_sigterm_after_its_stop_timeout(localcloud):
     lc = localcloud
     register(lc, "stubborn", [{

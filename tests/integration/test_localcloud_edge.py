@@ -198,6 +198,20 @@ def test_nginx_is_restarted_when_it_dies(localcloud, tmp_path):
     assert curl(lc, host, "/")[2] == b"still here"
 
 
+def edge_work_dirs(lc):
+    """The workers' directories under /var/cache/caliber-edge whose owner file names
+    this instance's edge directory."""
+    base, mine, found = "/var/cache/caliber-edge", os.path.realpath(os.path.join(lc.home, "edge")), []
+    for d in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        try:
+            with open(os.path.join(base, d, "owner")) as f:
+                if os.path.realpath(f.read().strip()) == mine:
+                    found.append(os.path.join(base, d))
+        except OSError:
+            pass
+    return found
+
+
 def test_edge_workers_run_unprivileged_and_come_back_after_caliberd_kill_9(tmp_path):
     with start_localcloud(tmp_path) as lc:
         host, _, _ = site(lc, "durable", {"index.html": b"durable site"}, tmp=tmp_path)
@@ -214,3 +228,9 @@ def test_edge_workers_run_unprivileged_and_come_back_after_caliberd_kill_9(tmp_p
         assert not os.path.exists("/proc/%d" % master), "nginx outlived caliberd"
         lc.start()
         assert curl(lc, host, "/")[2] == b"durable site"
+        # as root the workers' cache/temp directory is under /var/cache/caliber-edge;
+        # a clean stop removes it
+        work = edge_work_dirs(lc)
+        assert len(work) == (1 if os.geteuid() == 0 else 0), work
+        lc.stop()
+        assert [d for d in work if os.path.exists(d)] == []

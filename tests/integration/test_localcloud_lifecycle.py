@@ -122,6 +122,24 @@ def test_ports_given_to_start_are_remembered(tmp_path):
     lc.assert_clean_log()
 
 
+def test_start_removes_bodies_a_killed_daemon_left_in_tmp(tmp_path):
+    with start_localcloud(tmp_path) as lc:
+        sm = lc.client("secretsmanager")
+        sm.create_secret(Name="kept", SecretString="v1")
+        lc.kill9()
+        tmp = os.path.join(lc.home, "tmp")
+        stray = os.path.join(tmp, "body-Ab12Cd")
+        with open(stray, "wb") as f:
+            f.write(b"half an upload")
+        other = os.path.join(tmp, "not-caliberd.txt")
+        with open(other, "w") as f:
+            f.write("someone else's")
+        lc.start()
+        assert not os.path.exists(stray)
+        assert os.path.exists(other)
+        assert lc.client("secretsmanager").get_secret_value(SecretId="kept")["SecretString"] == "v1"
+
+
 def test_binds_loopback_only(localcloud):
     want = "0100007F:%04X" % localcloud.port
     listening = []
@@ -371,3 +389,13 @@ def test_keep_alive_connection_serves_many_requests(localcloud):
             assert conn.sock is sock  # the same socket served every request
     finally:
         conn.close()
+
+
+def test_free_port_stays_out_of_the_kernels_ephemeral_range():
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo, hi = (int(x) for x in f.read().split())
+    for _ in range(50):
+        port = free_port()
+        assert not lo <= port <= hi, port
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))

@@ -313,7 +313,7 @@ static void test_no_credentials_lists_every_source_tried(void **state)
 	assert_non_null(strstr(e.msg, "container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"));
 	assert_non_null(strstr(e.msg, "EC2 instance metadata (AWS_EC2_METADATA_DISABLED=true)"));
 	assert_non_null(strstr(e.msg, "run 'aws configure' or set AWS_PROFILE"));
-	assert_true(e.usage);
+	assert_false(e.usage);
 }
 
 static void test_unreachable_metadata_service_gives_up_within_seconds(void **state)

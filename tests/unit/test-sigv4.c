@@ -328,6 +328,51 @@ static void test_s3_path_is_not_normalised_nor_double_encoded(void **state)
 	buf_release(&creq);
 }
 
+/*
+ * The canonical query decodes each name and value and encodes it again with
+ * AWS's rules (only unreserved characters bare), so a raw '/', ':', ',', '@',
+ * '=' or '~' sign as their strict form whether the client escaped them or
+ * not; '+' in a query means a space (as S3, and libmicrohttpd on the server,
+ * read it), a literal plus is %2B.
+ */
+static void test_query_is_decoded_and_strictly_encoded(void **state)
+{
+	static const struct {
+		const char *query, *canonical;
+	} cases[] = {
+		{ "prefix=dir/", "prefix=dir%2F" },
+		{ "prefix=dir%2F", "prefix=dir%2F" },
+		{ "prefix=dir%2f", "prefix=dir%2F" },
+		{ "a=b:c,d@e=f~g", "a=b%3Ac%2Cd%40e%3Df~g" },
+		{ "a=b%3Ac%2Cd%40e%3Df%7Eg", "a=b%3Ac%2Cd%40e%3Df~g" },
+		{ "k~/=v", "k~%2F=v" },
+		{ "a=x+y", "a=x%20y" },
+		{ "a=x%20y", "a=x%20y" },
+		{ "a=x%2By", "a=x%2By" },
+		{ "b=2&a=1/&a=1", "a=1&a=1%2F&b=2" },
+		{ "flag&a=", "a=&flag=" },
+	};
+	struct sigv4_header h[] = { { "Host", "h" } };
+	struct sigv4_request req = { "GET", "/", NULL, h, 1, NULL, 0 };
+	struct buf creq = BUF_INIT;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *want = xasprintf("GET\n/\n%s\nhost:h\n", cases[i].canonical);
+
+		req.query = cases[i].query;
+		buf_reset(&creq);
+		assert_int_equal(sigv4_canonical_request(&req, NULL, &creq, NULL, &e), 0);
+		if (strncmp(creq.data, want, strlen(want)) != 0)
+			fail_msg("query '%s': got '%s', want '%s'", cases[i].query, creq.data, want);
+		free(want);
+		req.s3_path_rules = !req.s3_path_rules;	/* same rules for S3 */
+	}
+	buf_release(&creq);
+}
+
 /* The GetObject example of the S3 documentation ("Signature calculations
  * for the Authorization header"). */
 static void test_s3_documentation_get_object_example(void **state)
@@ -600,6 +645,7 @@ int main(void)
 {
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_s3_path_is_not_normalised_nor_double_encoded),
+		cmocka_unit_test(test_query_is_decoded_and_strictly_encoded),
 		cmocka_unit_test(test_s3_documentation_get_object_example),
 		cmocka_unit_test(test_s3_documentation_presigned_url_example),
 		cmocka_unit_test(test_s3_documentation_streaming_upload),
