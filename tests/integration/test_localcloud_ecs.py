@@ -447,6 +447,21 @@ def test_services_come_back_to_their_desired_count_after_caliberd_is_killed(loca
     assert versions_served(lc) == ["v1", "v1"]
 
 
+def test_a_deployment_cut_by_kill9_of_caliberd_converges_after_restart(localcloud, images):
+    """Issue 5: kill -9 caliberd mid-deployment; once it is back, the service
+    converges to the new revision, serving it from as many tasks as desired."""
+    lc = localcloud
+    td2 = register(lc, CLUSTER, [container("api-mini:v2")])
+    out = lc.aws_json("ecs", "update-service", "--cluster", CLUSTER, "--service", SERVICE,
+                      "--task-definition", td2, v=2)
+    assert out["service"]["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    lc.kill9()
+    lc.start()
+    s = wait_completed(lc, td2, timeout=90)
+    assert s["runningCount"] == 2
+    assert versions_served(lc) == ["v2", "v2"]
+
+
 def test_deleting_a_service_stops_its_tasks(localcloud):
     lc = localcloud
     r = lc.aws("ecs", "delete-service", "--cluster", CLUSTER, "--service", SERVICE)
