@@ -49,6 +49,7 @@
 #include "caliberd.h"
 #include "crypt.h"
 #include "edgectl.h"
+#include "json-input.h"
 #include "localcloud/images.h"
 #include "reply.h"
 #include "router.h"
@@ -1915,36 +1916,20 @@ out:
 	return ret;
 }
 
+/* input members (json-input.h) */
 static int in_str(struct ecs_call *c, const char *key, int required, const char **out)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return ecs_bad(
-				c, "InvalidParameterException", "%s must be specified.", key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return ecs_bad(c, "SerializationException", "%s must be a string", key);
-	*out = json_string_value(v);
+	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
+		return -1;
+	if (*out == NULL && required)
+		return ecs_bad(c, "InvalidParameterException", "%s must be specified.", key);
 	return 0;
 }
 
 static int in_int(
 	struct ecs_call *c, const json_t *o, const char *key, long long *out, int *present)
 {
-	json_t *v = json_object_get(o, key);
-
-	*present = 0;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return ecs_bad(c, "SerializationException", "%s must be an integer", key);
-	*out = json_integer_value(v);
-	*present = 1;
-	return 0;
+	return json_in_int(c->req, c->res, o, key, out, present);
 }
 
 /* cluster by name or ARN ("default" when absent); *arn freed by the caller */

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "caliberd.h"
+#include "json-input.h"
 #include "reply.h"
 #include "router.h"
 #include "services.h"
@@ -246,37 +247,22 @@ out:
 	return ret;
 }
 
+/* input members (json-input.h), with the validation message AWS gives a missing one */
 static int in_str(struct logs_call *c, const char *key, int required, const char **out)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return logs_bad(c, "InvalidParameterException",
-				"1 validation error detected: Value null at '%s' failed to satisfy "
-				"constraint: Member must not be null",
-				key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return logs_bad(c, "SerializationException", "%s must be a string", key);
-	*out = json_string_value(v);
+	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
+		return -1;
+	if (*out == NULL && required)
+		return logs_bad(c, "InvalidParameterException",
+			"1 validation error detected: Value null at '%s' failed to satisfy "
+			"constraint: Member must not be null",
+			key);
 	return 0;
 }
 
 static int in_int(struct logs_call *c, const char *key, long long *out, int *present)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*present = 0;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return logs_bad(c, "SerializationException", "%s must be an integer", key);
-	*out = json_integer_value(v);
-	*present = 1;
-	return 0;
+	return json_in_int(c->req, c->res, c->in, key, out, present);
 }
 
 /* logGroupName, or logGroupIdentifier (a name or an ARN) */

@@ -27,6 +27,7 @@
 
 #include "caliberd.h"
 #include "crypt.h"
+#include "json-input.h"
 #include "reply.h"
 #include "router.h"
 #include "services.h"
@@ -180,53 +181,28 @@ out:
 }
 
 /*
- * Input members.  A member of the wrong JSON type is a
- * SerializationException, as from AWS; a missing required one an
+ * Input members (json-input.h): a missing required one is an
  * InvalidParameterException.
  */
 static int in_string(struct sm_call *c, const char *key, int required, const char **out)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return sm_bad(c, "InvalidParameterException",
-				"You must provide a value for the required parameter %s.", key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return sm_bad(c, "SerializationException", "%s must be a string", key);
-	*out = json_string_value(v);
+	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
+		return -1;
+	if (*out == NULL && required)
+		return sm_bad(c, "InvalidParameterException",
+			"You must provide a value for the required parameter %s.", key);
 	return 0;
 }
 
 static int in_bool(struct sm_call *c, const char *key, int *out)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*out = 0;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v))
-		return sm_bad(c, "SerializationException", "%s must be a boolean", key);
-	*out = json_is_true(v);
-	return 0;
+	return json_in_bool(c->req, c->res, c->in, key, out);
 }
 
 /* *present 0 when absent */
 static int in_int(struct sm_call *c, const char *key, long long *out, int *present)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*present = 0;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return sm_bad(c, "SerializationException", "%s must be an integer", key);
-	*out = json_integer_value(v);
-	*present = 1;
-	return 0;
+	return json_in_int(c->req, c->res, c->in, key, out, present);
 }
 
 static int sm_name_valid(const char *name)
