@@ -181,9 +181,7 @@ static void deployment_id_new(char out[40])
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t != NULL ? xstrdup((const char *)t) : NULL;
+	return store_col_text(st, i);
 }
 
 static const char *col_str(sqlite3_stmt *st, int i)

@@ -303,18 +303,6 @@ static int in_value(struct sm_call *c, int *has_value, int *binary, struct buf *
 	return 0;
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
-static double col_time(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
 #define SM_SECRET_COLUMNS                                                                          \
 	"id, name, arn, description, kms_key_id, tags, created, last_changed, last_accessed,"     \
 	" deleted, deletion_date"
@@ -322,16 +310,16 @@ static double col_time(sqlite3_stmt *st, int i)
 static void sm_secret_read(sqlite3_stmt *st, struct sm_secret *s)
 {
 	s->id = sqlite3_column_int64(st, 0);
-	s->name = col_text(st, 1);
-	s->arn = col_text(st, 2);
-	s->description = col_text(st, 3);
-	s->kms_key_id = col_text(st, 4);
-	s->tags = col_text(st, 5);
+	s->name = store_col_text(st, 1);
+	s->arn = store_col_text(st, 2);
+	s->description = store_col_text(st, 3);
+	s->kms_key_id = store_col_text(st, 4);
+	s->tags = store_col_text(st, 5);
 	s->created = sqlite3_column_double(st, 6);
 	s->last_changed = sqlite3_column_double(st, 7);
-	s->last_accessed = col_time(st, 8);
-	s->deleted = col_time(st, 9);
-	s->deletion_date = col_time(st, 10);
+	s->last_accessed = store_col_real(st, 8);
+	s->deleted = store_col_real(st, 9);
+	s->deletion_date = store_col_real(st, 10);
 }
 
 /* 1 found, 0 not, -1 SQL error */
