@@ -427,17 +427,10 @@ static void rds_random_password(char *out, size_t len)
 	OPENSSL_cleanse(r, sizeof(r));
 }
 
+/* a random (version 4) UUID, the same kind as request ids */
 static void rds_uuid(char out[40])
 {
-	unsigned char r[16];
-
-	RAND_bytes(r, sizeof(r));
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 40,
-		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
-		r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-		r[14], r[15]);
+	lc_request_id_new(out);
 }
 
 /*
