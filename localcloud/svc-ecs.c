@@ -49,6 +49,7 @@
 #include "caliberd.h"
 #include "crypt.h"
 #include "edgectl.h"
+#include "hex.h"
 #include "json-input.h"
 #include "localcloud/images.h"
 #include "reply.h"
@@ -157,16 +158,10 @@ static const char ecs_schema[] =
 
 static void random_hex(char *out, size_t nbytes)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char r[32];
-	size_t i;
 
 	RAND_bytes(r, (int)nbytes);
-	for (i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[2 * nbytes] = '\0';
+	hex_encode(r, nbytes, out);
 }
 
 static void deployment_id_new(char out[40])
