@@ -12,8 +12,8 @@ xmlDoc *xml_in_parse(const char *text, size_t len)
 {
 	if (len == 0)
 		return NULL;
-	return xmlReadMemory(
-		text, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	return xmlReadMemory(text, (int)len, NULL, NULL,
+		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
 xmlNode *xml_in_child(const xmlNode *n, const char *name)
