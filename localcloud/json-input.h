@@ -1,6 +1,7 @@
 /*
- * json-input.h: typed members of a JSON 1.1 request's input object, for
- * the services that speak it (Secrets Manager, Logs, ECS).
+ * json-input.h: the frame of a JSON 1.1 call on caliberd's store and the
+ * typed members of its input object, for the services that speak it
+ * (Secrets Manager, Logs, ECS).
  *
  * A member of the wrong JSON type is a SerializationException ("<key>
  * must be a string"), as from AWS, replied with lc_reply_error(); such a
@@ -11,9 +12,22 @@
 #define CALIBER_LC_JSON_INPUT_H
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 struct lc_request;
 struct lc_response;
+
+/*
+ * One call: parse the input into *in (lc_request_json replies when it is
+ * not a JSON object), begin a store transaction, set *db to the store's
+ * handle and *out to an empty object, run step(arg).  When step returns
+ * 0: commit and reply 200 with *out; when -1 (step has replied): roll
+ * back.  A store failure is logged "<svc>: <message>" and replied 500
+ * internal_code.  *in and *out are freed before it returns 0 or -1.
+ */
+int json_in_run(struct lc_request *req, struct lc_response *res, const char *svc,
+	const char *internal_code, json_t **in, json_t **out, sqlite3 **db, int (*step)(void *arg),
+	void *arg);
 
 /* *out borrowed from o, NULL when not given. */
 int json_in_str(struct lc_request *req, struct lc_response *res, const json_t *o, const char *key,

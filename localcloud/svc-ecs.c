@@ -1849,6 +1849,7 @@ struct ecs_call {
 	json_t *in;
 	json_t *out;
 	double now;
+	int (*fn)(struct ecs_call *c);	/* the operation, run by ecs_run */
 };
 
 static int ecs_bad(struct ecs_call *c, const char *code, const char *fmt, ...)
@@ -1871,42 +1872,24 @@ static int ecs_internal(struct ecs_call *c, const char *what)
 	return lc_reply_error(c->req, c->res, 500, "ServerException", "an internal error occurred");
 }
 
+static int ecs_step(void *arg)
+{
+	struct ecs_call *c = arg;
+
+	return c->fn(c);
+}
+
 static int ecs_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct ecs_call *c))
 {
 	struct ecs_call c;
-	struct err e = ERR_INIT;
-	struct store *store = req->srv->store;
-	int ret = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.req = req;
 	c.res = res;
 	c.now = lc_now();
-	c.in = lc_request_json(req, res);
-	if (c.in == NULL)
-		return -1;
-	if (store_begin(store, &e) < 0) {
-		lc_log("ecs: %s", e.msg);
-		lc_reply_error(req, res, 500, "ServerException", "an internal error occurred");
-		goto out;
-	}
-	c.db = store_db(store);
-	c.out = json_object();
-	if (fn(&c) < 0) {
-		store_rollback(store);
-		goto out;
-	}
-	if (store_commit(store, &e) < 0) {
-		lc_log("ecs: %s", e.msg);
-		lc_reply_error(req, res, 500, "ServerException", "an internal error occurred");
-		goto out;
-	}
-	ret = lc_reply_json(req, res, c.out);
-	c.out = NULL;
-out:
-	json_decref(c.in);
-	json_decref(c.out);
-	return ret;
+	c.fn = fn;
+	return json_in_run(
+		req, res, "ecs", "ServerException", &c.in, &c.out, &c.db, ecs_step, &c);
 }
 
 /* input members (json-input.h) */

@@ -185,6 +185,7 @@ struct logs_call {
 	sqlite3 *db;
 	json_t *in;
 	json_t *out;
+	int (*fn)(struct logs_call *c);	/* the operation, run by logs_run */
 };
 
 static int logs_bad(struct logs_call *c, const char *code, const char *fmt, ...)
@@ -208,43 +209,23 @@ static int logs_internal(struct logs_call *c, const char *what)
 		c->req, c->res, 500, "ServiceUnavailableException", "an internal error occurred");
 }
 
+static int logs_step(void *arg)
+{
+	struct logs_call *c = arg;
+
+	return c->fn(c);
+}
+
 static int logs_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct logs_call *c))
 {
 	struct logs_call c;
-	struct err e = ERR_INIT;
-	struct store *store = req->srv->store;
-	int ret = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.req = req;
 	c.res = res;
-	c.in = lc_request_json(req, res);
-	if (c.in == NULL)
-		return -1;
-	if (store_begin(store, &e) < 0) {
-		lc_log("logs: %s", e.msg);
-		lc_reply_error(
-			req, res, 500, "ServiceUnavailableException", "an internal error occurred");
-		goto out;
-	}
-	c.db = store_db(store);
-	c.out = json_object();
-	if (fn(&c) < 0) {
-		store_rollback(store);
-		goto out;
-	}
-	if (store_commit(store, &e) < 0) {
-		lc_log("logs: %s", e.msg);
-		lc_reply_error(
-			req, res, 500, "ServiceUnavailableException", "an internal error occurred");
-		goto out;
-	}
-	ret = lc_reply_json(req, res, c.out);
-	c.out = NULL;
-out:
-	json_decref(c.in);
-	json_decref(c.out);
-	return ret;
+	c.fn = fn;
+	return json_in_run(req, res, "logs", "ServiceUnavailableException", &c.in, &c.out, &c.db,
+		logs_step, &c);
 }
 
 /* input members (json-input.h), with the validation message AWS gives a missing one */

@@ -82,6 +82,7 @@ struct sm_call {
 	json_t *in;
 	json_t *out;		/* the reply object, created by sm_run */
 	double now;
+	int (*fn)(struct sm_call *c);	/* the operation, run by sm_run */
 };
 
 struct sm_secret {
@@ -129,55 +130,36 @@ static int sm_bad(struct sm_call *c, const char *code, const char *fmt, ...)
 	return lc_reply_error(c->req, c->res, 400, code, "%s", msg);
 }
 
+/* Inside the call's transaction: the purge every call starts with, then the operation. */
+static int sm_step(void *arg)
+{
+	struct sm_call *c = arg;
+	sqlite3_stmt *st = NULL;
+
+	/* secrets whose recovery window has passed are gone */
+	if (sqlite3_prepare_v2(c->db,
+		    "DELETE FROM sm_secret WHERE deletion_date IS NOT NULL AND deletion_date <= ?",
+		    -1, &st, NULL) != SQLITE_OK)
+		return sm_internal(c, "purge");
+	sqlite3_bind_double(st, 1, c->now);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	return c->fn(c);
+}
+
 /* Run fn in a transaction; reply with c->out when it returns 0. */
 static int sm_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct sm_call *c))
 {
 	struct sm_call c;
-	struct err e = ERR_INIT;
-	sqlite3_stmt *st = NULL;
-	int ret = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.req = req;
 	c.res = res;
 	c.srv = req->srv;
 	c.now = lc_now();
-	c.in = lc_request_json(req, res);
-	if (c.in == NULL)
-		return -1;
-	if (store_begin(c.srv->store, &e) < 0) {
-		lc_log("secretsmanager: %s", e.msg);
-		lc_reply_error(req, res, 500, "InternalServiceError", "an internal error occurred");
-		goto out;
-	}
-	c.db = store_db(c.srv->store);
-	/* secrets whose recovery window has passed are gone */
-	if (sqlite3_prepare_v2(c.db,
-		    "DELETE FROM sm_secret WHERE deletion_date IS NOT NULL AND deletion_date <= ?",
-		    -1, &st, NULL) != SQLITE_OK) {
-		sm_internal(&c, "purge");
-		store_rollback(c.srv->store);
-		goto out;
-	}
-	sqlite3_bind_double(st, 1, c.now);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
-	c.out = json_object();
-	if (fn(&c) < 0) {
-		store_rollback(c.srv->store);
-		goto out;
-	}
-	if (store_commit(c.srv->store, &e) < 0) {
-		lc_log("secretsmanager: %s", e.msg);
-		lc_reply_error(req, res, 500, "InternalServiceError", "an internal error occurred");
-		goto out;
-	}
-	ret = lc_reply_json(req, res, c.out);
-	c.out = NULL;
-out:
-	json_decref(c.in);
-	json_decref(c.out);
-	return ret;
+	c.fn = fn;
+	return json_in_run(req, res, "secretsmanager", "InternalServiceError", &c.in, &c.out,
+		&c.db, sm_step, &c);
 }
 
 /*
