@@ -188,19 +188,8 @@ struct logs_call {
 	int (*fn)(struct logs_call *c);	/* the operation, run by logs_run */
 };
 
-static int logs_bad(struct logs_call *c, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int logs_bad(struct logs_call *c, const char *code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return lc_reply_error(c->req, c->res, 400, code, "%s", msg);
-}
+/* a 400 error of the call c (lc_reply_error checks the format) */
+#define logs_bad(c, code, ...) lc_reply_error((c)->req, (c)->res, 400, (code), __VA_ARGS__)
 
 static int logs_internal(struct logs_call *c, const char *what)
 {

@@ -116,19 +116,8 @@ static int sm_internal(struct sm_call *c, const char *what)
 		"an internal error occurred");
 }
 
-static int sm_bad(struct sm_call *c, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int sm_bad(struct sm_call *c, const char *code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return lc_reply_error(c->req, c->res, 400, code, "%s", msg);
-}
+/* a 400 error of the call c (lc_reply_error checks the format) */
+#define sm_bad(c, code, ...) lc_reply_error((c)->req, (c)->res, 400, (code), __VA_ARGS__)
 
 /* Inside the call's transaction: the purge every call starts with, then the operation. */
 static int sm_step(void *arg)
