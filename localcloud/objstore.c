@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
+#include "hex.h"
 #include "objstore.h"
 
 #define OBJSTORE_MAX_KEY 1024
@@ -168,17 +169,6 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void hex_encode(const unsigned char *p, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 static int new_id(char *id, struct err *e)

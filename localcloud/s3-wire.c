@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "hex.h"
 #include "s3-wire.h"
 
 enum {
@@ -29,17 +30,6 @@ enum {
 
 static const char empty_sha256[] =
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static void hmac256(const unsigned char *key, size_t key_len, const void *data, size_t len,
 	unsigned char out[32])
@@ -112,12 +102,12 @@ static int chunk_verify(struct s3_chunked *c, struct err *e)
 	if (!c->signed_chunks)
 		return 0;
 	EVP_DigestFinal_ex(c->chunk_sha, digest, &n);
-	hex(digest, 32, digest_hex);
+	hex_encode(digest, 32, digest_hex);
 	sts = xasprintf("AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", c->sig.amz_date,
 		c->sig.scope, c->prev_signature, empty_sha256, digest_hex);
 	hmac256(c->sig.key, 32, sts, strlen(sts), mac);
 	free(sts);
-	hex(mac, 32, mac_hex);
+	hex_encode(mac, 32, mac_hex);
 	if (CRYPTO_memcmp(mac_hex, c->chunk_signature, 64) != 0)
 		return chunked_fail(c, e, "chunk signature does not match");
 	memcpy(c->prev_signature, mac_hex, sizeof(c->prev_signature));
@@ -189,12 +179,12 @@ static int trailer_signature_check(struct s3_chunked *c, const char *sig, size_t
 	if (sig_len != 64)
 		return chunked_fail(c, e, "malformed trailer signature");
 	EVP_Digest(c->trailers.data, c->trailers.len, digest, &n, EVP_sha256(), NULL);
-	hex(digest, 32, digest_hex);
+	hex_encode(digest, 32, digest_hex);
 	sts = xasprintf("AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", c->sig.amz_date, c->sig.scope,
 		c->prev_signature, digest_hex);
 	hmac256(c->sig.key, 32, sts, strlen(sts), mac);
 	free(sts);
-	hex(mac, 32, mac_hex);
+	hex_encode(mac, 32, mac_hex);
 	if (CRYPTO_memcmp(mac_hex, sig, 64) != 0)
 		return chunked_fail(c, e, "trailer signature does not match");
 	return 0;

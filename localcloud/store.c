@@ -3,6 +3,7 @@
  */
 #include "compat.h"
 
+#include <math.h>
 #include <pthread.h>
 
 #include "buf.h"
@@ -110,4 +111,16 @@ int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out, struct e
 	if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK)
 		return store_fail(s, "prepare", e);
 	return 0;
+}
+
+char *store_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+double store_col_real(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }

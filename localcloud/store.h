@@ -39,4 +39,9 @@ sqlite3 *store_db(struct store *s);
  */
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out, struct err *e);
 
+/* Column i of the current row: its text copied (caller frees), NULL when SQL NULL. */
+char *store_col_text(sqlite3_stmt *st, int i);
+/* Column i as a number, NAN when SQL NULL (an optional time). */
+double store_col_real(sqlite3_stmt *st, int i);
+
 #endif

@@ -28,7 +28,6 @@
 #include <ctype.h>
 #include <netinet/in.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -36,11 +35,13 @@
 
 #include "caliberd.h"
 #include "edgectl.h"
+#include "ids.h"
 #include "objstore.h"
 #include "reply.h"
 #include "router.h"
 #include "services.h"
 #include "store.h"
+#include "xml-input.h"
 
 #define CF_XMLNS "http://cloudfront.amazonaws.com/doc/2020-05-31/"
 #define CF_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -76,50 +77,11 @@ int cf_init(struct lc_server *srv, struct err *e)
 	return store_exec(srv->store, cf_schema, e);
 }
 
-/* Random id of n characters from alphabet into out (n + 1 bytes). */
-static void random_id(char *out, size_t n, const char *alphabet)
-{
-	unsigned char r[64];
-	size_t k = strlen(alphabet);
-
-	if (n > sizeof(r) || RAND_bytes(r, (int)n) != 1)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		out[i] = alphabet[r[i] % k];
-	out[n] = '\0';
-}
-
-static xmlNode *child(const xmlNode *n, const char *name)
-{
-	if (n == NULL)
-		return NULL;
-	for (xmlNode *c = n->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-/* Text of a child element (caller frees), NULL when absent. */
-static char *child_text(const xmlNode *n, const char *name)
-{
-	xmlNode *c = child(n, name);
-	xmlChar *t;
-	char *s;
-
-	if (c == NULL)
-		return NULL;
-	t = xmlNodeGetContent(c);
-	s = xstrdup(t ? (const char *)t : "");
-	xmlFree(t);
-	return s;
-}
-
 static xmlDoc *xml_parse(const struct lc_request *req)
 {
-	if (req->body.len == 0 || req->body.len > 1024 * 1024)
+	if (req->body.len > 1024 * 1024)
 		return NULL;
-	return xmlReadMemory(req->body.data, (int)req->body.len, NULL, NULL,
-		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	return xml_in_parse(req->body.data, req->body.len);
 }
 
 static int malformed(struct lc_request *req, struct lc_response *res)
@@ -154,7 +116,7 @@ static char *origin_bucket(const char *domain)
 
 static long text_long(const xmlNode *n, const char *name, long dflt)
 {
-	char *t = child_text(n, name), *end;
+	char *t = xml_in_child_text(n, name), *end;
 	long v;
 
 	if (t == NULL)
@@ -189,16 +151,16 @@ static void cf_config_release(struct cf_config *c)
 static int cf_config_parse(xmlDoc *doc, xmlNode *cfg, struct cf_config *out, char *msg,
 	size_t msg_len)
 {
-	xmlNode *origins = child(child(cfg, "Origins"), "Items");
-	xmlNode *dcb = child(cfg, "DefaultCacheBehavior");
-	xmlNode *aliases = child(child(cfg, "Aliases"), "Items");
-	char *target = child_text(dcb, "TargetOriginId"), *enabled = child_text(cfg, "Enabled");
-	char *policy = child_text(dcb, "CachePolicyId");
+	xmlNode *origins = xml_in_child(xml_in_child(cfg, "Origins"), "Items");
+	xmlNode *dcb = xml_in_child(cfg, "DefaultCacheBehavior");
+	xmlNode *aliases = xml_in_child(xml_in_child(cfg, "Aliases"), "Items");
+	char *target = xml_in_child_text(dcb, "TargetOriginId"), *enabled = xml_in_child_text(cfg, "Enabled");
+	char *policy = xml_in_child_text(dcb, "CachePolicyId");
 
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->aliases);
-	out->caller_reference = child_text(cfg, "CallerReference");
-	out->default_root = child_text(cfg, "DefaultRootObject");
+	out->caller_reference = xml_in_child_text(cfg, "CallerReference");
+	out->default_root = xml_in_child_text(cfg, "DefaultRootObject");
 	if (out->default_root == NULL)
 		out->default_root = xstrdup("");
 	if (out->caller_reference == NULL || origins == NULL || dcb == NULL || target == NULL ||
@@ -212,8 +174,8 @@ static int cf_config_parse(xmlDoc *doc, xmlNode *cfg, struct cf_config *out, cha
 
 		if (o->type != XML_ELEMENT_NODE)
 			continue;
-		id = child_text(o, "Id");
-		domain = child_text(o, "DomainName");
+		id = xml_in_child_text(o, "Id");
+		domain = xml_in_child_text(o, "DomainName");
 		if (id && domain && strcmp(id, target) == 0) {
 			for (char *c = domain; *c; c++)
 				*c = (char)tolower((unsigned char)*c);
@@ -352,7 +314,7 @@ int cf_create_distribution(struct lc_request *req, struct lc_response *res)
 
 	memset(&c, 0, sizeof(c));
 	if (root && strcmp((const char *)root->name, "DistributionConfigWithTags") == 0)
-		root = child(root, "DistributionConfig");
+		root = xml_in_child(root, "DistributionConfig");
 	if (root == NULL || strcmp((const char *)root->name, "DistributionConfig") != 0) {
 		xmlFreeDoc(doc);
 		return malformed(req, res);
@@ -364,10 +326,10 @@ int cf_create_distribution(struct lc_request *req, struct lc_response *res)
 	xmlFreeDoc(doc);
 	memset(&d, 0, sizeof(d));
 	d.id[0] = 'E';
-	random_id(d.id + 1, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-	random_id(suffix, 13, "abcdefghijklmnopqrstuvwxyz0123456789");
+	lc_random_id(d.id + 1, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	lc_random_id(suffix, 13, "abcdefghijklmnopqrstuvwxyz0123456789");
 	snprintf(d.domain, sizeof(d.domain), "d%s.cloudfront.net", suffix);
-	random_id(d.etag, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	lc_random_id(d.etag, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 	d.config = c.xml;
 	d.created = lc_now();
 
@@ -584,7 +546,7 @@ int cf_update_distribution(struct lc_request *req, struct lc_response *res)
 			"that are not allowed: the CallerReference cannot change.");
 		goto out;
 	}
-	random_id(d.etag, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	lc_random_id(d.etag, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 	if (store_prepare(srv->store, "UPDATE cf_distribution SET config = ?, bucket = ?,"
 			" default_root = ?, aliases = ?, min_ttl = ?, default_ttl = ?, max_ttl = ?,"
 			" enabled = ?, etag = ? WHERE id = ?", &st, &e) < 0) {
@@ -705,8 +667,7 @@ int cf_list_distributions(struct lc_request *req, struct lc_response *res)
 	buf_init(&items);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *cfgxml = (const char *)sqlite3_column_text(st, 2);
-		xmlDoc *doc = xmlReadMemory(cfgxml, (int)strlen(cfgxml), NULL, NULL,
-			XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		xmlDoc *doc = xml_in_parse(cfgxml, strlen(cfgxml));
 		xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 		char when[32];
 
@@ -717,7 +678,7 @@ int cf_list_distributions(struct lc_request *req, struct lc_response *res)
 			sqlite3_column_text(st, 0), sqlite3_column_text(st, 0), when,
 			sqlite3_column_text(st, 1));
 		for (size_t i = 0; root && i < ARRAY_SIZE(summary_fields); i++) {
-			xmlNode *f = child(root, summary_fields[i]);
+			xmlNode *f = xml_in_child(root, summary_fields[i]);
 
 			if (f) {
 				char *x = node_dump(doc, f);
@@ -761,8 +722,8 @@ int cf_create_invalidation(struct lc_request *req, struct lc_response *res)
 	const char *dist_id = lc_request_path_param(req, "DistributionId");
 	xmlDoc *doc = xml_parse(req);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	xmlNode *items = child(child(root, "Paths"), "Items");
-	char *caller = child_text(root, "CallerReference"), *batch = NULL;
+	xmlNode *items = xml_in_child(xml_in_child(root, "Paths"), "Items");
+	char *caller = xml_in_child_text(root, "CallerReference"), *batch = NULL;
 	struct buf paths;
 	const char **list = NULL;
 	size_t n = 0;
@@ -816,7 +777,7 @@ int cf_create_invalidation(struct lc_request *req, struct lc_response *res)
 		goto out;
 	}
 	id[0] = 'I';
-	random_id(id + 1, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	lc_random_id(id + 1, 13, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 	if (store_prepare(srv->store, "INSERT INTO cf_invalidation(id, distribution_id,"
 			" caller_reference, paths, batch, status, created) VALUES (?,?,?,?,?,"
 			"'InProgress',?)", &st, &e) < 0) {

@@ -48,6 +48,8 @@
 
 #include "caliberd.h"
 #include "edgectl.h"
+#include "hex.h"
+#include "json-input.h"
 #include "localcloud/images.h"
 #include "reply.h"
 #include "router.h"
@@ -155,16 +157,10 @@ static const char ecs_schema[] =
 
 static void random_hex(char *out, size_t nbytes)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char r[32];
-	size_t i;
 
 	RAND_bytes(r, (int)nbytes);
-	for (i = 0; i < nbytes; i++) {
-		out[2 * i] = hex[r[i] >> 4];
-		out[2 * i + 1] = hex[r[i] & 15];
-	}
-	out[2 * nbytes] = '\0';
+	hex_encode(r, nbytes, out);
 }
 
 static void deployment_id_new(char out[40])
@@ -179,9 +175,7 @@ static void deployment_id_new(char out[40])
 
 static char *col_dup(sqlite3_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t != NULL ? xstrdup((const char *)t) : NULL;
+	return store_col_text(st, i);
 }
 
 static const char *col_str(sqlite3_stmt *st, int i)
@@ -1794,21 +1788,11 @@ struct ecs_call {
 	json_t *in;
 	json_t *out;
 	double now;
+	int (*fn)(struct ecs_call *c);	/* the operation, run by ecs_run */
 };
 
-static int ecs_bad(struct ecs_call *c, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int ecs_bad(struct ecs_call *c, const char *code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return lc_reply_error(c->req, c->res, 400, code, "%s", msg);
-}
+/* a 400 error of the call c (lc_reply_error checks the format) */
+#define ecs_bad(c, code, ...) lc_reply_error((c)->req, (c)->res, 400, (code), __VA_ARGS__)
 
 static int ecs_internal(struct ecs_call *c, const char *what)
 {
@@ -1816,74 +1800,40 @@ static int ecs_internal(struct ecs_call *c, const char *what)
 	return lc_reply_error(c->req, c->res, 500, "ServerException", "an internal error occurred");
 }
 
+static int ecs_step(void *arg)
+{
+	struct ecs_call *c = arg;
+
+	return c->fn(c);
+}
+
 static int ecs_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct ecs_call *c))
 {
 	struct ecs_call c;
-	struct err e = ERR_INIT;
-	struct store *store = req->srv->store;
-	int ret = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.req = req;
 	c.res = res;
 	c.now = lc_now();
-	c.in = lc_request_json(req, res);
-	if (c.in == NULL)
-		return -1;
-	if (store_begin(store, &e) < 0) {
-		lc_log("ecs: %s", e.msg);
-		lc_reply_error(req, res, 500, "ServerException", "an internal error occurred");
-		goto out;
-	}
-	c.db = store_db(store);
-	c.out = json_object();
-	if (fn(&c) < 0) {
-		store_rollback(store);
-		goto out;
-	}
-	if (store_commit(store, &e) < 0) {
-		lc_log("ecs: %s", e.msg);
-		lc_reply_error(req, res, 500, "ServerException", "an internal error occurred");
-		goto out;
-	}
-	ret = lc_reply_json(req, res, c.out);
-	c.out = NULL;
-out:
-	json_decref(c.in);
-	json_decref(c.out);
-	return ret;
+	c.fn = fn;
+	return json_in_run(
+		req, res, "ecs", "ServerException", &c.in, &c.out, &c.db, ecs_step, &c);
 }
 
+/* input members (json-input.h) */
 static int in_str(struct ecs_call *c, const char *key, int required, const char **out)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return ecs_bad(
-				c, "InvalidParameterException", "%s must be specified.", key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return ecs_bad(c, "SerializationException", "%s must be a string", key);
-	*out = json_string_value(v);
+	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
+		return -1;
+	if (*out == NULL && required)
+		return ecs_bad(c, "InvalidParameterException", "%s must be specified.", key);
 	return 0;
 }
 
 static int in_int(
 	struct ecs_call *c, const json_t *o, const char *key, long long *out, int *present)
 {
-	json_t *v = json_object_get(o, key);
-
-	*present = 0;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return ecs_bad(c, "SerializationException", "%s must be an integer", key);
-	*out = json_integer_value(v);
-	*present = 1;
-	return 0;
+	return json_in_int(c->req, c->res, o, key, out, present);
 }
 
 /* cluster by name or ARN ("default" when absent); *arn freed by the caller */

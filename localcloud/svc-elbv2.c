@@ -493,19 +493,9 @@ struct elb_call {
 	int sync; /* the edge's sites may have changed */
 };
 
-static int elb_bad(struct elb_call *c, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int elb_bad(struct elb_call *c, int status, const char *code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return lc_reply_error(c->req, c->res, status, code, "%s", msg);
-}
+/* an error of the call c (lc_reply_error checks the format) */
+#define elb_bad(c, status, code, ...)                                                              \
+	lc_reply_error((c)->req, (c)->res, (status), (code), __VA_ARGS__)
 
 static int elb_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct elb_call *c))
 {

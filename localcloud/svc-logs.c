@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "caliberd.h"
+#include "json-input.h"
 #include "reply.h"
 #include "router.h"
 #include "services.h"
@@ -184,21 +185,11 @@ struct logs_call {
 	sqlite3 *db;
 	json_t *in;
 	json_t *out;
+	int (*fn)(struct logs_call *c);	/* the operation, run by logs_run */
 };
 
-static int logs_bad(struct logs_call *c, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int logs_bad(struct logs_call *c, const char *code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return lc_reply_error(c->req, c->res, 400, code, "%s", msg);
-}
+/* a 400 error of the call c (lc_reply_error checks the format) */
+#define logs_bad(c, code, ...) lc_reply_error((c)->req, (c)->res, 400, (code), __VA_ARGS__)
 
 static int logs_internal(struct logs_call *c, const char *what)
 {
@@ -207,76 +198,41 @@ static int logs_internal(struct logs_call *c, const char *what)
 		c->req, c->res, 500, "ServiceUnavailableException", "an internal error occurred");
 }
 
+static int logs_step(void *arg)
+{
+	struct logs_call *c = arg;
+
+	return c->fn(c);
+}
+
 static int logs_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct logs_call *c))
 {
 	struct logs_call c;
-	struct err e = ERR_INIT;
-	struct store *store = req->srv->store;
-	int ret = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.req = req;
 	c.res = res;
-	c.in = lc_request_json(req, res);
-	if (c.in == NULL)
-		return -1;
-	if (store_begin(store, &e) < 0) {
-		lc_log("logs: %s", e.msg);
-		lc_reply_error(
-			req, res, 500, "ServiceUnavailableException", "an internal error occurred");
-		goto out;
-	}
-	c.db = store_db(store);
-	c.out = json_object();
-	if (fn(&c) < 0) {
-		store_rollback(store);
-		goto out;
-	}
-	if (store_commit(store, &e) < 0) {
-		lc_log("logs: %s", e.msg);
-		lc_reply_error(
-			req, res, 500, "ServiceUnavailableException", "an internal error occurred");
-		goto out;
-	}
-	ret = lc_reply_json(req, res, c.out);
-	c.out = NULL;
-out:
-	json_decref(c.in);
-	json_decref(c.out);
-	return ret;
+	c.fn = fn;
+	return json_in_run(req, res, "logs", "ServiceUnavailableException", &c.in, &c.out, &c.db,
+		logs_step, &c);
 }
 
+/* input members (json-input.h), with the validation message AWS gives a missing one */
 static int in_str(struct logs_call *c, const char *key, int required, const char **out)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return logs_bad(c, "InvalidParameterException",
-				"1 validation error detected: Value null at '%s' failed to satisfy "
-				"constraint: Member must not be null",
-				key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return logs_bad(c, "SerializationException", "%s must be a string", key);
-	*out = json_string_value(v);
+	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
+		return -1;
+	if (*out == NULL && required)
+		return logs_bad(c, "InvalidParameterException",
+			"1 validation error detected: Value null at '%s' failed to satisfy "
+			"constraint: Member must not be null",
+			key);
 	return 0;
 }
 
 static int in_int(struct logs_call *c, const char *key, long long *out, int *present)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*present = 0;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return logs_bad(c, "SerializationException", "%s must be an integer", key);
-	*out = json_integer_value(v);
-	*present = 1;
-	return 0;
+	return json_in_int(c->req, c->res, c->in, key, out, present);
 }
 
 /* logGroupName, or logGroupIdentifier (a name or an ARN) */

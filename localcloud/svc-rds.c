@@ -205,18 +205,6 @@ static void rds_snapshot_release(struct rds_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
-static double col_real(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
 #define RDS_INSTANCE_COLS                                                                        \
 	"id, region, status, job, instance_class, master_user, db_name, port, "                  \
 	"allocated_storage, retention, created, secret_arn, subnet_group, vpc_sgs, resource_id, " \
@@ -224,25 +212,25 @@ static double col_real(sqlite3_stmt *st, int i)
 
 static void rds_instance_read(sqlite3_stmt *st, struct rds_instance *i)
 {
-	i->id = col_text(st, 0);
-	i->region = col_text(st, 1);
-	i->status = col_text(st, 2);
-	i->job = col_text(st, 3);
-	i->instance_class = col_text(st, 4);
-	i->master_user = col_text(st, 5);
-	i->db_name = col_text(st, 6);
+	i->id = store_col_text(st, 0);
+	i->region = store_col_text(st, 1);
+	i->status = store_col_text(st, 2);
+	i->job = store_col_text(st, 3);
+	i->instance_class = store_col_text(st, 4);
+	i->master_user = store_col_text(st, 5);
+	i->db_name = store_col_text(st, 6);
 	i->port = sqlite3_column_int(st, 7);
 	i->allocated_storage = sqlite3_column_int(st, 8);
 	i->retention = sqlite3_column_int(st, 9);
-	i->created = col_real(st, 10);
-	i->secret_arn = col_text(st, 11);
-	i->subnet_group = col_text(st, 12);
-	i->vpc_sgs = col_text(st, 13);
-	i->resource_id = col_text(st, 14);
-	i->restore_snapshot = col_text(st, 15);
-	i->restore_source = col_text(st, 16);
-	i->restore_time = col_real(st, 17);
-	i->final_snapshot = col_text(st, 18);
+	i->created = store_col_real(st, 10);
+	i->secret_arn = store_col_text(st, 11);
+	i->subnet_group = store_col_text(st, 12);
+	i->vpc_sgs = store_col_text(st, 13);
+	i->resource_id = store_col_text(st, 14);
+	i->restore_snapshot = store_col_text(st, 15);
+	i->restore_source = store_col_text(st, 16);
+	i->restore_time = store_col_real(st, 17);
+	i->final_snapshot = store_col_text(st, 18);
 }
 
 #define RDS_SNAPSHOT_COLS                                                                       \
@@ -251,19 +239,19 @@ static void rds_instance_read(sqlite3_stmt *st, struct rds_instance *i)
 
 static void rds_snapshot_read(sqlite3_stmt *st, struct rds_snapshot *s)
 {
-	s->id = col_text(st, 0);
-	s->instance_id = col_text(st, 1);
-	s->region = col_text(st, 2);
-	s->type = col_text(st, 3);
-	s->status = col_text(st, 4);
-	s->created = col_real(st, 5);
-	s->completed = col_real(st, 6);
-	s->instance_created = col_real(st, 7);
-	s->master_user = col_text(st, 8);
-	s->db_name = col_text(st, 9);
+	s->id = store_col_text(st, 0);
+	s->instance_id = store_col_text(st, 1);
+	s->region = store_col_text(st, 2);
+	s->type = store_col_text(st, 3);
+	s->status = store_col_text(st, 4);
+	s->created = store_col_real(st, 5);
+	s->completed = store_col_real(st, 6);
+	s->instance_created = store_col_real(st, 7);
+	s->master_user = store_col_text(st, 8);
+	s->db_name = store_col_text(st, 9);
 	s->port = sqlite3_column_int(st, 10);
 	s->allocated_storage = sqlite3_column_int(st, 11);
-	s->resource_id = col_text(st, 12);
+	s->resource_id = store_col_text(st, 12);
 }
 
 /* Inside a transaction: the instance id, 1 found, 0 not, -1 error. */
@@ -439,17 +427,10 @@ static void rds_random_password(char *out, size_t len)
 	OPENSSL_cleanse(r, sizeof(r));
 }
 
+/* a random (version 4) UUID, the same kind as request ids */
 static void rds_uuid(char out[40])
 {
-	unsigned char r[16];
-
-	RAND_bytes(r, sizeof(r));
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 40,
-		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
-		r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-		r[14], r[15]);
+	lc_request_id_new(out);
 }
 
 /*
@@ -595,7 +576,7 @@ static void rds_snapshots_drop(const char *sql, const char *param)
 		sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			ids = xrealloc(ids, (n + 1) * sizeof(*ids));
-			ids[n++] = col_text(st, 0);
+			ids[n++] = store_col_text(st, 0);
 		}
 	}
 	sqlite3_finalize(st);
@@ -927,7 +908,7 @@ static void rds_prune_archive(const char *id)
 		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
-			oldest = col_text(st, 0);
+			oldest = store_col_text(st, 0);
 	}
 	sqlite3_finalize(st);
 	rds_wrollback();
@@ -968,7 +949,7 @@ static void *rds_scheduler(void *arg)
 			while (sqlite3_step(st) == SQLITE_ROW) {
 				due = xrealloc(due, (n + 1) * sizeof(*due));
 				ports = xrealloc(ports, (n + 1) * sizeof(*ports));
-				due[n] = col_text(st, 0);
+				due[n] = store_col_text(st, 0);
 				ports[n++] = sqlite3_column_int(st, 1);
 			}
 		}
@@ -1038,7 +1019,7 @@ int rds_init(struct lc_server *srv, struct err *e)
 				strcmp(status, "backing-up") && strcmp(status, "rebooting"))
 				continue;	/* failed: left as it is */
 			ids = xrealloc(ids, (n + 1) * sizeof(*ids));
-			ids[n++] = col_text(st, 0);
+			ids[n++] = store_col_text(st, 0);
 		}
 	}
 	sqlite3_finalize(st);
@@ -2327,7 +2308,7 @@ int rds_restore_db_instance_to_point_in_time(struct lc_request *req, struct lc_r
 	sqlite3_bind_double(st, 2, latest ? -1 : when);
 	sqlite3_bind_double(st, 3, latest ? -1 : when);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		base = col_text(st, 0);
+		base = store_col_text(st, 0);
 	sqlite3_finalize(st);
 	if (base == NULL || rds_snapshot_get(db, base, &s) != 1) {
 		store_rollback(req->srv->store);

@@ -14,20 +14,22 @@
 
 #include <ctype.h>
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <openssl/rand.h>
 
 #include "caliberd.h"
 #include "edgectl.h"
+#include "ids.h"
 #include "reply.h"
 #include "router.h"
 #include "services.h"
 #include "store.h"
+#include "xml-input.h"
 
 #define R53_XMLNS "https://route53.amazonaws.com/doc/2013-04-01/"
 #define R53_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 #define R53_MAX_RECORDS_LIST 300
+/* zone and change ids: upper case letters and digits, as Route 53 makes them */
+#define R53_ID_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 static const char r53_schema[] =
 	"CREATE TABLE IF NOT EXISTS r53_zone ("
@@ -62,42 +64,6 @@ int r53_init(struct lc_server *srv, struct err *e)
 	edgectl_register(r53_edge_sites);
 	/* Route 53 is the last of the edge's services to start: the edge comes up now. */
 	return edgectl_start(srv, e);
-}
-
-static void random_id(char *out, size_t n)
-{
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	unsigned char r[64];
-
-	if (n > sizeof(r) || RAND_bytes(r, (int)n) != 1)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		out[i] = alphabet[r[i] % (sizeof(alphabet) - 1)];
-	out[n] = '\0';
-}
-
-static xmlNode *child(const xmlNode *n, const char *name)
-{
-	if (n == NULL)
-		return NULL;
-	for (xmlNode *c = n->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-static char *child_text(const xmlNode *n, const char *name)
-{
-	xmlNode *c = child(n, name);
-	xmlChar *t;
-	char *s;
-
-	if (c == NULL)
-		return NULL;
-	t = xmlNodeGetContent(c);
-	s = xstrdup(t ? (const char *)t : "");
-	xmlFree(t);
-	return s;
 }
 
 static int internal(struct lc_request *req, struct lc_response *res, const struct err *e)
@@ -254,12 +220,11 @@ static int insert_record(struct lc_server *srv, const char *zone, const char *na
 int r53_create_hosted_zone(struct lc_request *req, struct lc_response *res)
 {
 	struct lc_server *srv = req->srv;
-	xmlDoc *doc = req->body.len ? xmlReadMemory(req->body.data, (int)req->body.len, NULL, NULL,
-		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING) : NULL;
+	xmlDoc *doc = xml_in_parse(req->body.data, req->body.len);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	xmlNode *cfg = child(root, "HostedZoneConfig");
-	char *raw_name = child_text(root, "Name"), *caller = child_text(root, "CallerReference");
-	char *comment = child_text(cfg, "Comment"), *priv = child_text(cfg, "PrivateZone");
+	xmlNode *cfg = xml_in_child(root, "HostedZoneConfig");
+	char *raw_name = xml_in_child_text(root, "Name"), *caller = xml_in_child_text(root, "CallerReference");
+	char *comment = xml_in_child_text(cfg, "Comment"), *priv = xml_in_child_text(cfg, "PrivateZone");
 	char *name = raw_name ? name_normalize(raw_name) : NULL;
 	char id[22], change[22], *soa = NULL, *ns = NULL, loc[96];
 	struct err e = ERR_INIT;
@@ -279,9 +244,9 @@ int r53_create_hosted_zone(struct lc_request *req, struct lc_response *res)
 		goto out;
 	}
 	id[0] = 'Z';
-	random_id(id + 1, 20);
+	lc_random_id(id + 1, 20, R53_ID_ALPHABET);
 	change[0] = 'C';
-	random_id(change + 1, 20);
+	lc_random_id(change + 1, 20, R53_ID_ALPHABET);
 	if (store_begin(srv->store, &e) < 0) {
 		rc = internal(req, res, &e);
 		goto out;
@@ -611,7 +576,7 @@ int r53_delete_hosted_zone(struct lc_request *req, struct lc_response *res)
 			"zone contains non-required resource record sets and so cannot be deleted.");
 	}
 	change[0] = 'C';
-	random_id(change + 1, 20);
+	lc_random_id(change + 1, 20, R53_ID_ALPHABET);
 	if (store_prepare(srv->store, "DELETE FROM r53_record WHERE zone_id = ?1; ", &st, &e) < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, zone_param(req), -1, SQLITE_TRANSIENT);
@@ -667,18 +632,18 @@ static const char *const r53_types[] = { "A", "AAAA", "CAA", "CNAME", "DS", "MX"
 
 static int parse_change(xmlNode *ch, struct r53_change *c, char *msg, size_t msg_len)
 {
-	xmlNode *rrs = child(ch, "ResourceRecordSet");
-	xmlNode *alias = child(rrs, "AliasTarget");
-	xmlNode *records = child(rrs, "ResourceRecords");
-	char *raw = child_text(rrs, "Name"), *ttl = child_text(rrs, "TTL");
+	xmlNode *rrs = xml_in_child(ch, "ResourceRecordSet");
+	xmlNode *alias = xml_in_child(rrs, "AliasTarget");
+	xmlNode *records = xml_in_child(rrs, "ResourceRecords");
+	char *raw = xml_in_child_text(rrs, "Name"), *ttl = xml_in_child_text(rrs, "TTL");
 	int known = 0;
 
 	memset(c, 0, sizeof(*c));
 	buf_init(&c->vals);
 	c->ttl = -1;
-	c->action = child_text(ch, "Action");
-	c->type = child_text(rrs, "Type");
-	c->set_id = child_text(rrs, "SetIdentifier");
+	c->action = xml_in_child_text(ch, "Action");
+	c->type = xml_in_child_text(rrs, "Type");
+	c->set_id = xml_in_child_text(rrs, "SetIdentifier");
 	if (c->action == NULL || rrs == NULL || raw == NULL || c->type == NULL) {
 		snprintf(msg, msg_len, "a change needs Action and a ResourceRecordSet with Name "
 			"and Type");
@@ -710,10 +675,10 @@ static int parse_change(xmlNode *ch, struct r53_change *c, char *msg, size_t msg
 		}
 	}
 	if (alias) {
-		char *eval = child_text(alias, "EvaluateTargetHealth");
-		char *dns = child_text(alias, "DNSName");
+		char *eval = xml_in_child_text(alias, "EvaluateTargetHealth");
+		char *dns = xml_in_child_text(alias, "DNSName");
 
-		c->alias_zone = child_text(alias, "HostedZoneId");
+		c->alias_zone = xml_in_child_text(alias, "HostedZoneId");
 		c->alias_dns = dns ? name_normalize(dns) : NULL;
 		c->alias_eval = eval && strcmp(eval, "true") == 0;
 		free(eval);
@@ -733,7 +698,7 @@ static int parse_change(xmlNode *ch, struct r53_change *c, char *msg, size_t msg
 
 			if (r->type != XML_ELEMENT_NODE)
 				continue;
-			v = child_text(r, "Value");
+			v = xml_in_child_text(r, "Value");
 			if (v == NULL || strchr(v, '\n')) {
 				free(v);
 				snprintf(msg, msg_len, "a ResourceRecord needs one Value");
@@ -819,12 +784,11 @@ static int others_at_name(struct lc_server *srv, const char *zone, const char *n
 int r53_change_resource_record_sets(struct lc_request *req, struct lc_response *res)
 {
 	struct lc_server *srv = req->srv;
-	xmlDoc *doc = req->body.len ? xmlReadMemory(req->body.data, (int)req->body.len, NULL, NULL,
-		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING) : NULL;
+	xmlDoc *doc = xml_in_parse(req->body.data, req->body.len);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-	xmlNode *batch = child(root, "ChangeBatch");
-	xmlNode *changes = child(batch, "Changes");
-	char *comment = child_text(batch, "Comment"), *zname = NULL, msg[512], id[22];
+	xmlNode *batch = xml_in_child(root, "ChangeBatch");
+	xmlNode *changes = xml_in_child(batch, "Changes");
+	char *comment = xml_in_child_text(batch, "Comment"), *zname = NULL, msg[512], id[22];
 	struct r53_change *list = NULL;
 	struct buf problems, b;
 	struct err e = ERR_INIT;
@@ -945,7 +909,7 @@ int r53_change_resource_record_sets(struct lc_request *req, struct lc_response *
 		goto out;
 	}
 	id[0] = 'C';
-	random_id(id + 1, 20);
+	lc_random_id(id + 1, 20, R53_ID_ALPHABET);
 	if (insert_change(srv, id, now, comment, &e) < 0)
 		goto fail;
 	began = 0;

@@ -27,6 +27,7 @@
 
 #include "caliberd.h"
 #include "crypt.h"
+#include "json-input.h"
 #include "reply.h"
 #include "router.h"
 #include "services.h"
@@ -81,6 +82,7 @@ struct sm_call {
 	json_t *in;
 	json_t *out;		/* the reply object, created by sm_run */
 	double now;
+	int (*fn)(struct sm_call *c);	/* the operation, run by sm_run */
 };
 
 struct sm_secret {
@@ -114,119 +116,64 @@ static int sm_internal(struct sm_call *c, const char *what)
 		"an internal error occurred");
 }
 
-static int sm_bad(struct sm_call *c, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* a 400 error of the call c (lc_reply_error checks the format) */
+#define sm_bad(c, code, ...) lc_reply_error((c)->req, (c)->res, 400, (code), __VA_ARGS__)
 
-static int sm_bad(struct sm_call *c, const char *code, const char *fmt, ...)
+/* Inside the call's transaction: the purge every call starts with, then the operation. */
+static int sm_step(void *arg)
 {
-	char msg[1024];
-	va_list ap;
+	struct sm_call *c = arg;
+	sqlite3_stmt *st = NULL;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return lc_reply_error(c->req, c->res, 400, code, "%s", msg);
+	/* secrets whose recovery window has passed are gone */
+	if (sqlite3_prepare_v2(c->db,
+		    "DELETE FROM sm_secret WHERE deletion_date IS NOT NULL AND deletion_date <= ?",
+		    -1, &st, NULL) != SQLITE_OK)
+		return sm_internal(c, "purge");
+	sqlite3_bind_double(st, 1, c->now);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	return c->fn(c);
 }
 
 /* Run fn in a transaction; reply with c->out when it returns 0. */
 static int sm_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct sm_call *c))
 {
 	struct sm_call c;
-	struct err e = ERR_INIT;
-	sqlite3_stmt *st = NULL;
-	int ret = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.req = req;
 	c.res = res;
 	c.srv = req->srv;
 	c.now = lc_now();
-	c.in = lc_request_json(req, res);
-	if (c.in == NULL)
-		return -1;
-	if (store_begin(c.srv->store, &e) < 0) {
-		lc_log("secretsmanager: %s", e.msg);
-		lc_reply_error(req, res, 500, "InternalServiceError", "an internal error occurred");
-		goto out;
-	}
-	c.db = store_db(c.srv->store);
-	/* secrets whose recovery window has passed are gone */
-	if (sqlite3_prepare_v2(c.db,
-		    "DELETE FROM sm_secret WHERE deletion_date IS NOT NULL AND deletion_date <= ?",
-		    -1, &st, NULL) != SQLITE_OK) {
-		sm_internal(&c, "purge");
-		store_rollback(c.srv->store);
-		goto out;
-	}
-	sqlite3_bind_double(st, 1, c.now);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
-	c.out = json_object();
-	if (fn(&c) < 0) {
-		store_rollback(c.srv->store);
-		goto out;
-	}
-	if (store_commit(c.srv->store, &e) < 0) {
-		lc_log("secretsmanager: %s", e.msg);
-		lc_reply_error(req, res, 500, "InternalServiceError", "an internal error occurred");
-		goto out;
-	}
-	ret = lc_reply_json(req, res, c.out);
-	c.out = NULL;
-out:
-	json_decref(c.in);
-	json_decref(c.out);
-	return ret;
+	c.fn = fn;
+	return json_in_run(req, res, "secretsmanager", "InternalServiceError", &c.in, &c.out,
+		&c.db, sm_step, &c);
 }
 
 /*
- * Input members.  A member of the wrong JSON type is a
- * SerializationException, as from AWS; a missing required one an
+ * Input members (json-input.h): a missing required one is an
  * InvalidParameterException.
  */
 static int in_string(struct sm_call *c, const char *key, int required, const char **out)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*out = NULL;
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return sm_bad(c, "InvalidParameterException",
-				"You must provide a value for the required parameter %s.", key);
-		return 0;
-	}
-	if (!json_is_string(v))
-		return sm_bad(c, "SerializationException", "%s must be a string", key);
-	*out = json_string_value(v);
+	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
+		return -1;
+	if (*out == NULL && required)
+		return sm_bad(c, "InvalidParameterException",
+			"You must provide a value for the required parameter %s.", key);
 	return 0;
 }
 
 static int in_bool(struct sm_call *c, const char *key, int *out)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*out = 0;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v))
-		return sm_bad(c, "SerializationException", "%s must be a boolean", key);
-	*out = json_is_true(v);
-	return 0;
+	return json_in_bool(c->req, c->res, c->in, key, out);
 }
 
 /* *present 0 when absent */
 static int in_int(struct sm_call *c, const char *key, long long *out, int *present)
 {
-	json_t *v = json_object_get(c->in, key);
-
-	*present = 0;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_integer(v))
-		return sm_bad(c, "SerializationException", "%s must be an integer", key);
-	*out = json_integer_value(v);
-	*present = 1;
-	return 0;
+	return json_in_int(c->req, c->res, c->in, key, out, present);
 }
 
 static int sm_name_valid(const char *name)
@@ -327,18 +274,6 @@ static int in_value(struct sm_call *c, int *has_value, int *binary, struct buf *
 	return 0;
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? xstrdup((const char *)t) : NULL;
-}
-
-static double col_time(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
 #define SM_SECRET_COLUMNS                                                                          \
 	"id, name, arn, description, kms_key_id, tags, created, last_changed, last_accessed,"     \
 	" deleted, deletion_date"
@@ -346,16 +281,16 @@ static double col_time(sqlite3_stmt *st, int i)
 static void sm_secret_read(sqlite3_stmt *st, struct sm_secret *s)
 {
 	s->id = sqlite3_column_int64(st, 0);
-	s->name = col_text(st, 1);
-	s->arn = col_text(st, 2);
-	s->description = col_text(st, 3);
-	s->kms_key_id = col_text(st, 4);
-	s->tags = col_text(st, 5);
+	s->name = store_col_text(st, 1);
+	s->arn = store_col_text(st, 2);
+	s->description = store_col_text(st, 3);
+	s->kms_key_id = store_col_text(st, 4);
+	s->tags = store_col_text(st, 5);
 	s->created = sqlite3_column_double(st, 6);
 	s->last_changed = sqlite3_column_double(st, 7);
-	s->last_accessed = col_time(st, 8);
-	s->deleted = col_time(st, 9);
-	s->deletion_date = col_time(st, 10);
+	s->last_accessed = store_col_real(st, 8);
+	s->deleted = store_col_real(st, 9);
+	s->deletion_date = store_col_real(st, 10);
 }
 
 /* 1 found, 0 not, -1 SQL error */

@@ -21,21 +21,10 @@
 #include <openssl/rand.h>
 
 #include "buf.h"
+#include "hex.h"
 #include "localcloud/images.h"
 
 #define IMAGES_MAX_DEPTH 64
-
-static void hex_of(const unsigned char *md, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 int images_name_valid(const char *name)
 {
@@ -137,7 +126,7 @@ static int file_hash_copy(
 		}
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	hex_of(md, mdlen, hex);
+	hex_encode(md, mdlen, hex);
 	if (out >= 0) {
 		/* images are read-only: nobody writes through a task's image */
 		if (fchmod(out, mode & 0555) < 0 || fsync(out) < 0) {
@@ -161,7 +150,7 @@ static void sha256_hex(const void *data, size_t len, char hex[65])
 	unsigned int mdlen = 0;
 
 	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	hex_of(md, mdlen, hex);
+	hex_encode(md, mdlen, hex);
 }
 
 /*
@@ -378,7 +367,7 @@ int images_push(const char *home, const char *src, const char *name, const char 
 	if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode))
 		return err_usage(e, "'%s' is not a directory", src);
 	RAND_bytes(rnd, sizeof(rnd));
-	hex_of(rnd, sizeof(rnd), rhex);
+	hex_encode(rnd, sizeof(rnd), rhex);
 	tmpdir = xasprintf("%s/images/tmp/%s", home, rhex);
 	rootfs = xasprintf("%s/rootfs", tmpdir);
 	if (mkdirs(rootfs, e) < 0)
