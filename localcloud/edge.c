@@ -162,8 +162,13 @@ static int work_dir_setup(struct edge *edge, const char *base, struct err *e)
 	struct dirent *de;
 	int rc = -1;
 
-	if (mkdir(base, 0755) < 0 && errno != EEXIST)
-		return err_set(e, "unable to create '%s': %s", base, strerror(errno));
+	/*
+	 * The mode is set explicitly: caliberd's umask (077) would make the
+	 * directory 0700 and the workers could not reach their cache below it;
+	 * one a umask made so before is mended.
+	 */
+	if ((mkdir(base, 0755) < 0 && errno != EEXIST) || chmod(base, 0755) < 0)
+		return err_set(e, "unable to create '%s' with mode 0755: %s", base, strerror(errno));
 	d = opendir(base);
 	while (d && (de = readdir(d)) != NULL) {
 		char *sub, *marker, line[4096];

@@ -98,8 +98,8 @@ static int live_in_group(int pgid)
 		if (f == NULL)
 			continue;
 		if (fgets(line, sizeof(line), f) && (paren = strrchr(line, ')')) != NULL &&
-				sscanf(paren + 2, "%c %d %d", &state, &ppid, &group) == 3 &&
-				group == pgid && state != 'Z')
+			sscanf(paren + 2, "%c %d %d", &state, &ppid, &group) == 3 &&
+			group == pgid && state != 'Z')
 			n++;
 		fclose(f);
 	}
@@ -128,8 +128,8 @@ static void test_edge_serves_reloads_restarts_and_purges(void **state)
 	char *cadir, *edgedir, *resp, *want, *cache, *p;
 	int http_port = free_port(), https_port = free_port(), pid, pid2 = 0;
 	struct edge_site sites[] = {
-		{ "www.acme.hicaliber.localhost", EDGE_SITE_DISTRIBUTION, "E2TESTDIST", NULL },
-		{ "acme.hicaliber.localhost", EDGE_SITE_PROXY, NULL, "127.0.0.1:9" },
+		{"www.acme.hicaliber.localhost", EDGE_SITE_DISTRIBUTION, "E2TESTDIST", NULL},
+		{"acme.hicaliber.localhost", EDGE_SITE_PROXY, NULL, "127.0.0.1:9"},
 	};
 	struct stat st;
 
@@ -181,7 +181,7 @@ static void test_edge_serves_reloads_restarts_and_purges(void **state)
 	assert_int_equal(stat(cache, &st), 0);
 
 	/* A site that nginx would reject never replaces the running configuration. */
-	struct edge_site bad = { "bad name;", EDGE_SITE_PROXY, NULL, NULL };
+	struct edge_site bad = {"bad name;", EDGE_SITE_PROXY, NULL, NULL};
 	assert_int_equal(edge_apply(edge, &bad, 1, &e), -1);
 
 	/* kill -9 of nginx: the supervisor starts a new one. */
@@ -199,8 +199,9 @@ static void test_edge_serves_reloads_restarts_and_purges(void **state)
 	write_cache_file(cache, "k2", "/assets/app.js");
 	write_cache_file(cache, "k3", "/assets/app.css");
 	write_cache_file(cache, "k4", "/");
-	assert_int_equal(edge_purge(edge, "E2TESTDIST",
-		(const char *[]){ "/index.html", "/assets/*" }, 2, &e), 0);
+	assert_int_equal(
+		edge_purge(edge, "E2TESTDIST", (const char *[]){"/index.html", "/assets/*"}, 2, &e),
+		0);
 	p = xasprintf("%s/k1", cache);
 	assert_int_not_equal(stat(p, &st), 0);
 	free(p);
@@ -210,7 +211,7 @@ static void test_edge_serves_reloads_restarts_and_purges(void **state)
 	p = xasprintf("%s/k4", cache);
 	assert_int_equal(stat(p, &st), 0);
 	free(p);
-	assert_int_equal(edge_purge(edge, "../x", (const char *[]){ "/*" }, 1, &e), -1);
+	assert_int_equal(edge_purge(edge, "../x", (const char *[]){"/*"}, 1, &e), -1);
 
 	p = xstrdup(edge_cache_dir(edge));
 	edge_close(edge);
@@ -231,10 +232,78 @@ static void test_edge_serves_reloads_restarts_and_purges(void **state)
 	free(edgedir);
 }
 
+/*
+ * On a fresh machine under caliberd's umask (077), the machine-wide base of
+ * the workers' directories is made 0755 (and a base a umask made 0700
+ * before is mended), so that the unprivileged workers reach their cache.
+ */
+static void test_edge_work_base_is_reachable_by_workers_under_umask_077(void **state)
+{
+	char tmpl[] = "/tmp/test-edge-umask-XXXXXX";
+	struct ca *ca = NULL;
+	struct edge *edge = NULL;
+	struct err e = ERR_INIT;
+	struct edge_config cfg;
+	char *cadir, *edgedir, *base, *cache, *p;
+	struct stat st;
+	mode_t old;
+	pid_t child;
+	int status;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* the workers' base exists only when nginx drops privileges */
+	assert_non_null(mkdtemp(tmpl));
+	cadir = xasprintf("%s/ca", tmpl);
+	edgedir = xasprintf("%s/edge", tmpl);
+	base = xasprintf("%s/var-cache-caliber-edge", tmpl);
+	assert_int_equal(chmod(tmpl, 0755), 0);
+	assert_int_equal(ca_open(cadir, &ca, &e), 0);
+	for (int round = 0; round < 2; round++) {
+		old = umask(077);
+		if (round == 1) /* as an older caliberd left it */
+			assert_int_equal(chmod(base, 0700), 0);
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.dir = edgedir;
+		cfg.http_port = free_port();
+		cfg.https_port = free_port();
+		cfg.origin = "127.0.0.1:9";
+		cfg.work_base = base;
+		if (edge_start(&cfg, ca, &edge, &e) < 0)
+			fail_msg("edge_start: %s", e.msg);
+		umask(old);
+		assert_int_equal(stat(base, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0755);
+		cache = xasprintf("%s/cache", edge_cache_dir(edge));
+		/* the worker user can write its cache */
+		child = fork();
+		assert_true(child >= 0);
+		if (child == 0) {
+			if (setgid(edge->gid) < 0 || setuid(edge->uid) < 0)
+				_exit(2);
+			_exit(access(cache, W_OK | X_OK) == 0 ? 0 : 1);
+		}
+		assert_int_equal(waitpid(child, &status, 0), child);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+		free(cache);
+		edge_close(edge);
+		edge = NULL;
+	}
+	ca_close(ca);
+	p = xasprintf("rm -rf '%s'", tmpl);
+	assert_int_equal(system(p), 0);
+	free(p);
+	free(base);
+	free(cadir);
+	free(edgedir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edge_serves_reloads_restarts_and_purges),
+		cmocka_unit_test(test_edge_work_base_is_reachable_by_workers_under_umask_077),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
