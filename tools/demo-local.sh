@@ -7,14 +7,18 @@
 # the frontend in S3 behind CloudFront at https://www.acme.hicaliber.localhost
 # with an invalidation.  Everything is real: caliberd, PostgreSQL, nginx.
 #
-# It runs its own caliberd in .caliber/demo/local (its CALIBER_HOME, made
-# anew at each run) on the ports
+# Every step checks its result (HTTP status and body, row counts, stages,
+# rollout states: tools/demo-checks.sh) and the demo exits non-zero at the
+# first check that does not hold, saying which.
+#
+# It runs its own caliberd in .caliber/demo/local ($CALIBER_DEMO_DIR/local;
+# its CALIBER_HOME, made anew at each run) on the ports
 # CALIBER_LOCAL_PORT / CALIBER_EDGE_HTTPS_PORT / CALIBER_EDGE_HTTP_PORT
 # (defaults 4566, 8443, 8080), and stops it at the end unless DEMO_KEEP=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
-export CALIBER_HOME=$top/.caliber/demo/local
+export CALIBER_HOME=${CALIBER_DEMO_DIR:-$top/.caliber/demo}/local
 caliber=$top/bin/caliber
 # a clean slate: the demo's own state only, stopped first so its databases shut down
 "$caliber" local stop >/dev/null 2>&1 || true
@@ -27,6 +31,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+. "$top/tools/demo-checks.sh"
 
 step() { printf '\n== %s\n' "$*"; }
 show() { printf '$ %s\n' "$*" >&2; "$@"; }
@@ -39,17 +44,30 @@ https_port=${CALIBER_EDGE_HTTPS_PORT:-8443}
 aws() { /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" --output json "$@"; }
 # q EXPR: evaluate a Python expression over the JSON on stdin (d)
 q() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {'json': json}, {'d': d}))" "$1"; }
-get() { curl -s --max-time 5 --cacert "$AWS_CA_BUNDLE" "https://$1:$https_port$2"; }
+# site WHAT NAME PATH STATUS TEXT: the edge serves https://NAME:PORT/PATH
+site() { expect_http "$1" "https://$2:$https_port$3" "$4" "$5" --cacert "$AWS_CA_BUNDLE"; }
 
 step "secrets under caliber/acme/stg/ (values never on a command line)"
 openssl rand -hex 32 > "$work/key"
-aws secretsmanager create-secret --name caliber/acme/stg/django-secret-key \
-	--secret-string "file://$work/key" | q 'd["ARN"]'
+arn=$(aws secretsmanager create-secret --name caliber/acme/stg/django-secret-key \
+	--secret-string "file://$work/key" | q 'd["ARN"]')
+echo "$arn"
+case $arn in
+arn:aws:secretsmanager:*:secret:caliber/acme/stg/django-secret-key-??????) ;;
+*) demo_fail "create-secret: unexpected ARN '$arn'" ;;
+esac
 openssl rand -hex 32 > "$work/key"
-show aws secretsmanager put-secret-value --secret-id caliber/acme/stg/django-secret-key \
-	--secret-string "file://$work/key" | q 'd["VersionStages"]'
-aws secretsmanager describe-secret --secret-id caliber/acme/stg/django-secret-key |
-	q '"versions and stages: %s" % sorted(d["VersionIdsToStages"].values())'
+expect "put-secret-value makes the new version current" "$(show aws secretsmanager put-secret-value \
+	--secret-id caliber/acme/stg/django-secret-key --secret-string "file://$work/key" |
+	q 'd["VersionStages"]')" "['AWSCURRENT']"
+expect "the secret's versions and stages" "$(aws secretsmanager describe-secret \
+	--secret-id caliber/acme/stg/django-secret-key |
+	q 'sorted(s for v in d["VersionIdsToStages"].values() for s in v)')" "['AWSCURRENT', 'AWSPREVIOUS']"
+# compared without printing it: a secret's value stays off the terminal
+[ "$(aws secretsmanager get-secret-value --secret-id caliber/acme/stg/django-secret-key |
+	q 'd["SecretString"]')" = "$(cat "$work/key")" ] ||
+	demo_fail "get-secret-value: the current value is not the one put last"
+echo "ok: the current value is the one put last"
 
 step "PostgreSQL: an RDS instance that is a real PostgreSQL 15 server"
 aws rds create-db-instance --db-instance-identifier acme-stg-pg --engine postgres \
@@ -66,18 +84,24 @@ export PGPASSWORD
 psql() { command psql -X -q -h "$host" -p "$port" -U caliber -d caliber "$@"; }
 psql -c "create table orders (id int primary key, item text)" \
 	-c "insert into orders select g, 'before snapshot ' || g from generate_series(1, 3) g"
-show aws rds create-db-snapshot --db-instance-identifier acme-stg-pg --db-snapshot-identifier acme-stg-pg-demo | q 'd["DBSnapshot"]["Status"]'
+expect "the snapshot is being created" "$(show aws rds create-db-snapshot --db-instance-identifier acme-stg-pg \
+	--db-snapshot-identifier acme-stg-pg-demo | q 'd["DBSnapshot"]["Status"]')" creating
 aws rds wait db-snapshot-available --db-snapshot-identifier acme-stg-pg-demo
 psql -c "insert into orders values (4, 'after snapshot')"
-echo "rows now: $(psql -tA -c 'select count(*) from orders')"
+expect "rows in the source after the snapshot" "$(psql -tA -c 'select count(*) from orders')" 4
 step "runbook 4.2: restore the snapshot to a new instance"
-show aws rds describe-db-snapshots --db-instance-identifier acme-stg-pg | q '[s["DBSnapshotIdentifier"] + " " + s["Status"] for s in d["DBSnapshots"]]'
-show aws rds restore-db-instance-from-db-snapshot --db-instance-identifier acme-stg-pg-restored \
+expect "describe-db-snapshots lists the snapshot" "$(show aws rds describe-db-snapshots \
+	--db-instance-identifier acme-stg-pg |
+	q '[s["Status"] for s in d["DBSnapshots"] if s["DBSnapshotIdentifier"] == "acme-stg-pg-demo"]')" \
+	"['available']"
+expect "the restore starts" "$(show aws rds restore-db-instance-from-db-snapshot \
+	--db-instance-identifier acme-stg-pg-restored \
 	--db-snapshot-identifier acme-stg-pg-demo --db-subnet-group-name acme-stg-db \
-	--vpc-security-group-ids sg-local | q 'd["DBInstance"]["DBInstanceStatus"]'
+	--vpc-security-group-ids sg-local | q 'd["DBInstance"]["DBInstanceStatus"]')" creating
 aws rds wait db-instance-available --db-instance-identifier acme-stg-pg-restored
 rport=$(aws rds describe-db-instances --db-instance-identifier acme-stg-pg-restored | q 'd["DBInstances"][0]["Endpoint"]["Port"]')
-echo "rows in the restored instance: $(command psql -X -tA -h "$host" -p "$rport" -U caliber -d caliber -c 'select count(*) from orders') (the source has 4)"
+expect "rows in the restored instance (the snapshot's 3, not the source's 4)" \
+	"$(command psql -X -tA -h "$host" -p "$rport" -U caliber -d caliber -c 'select count(*) from orders')" 3
 
 step "the API: an image, a task definition, a service behind a load balancer"
 for v in v1 v2; do
@@ -116,21 +140,28 @@ aws ecs create-service --cluster acme-stg --service-name acme-stg-api --task-def
 	--deployment-configuration "deploymentCircuitBreaker={enable=true,rollback=true},maximumPercent=200,minimumHealthyPercent=100" >/dev/null
 show aws ecs wait services-stable --cluster acme-stg --services acme-stg-api
 show aws elbv2 wait target-in-service --target-group-arn "$tg"
-show get acme.hicaliber.localhost /
+site "the API behind the load balancer serves v1" acme.hicaliber.localhost / 200 '"version": "v1"'
 
 step "roll out v2"
 td2=$(register v2)
 aws ecs update-service --cluster acme-stg --service acme-stg-api --task-definition "$td2" >/dev/null
 show aws ecs wait services-stable --cluster acme-stg --services acme-stg-api
-show get acme.hicaliber.localhost /
+expect "the rollout's deployment" "$(aws ecs describe-services --cluster acme-stg --services acme-stg-api |
+	q 'd["services"][0]["deployments"][0]["rolloutState"] + " " + d["services"][0]["deployments"][0]["taskDefinition"]')" \
+	"COMPLETED $td2"
+site "the API serves v2 after the rollout" acme.hicaliber.localhost / 200 '"version": "v2"'
 
 step "runbook 2: roll back"
 show aws ecs list-task-definitions --family-prefix acme-stg --status ACTIVE --sort DESC | q 'd["taskDefinitionArns"]'
 previous=$(aws ecs list-task-definitions --family-prefix acme-stg --status ACTIVE --sort DESC | q 'd["taskDefinitionArns"][1]')
-show aws ecs update-service --cluster acme-stg --service acme-stg-api --task-definition "$previous" | q 'd["service"]["taskDefinition"]'
+expect "the previous revision is the first one" "$previous" "$td1"
+expect "update-service takes the previous revision" "$(show aws ecs update-service --cluster acme-stg \
+	--service acme-stg-api --task-definition "$previous" | q 'd["service"]["taskDefinition"]')" "$td1"
 show aws ecs wait services-stable --cluster acme-stg --services acme-stg-api
-aws ecs describe-services --cluster acme-stg --services acme-stg-api | q '"rolloutState: " + d["services"][0]["deployments"][0]["rolloutState"]'
-show get acme.hicaliber.localhost /
+expect "the rollback's deployment" "$(aws ecs describe-services --cluster acme-stg --services acme-stg-api |
+	q '" ".join(x["status"] + ":" + x["rolloutState"] for x in d["services"][0]["deployments"])')" \
+	"PRIMARY:COMPLETED"
+site "the API serves v1 again after the rollback" acme.hicaliber.localhost / 200 '"version": "v1"'
 
 step "the frontend: S3 behind CloudFront at www.acme.hicaliber.localhost"
 mkdir -p "$work/build"
@@ -150,13 +181,13 @@ dist_dns=$(echo "$dist" | q 'd["Distribution"]["DomainName"]')
 aws route53 change-resource-record-sets --hosted-zone-id "$zone" --change-batch "{\"Changes\": [{\"Action\": \"UPSERT\",
 	\"ResourceRecordSet\": {\"Name\": \"www.acme.hicaliber.localhost\", \"Type\": \"A\", \"AliasTarget\": {
 	\"HostedZoneId\": \"Z2FDTNDATAQYW2\", \"DNSName\": \"$dist_dns\", \"EvaluateTargetHealth\": false}}}]}" >/dev/null
-show get www.acme.hicaliber.localhost /
+site "CloudFront serves the frontend" www.acme.hicaliber.localhost / 200 "release 1"
 echo '<!doctype html><title>Acme</title><h1>Acme frontend, release 2</h1>' > "$work/build/index.html"
 show aws s3 sync "$work/build" s3://acme-stg-frontend/
-echo "(cached, as CloudFront serves it until invalidated:)"
-show get www.acme.hicaliber.localhost /
-show aws cloudfront create-invalidation --distribution-id "$dist_id" --paths '/*' | q 'd["Invalidation"]["Status"]'
-show get www.acme.hicaliber.localhost /
+site "CloudFront serves its cached copy until an invalidation" www.acme.hicaliber.localhost / 200 "release 1"
+inv=$(show aws cloudfront create-invalidation --distribution-id "$dist_id" --paths '/*' | q 'd["Invalidation"]["Id"]')
+show aws cloudfront wait invalidation-completed --distribution-id "$dist_id" --id "$inv"
+site "after the invalidation CloudFront serves release 2" www.acme.hicaliber.localhost / 200 "release 2"
 
-step "done"
+step "done: every check held"
 echo "the local cloud's state is in $CALIBER_HOME"

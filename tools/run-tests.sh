@@ -1,7 +1,9 @@
 #!/bin/sh
-# Run every test: C unit tests, infra (offline Terraform plans), integration
-# and end-to-end tests against real binaries and services; then the unit and
-# integration tests again with the ASan+UBSan build.
+# Run every test: C unit tests, infra (offline Terraform plans), integration,
+# security (attacks) and end-to-end tests against real binaries and services;
+# short fuzz runs; then the unit, integration and security tests again with
+# the ASan+UBSan build (the infra tests exercise Terraform's plans, and the
+# e2e suite the same binaries as integration, so they run once).
 #
 #   tools/run-tests.sh            everything
 #   tools/run-tests.sh unit       only the C unit tests (release build)
@@ -32,6 +34,20 @@ run_pytest() {
 	CALIBER_BIN_DIR=$bindir CALIBER_TOP=$top /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@"
 }
 
+# A suite named here must exist and hold tests: a missing or empty one fails
+# the run (pytest's own exit status 5, "no tests collected", fails it too).
+run_suite() {
+	name=$1
+	bindir=$2
+	label=$3
+	if ! ls "tests/$name"/test_*.py >/dev/null 2>&1; then
+		echo "run-tests: the $name suite has no tests (tests/$name/test_*.py)" >&2
+		exit 1
+	fi
+	echo "== $label"
+	run_pytest "$bindir" "tests/$name"
+}
+
 make -s -j"$jobs" all
 case $what in
 unit)
@@ -41,18 +57,10 @@ unit)
 esac
 
 run_unit build/release
-if ls tests/infra/test_*.py >/dev/null 2>&1; then
-	echo "== infra: offline plans"
-	run_pytest "$top/build/release" tests/infra
-fi
-if ls tests/integration/test_*.py >/dev/null 2>&1; then
-	echo "== integration"
-	run_pytest "$top/build/release" tests/integration
-fi
-if ls tests/e2e/test_*.py >/dev/null 2>&1; then
-	echo "== e2e"
-	run_pytest "$top/build/release" tests/e2e
-fi
+run_suite infra "$top/build/release" "infra: offline plans"
+run_suite integration "$top/build/release" "integration"
+run_suite security "$top/build/release" "security: attacks on caliberd"
+run_suite e2e "$top/build/release" "e2e: the demo and the runbook's procedures"
 
 echo "== fuzz targets (short runs)"
 tools/build-fuzz.sh run "${FUZZ_SECONDS:-5}"
@@ -62,8 +70,6 @@ make -s -j"$jobs" asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_unit build/asan
-if ls tests/integration/test_*.py >/dev/null 2>&1; then
-	echo "== integration (ASan+UBSan)"
-	run_pytest "$top/build/asan" tests/integration
-fi
+run_suite integration "$top/build/asan" "integration (ASan+UBSan)"
+run_suite security "$top/build/asan" "security (ASan+UBSan)"
 echo "== all tests passed"
