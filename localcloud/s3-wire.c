@@ -13,6 +13,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "xml.h"
+
 #include "hex.h"
 #include "s3-wire.h"
 
@@ -342,10 +344,8 @@ static xmlDoc *xml_read(const char *xml, size_t len, struct err *e)
 			" our published schema");
 		return NULL;
 	}
-	doc = xmlReadMemory(xml, (int)len, NULL, NULL,
-		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
-		xmlFreeDoc(doc);
+	doc = xml_read_untrusted(xml, len, 0, NULL);
+	if (doc == NULL) {
 		err_set(e, "the XML you provided was not well-formed or did not validate against"
 			" our published schema");
 		return NULL;

@@ -27,6 +27,7 @@
 #include "aws/fetch.h"
 #include "aws/profile.h"
 #include "aws/sigv4.h"
+#include "xml.h"
 
 /* botocore refreshes temporary credentials this long before they expire. */
 #define CRED_EXPIRY_WINDOW (15 * 60)
@@ -877,8 +878,7 @@ static int sts_assume_role(const struct aws_profile_files *f, const char *profil
 			goto out;
 		}
 	}
-	doc = xmlReadMemory(buf_str(&resp), (int)resp.len, "sts.xml", NULL,
-		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	doc = xml_read_untrusted(buf_str(&resp), resp.len, 0, NULL);
 	if (status != 200) {
 		code = doc ? xml_text(xmlDocGetRootElement(doc), "Code") : xstrdup("");
 		msg = doc ? xml_text(xmlDocGetRootElement(doc), "Message") : xstrdup("");

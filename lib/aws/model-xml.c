@@ -11,6 +11,7 @@
 #include <libxml/tree.h>
 
 #include "aws/proto.h"
+#include "xml.h"
 
 /* Response bodies are capped by the HTTP layer; this caps nesting. */
 #define XML_MAX_DEPTH 64
@@ -24,10 +25,8 @@ xmlDoc *proto_xml_read(const char *data, size_t len, struct err *e)
 		return NULL;
 	}
 	/* no network, no entity expansion, no DTD loading: bodies are untrusted */
-	doc = xmlReadMemory(data, (int)len, NULL, NULL,
-		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
-	if (doc == NULL || xmlDocGetRootElement(doc) == NULL) {
-		xmlFreeDoc(doc);
+	doc = xml_read_untrusted(data, len, XML_PARSE_NOBLANKS, NULL);
+	if (doc == NULL) {
 		err_set(e, "response body is not well-formed XML");
 		return NULL;
 	}
