@@ -183,6 +183,28 @@ int auth_check(struct lc_request *req, struct lc_response *res, const char *payl
 	case SIGV4_SKEWED:
 		auth_refuse_skewed(req, res, &scope, now);
 		break;
+	case SIGV4_EXPIRED:
+		if (auth_style(req) == STYLE_S3)
+			lc_reply_error(req, res, 403, "AccessDenied", "Request has expired");
+		else
+			auth_refuse_skewed(req, res, &scope, now);
+		break;
+	case SIGV4_UNSIGNED_HEADERS:
+		switch (auth_style(req)) {
+		case STYLE_JSON:
+			lc_reply_error(req, res, 403, "InvalidSignatureException",
+				"There were headers present in the request which were not signed");
+			break;
+		case STYLE_QUERY:
+			lc_reply_error(req, res, 403, "SignatureDoesNotMatch",
+				"There were headers present in the request which were not signed");
+			break;
+		case STYLE_S3:
+			lc_reply_error(req, res, 403, "AccessDenied",
+				"There were headers present in the request which were not signed");
+			break;
+		}
+		break;
 	}
 	free(hdrs);
 	return ret;

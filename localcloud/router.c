@@ -286,6 +286,20 @@ const struct lc_service *router_service(const char *name)
 	return NULL;
 }
 
+/*
+ * The REST-XML service an unsigned request's path names (Route 53's and
+ * CloudFront's API versions), so that it is refused in that service's
+ * words rather than S3's; NULL for anything else.
+ */
+static const struct lc_service *service_by_path(const char *path)
+{
+	if (path != NULL && strncmp(path, "/2013-04-01/", 12) == 0)
+		return router_service("route53");
+	if (path != NULL && strncmp(path, "/2020-05-31/", 12) == 0)
+		return router_service("cloudfront");
+	return NULL;
+}
+
 static const struct lc_service *service_by_target(const char *target)
 {
 	size_t i, n = strcspn(target, ".");
@@ -455,6 +469,8 @@ static int router_check_headers(struct lc_request *req, struct lc_response *res)
 	} else {
 		if (target != NULL && service_by_target(target) != NULL)
 			req->service = service_by_target(target);
+		else if (service_by_path(req->raw_path) != NULL)
+			req->service = service_by_path(req->raw_path);
 		req->failed = 1;
 		return auth_refuse_unsigned(req, res);
 	}

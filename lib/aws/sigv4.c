@@ -852,7 +852,7 @@ enum sigv4_result sigv4_verify(const struct sigv4_request *req, const char *acce
 			err_set(e, "presigned url expired or not yet valid (signed at %s, "
 				   "expires after %ld s)",
 				scope.amz_date, expiry);
-			r = SIGV4_SKEWED;
+			r = SIGV4_EXPIRED;
 			goto out;
 		}
 	} else if (t - now > SIGV4_MAX_SKEW || now - t > SIGV4_MAX_SKEW) {
@@ -879,6 +879,23 @@ enum sigv4_result sigv4_verify(const struct sigv4_request *req, const char *acce
 			sts.data);
 		r = SIGV4_MISMATCH;
 		goto out;
+	}
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const char *name = req->headers[i].name;
+
+		/*
+		 * The session token is the one exception: some services take
+		 * it added after signing (the test suite's post-sts-header-after).
+		 */
+		if (strncasecmp(name, "x-amz-", 6) != 0 ||
+			strcasecmp(name, "x-amz-security-token") == 0)
+			continue;
+		if (!list_has(buf_str(&signed_hdrs), name)) {
+			err_set(e, "there were headers present in the request which were not signed:"
+				   " '%.100s'", name);
+			r = SIGV4_UNSIGNED_HEADERS;
+			goto out;
+		}
 	}
 	r = SIGV4_VALID;
 out:

@@ -112,6 +112,8 @@ enum sigv4_result {
 	SIGV4_UNKNOWN_KEY,	/* access key id is not the expected one */
 	SIGV4_MISMATCH,		/* signature does not match */
 	SIGV4_SKEWED,		/* x-amz-date more than 15 minutes from now */
+	SIGV4_EXPIRED,		/* a presigned URL past X-Amz-Expires, or not yet valid */
+	SIGV4_UNSIGNED_HEADERS,	/* a valid signature, but x-amz-* headers it does not cover */
 };
 
 /*
@@ -122,7 +124,11 @@ enum sigv4_result {
  * req->payload_hash must be what sigv4_payload_hash() gives for the body
  * received.  Presigned URLs (X-Amz-Algorithm etc. in the query, no
  * Authorization header) are checked too; for S3 they sign
- * UNSIGNED-PAYLOAD, and an expired one gives SIGV4_SKEWED.
+ * UNSIGNED-PAYLOAD, and an expired one gives SIGV4_EXPIRED.  Every x-amz-*
+ * header present must be among the signed ones (as AWS requires: "There
+ * were headers present in the request which were not signed"), else
+ * SIGV4_UNSIGNED_HEADERS, so that an unsigned x-amz-copy-source or
+ * x-amz-meta-* cannot ride on somebody's presigned URL.
  */
 enum sigv4_result sigv4_verify(const struct sigv4_request *req, const char *access_key_id,
 	const char *secret, time_t now, struct sigv4_scope *scope, struct err *e);

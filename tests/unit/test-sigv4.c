@@ -433,7 +433,27 @@ static void test_s3_documentation_presigned_url_example(void **state)
 	/* a day later it has expired */
 	assert_int_equal(sigv4_verify(&req, "AKIAIOSFODNN7EXAMPLE",
 				 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", t + 86401, NULL, &e),
-		SIGV4_SKEWED);
+		SIGV4_EXPIRED);
+	/*
+	 * An x-amz-* header the URL does not sign (a copy source, metadata) is
+	 * refused: it would act with the signer's authority.
+	 */
+	{
+		struct sigv4_header h2[] = { { "Host", "examplebucket.s3.amazonaws.com" },
+			{ "X-Amz-Copy-Source", "other-bucket/private/secret.txt" } };
+		struct sigv4_request req2 = req;
+
+		req2.headers = h2;
+		req2.n_headers = 2;
+		assert_int_equal(sigv4_verify(&req2, "AKIAIOSFODNN7EXAMPLE",
+					 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", t + 3600, NULL, &e),
+			SIGV4_UNSIGNED_HEADERS);
+		assert_non_null(strstr(e.msg, "X-Amz-Copy-Source"));
+		h2[1].name = "x-amz-meta-owner";
+		assert_int_equal(sigv4_verify(&req2, "AKIAIOSFODNN7EXAMPLE",
+					 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", t + 3600, NULL, &e),
+			SIGV4_UNSIGNED_HEADERS);
+	}
 	h[0].value = "otherbucket.s3.amazonaws.com";
 	assert_int_equal(sigv4_verify(&req, "AKIAIOSFODNN7EXAMPLE",
 				 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", t + 3600, NULL, &e),
