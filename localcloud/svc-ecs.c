@@ -245,14 +245,19 @@ static void service_event(sqlite3 *db, const char *service_arn, double now, cons
 
 static void service_event(sqlite3 *db, const char *service_arn, double now, const char *fmt, ...)
 {
-	char msg[2048];
+	char *msg = NULL;
 	va_list ap;
+	int n;
 
+	/* allocated: a message names services and tasks of up to 255 characters */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		return;
 	step_done(db, "INSERT INTO ecs_event (service, created, message) VALUES (?, ?, ?)", "sds",
 		service_arn, now, msg);
+	free(msg);
 }
 
 /* failure threshold of the circuit breaker: 0.5 * desired, in [3, 200] */
@@ -381,12 +386,13 @@ static int taskdef_load(sqlite3 *db, const char *arn, json_t **out)
 
 /*
  * Record a new task (PROVISIONING, desired RUNNING) and its containers
- * (PENDING); the supervisor starts it on its next tick.  arn_out (size
- * 256) gets its ARN.
+ * (PENDING); the supervisor starts it on its next tick.  *arn_out gets
+ * its ARN (caller frees; NULL on failure): a cluster name may have 255
+ * characters, so no fixed buffer holds it.
  */
 static int task_create(sqlite3 *db, const char *region, const char *cluster_arn, const json_t *td,
 	const char *group, const char *started_by, const char *service, const char *deployment,
-	const char *overrides, double now, char *arn_out)
+	const char *overrides, double now, char **arn_ret)
 {
 	const char *cluster = arn_tail(cluster_arn);
 	const char *td_arn = json_string_value(json_object_get(td, "taskDefinitionArn"));
@@ -396,9 +402,11 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 	char addr[32];
 	size_t i;
 	int has_hc = 0;
+	char *arn_out;
 
+	*arn_ret = NULL;
 	random_hex(id, 16);
-	snprintf(arn_out, 256, "arn:aws:ecs:%s:%s:task/%s/%s", region, ECS_ACCOUNT, cluster, id);
+	arn_out = xasprintf("arn:aws:ecs:%s:%s:task/%s/%s", region, ECS_ACCOUNT, cluster, id);
 	json_array_foreach(cdefs, i, cd) has_hc |= json_object_get(cd, "healthCheck") != NULL;
 	if (step_done(db,
 		    "INSERT INTO ecs_task (arn, id, cluster, taskdef, grp, started_by, service, "
@@ -406,13 +414,13 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PROVISIONING', 'RUNNING', ?, ?, ?, ?)",
 		    "ssssssssissd", arn_out, id, cluster_arn, td_arn, group, started_by, service,
 		    deployment, (long long)has_hc, overrides ? overrides : "{}", region, now) < 0)
-		return -1;
+		goto fail;
 	seq = sqlite3_last_insert_rowid(db);
 	/* 127.100.0.1 .. 127.100.249.250, then again: far more than run at once */
 	slot = (seq - 1) % 62500;
 	snprintf(addr, sizeof(addr), "127.100.%lld.%lld", slot / 250, slot % 250 + 1);
 	if (step_done(db, "UPDATE ecs_task SET addr = ? WHERE arn = ?", "ss", addr, arn_out) < 0)
-		return -1;
+		goto fail;
 	json_array_foreach(cdefs, i, cd)
 	{
 		json_t *ess = json_object_get(cd, "essential");
@@ -423,9 +431,13 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 			    "sssi", arn_out, json_string_value(json_object_get(cd, "name")),
 			    json_string_value(json_object_get(cd, "image")),
 			    (long long)(ess == NULL || json_is_true(ess))) < 0)
-			return -1;
+			goto fail;
 	}
+	*arn_ret = arn_out;
 	return 0;
+fail:
+	free(arn_out);
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1535,12 +1547,13 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 			char *group = xasprintf("service:%s", name);
 
 			for (k = 0; k < want; k++) {
-				char tarn[256];
+				char *tarn;
 
 				if (task_create(db, region, cluster, td, group, d[0].id, arn,
-					    d[0].id, NULL, now, tarn) < 0)
+					    d[0].id, NULL, now, &tarn) < 0)
 					break;
 				buf_appendf(&ids, " (task %s)", arn_tail(tarn));
+				free(tarn);
 			}
 			if (k > 0)
 				service_event(db, arn, now,
@@ -2987,14 +3000,15 @@ static int run_task(struct ecs_call *c)
 		      ? xstrdup(group)
 		      : xasprintf("family:%s", json_string_value(json_object_get(td, "family")));
 	for (k = 0; k < count; k++) {
-		char arn[256];
+		char *arn;
 
 		if (task_create(c->db, c->req->region, cluster_arn, td, grp, started_by, NULL, NULL,
-			    ov_text, c->now, arn) < 0) {
+			    ov_text, c->now, &arn) < 0) {
 			ecs_internal(c, "run task");
 			goto out;
 		}
 		json_array_append_new(tasks, task_json(c->db, arn));
+		free(arn);
 	}
 	ret = 0;
 out:

@@ -471,3 +471,24 @@ def test_deleting_a_service_stops_its_tasks(localcloud):
     wait_for("the service to go", lambda: service(lc)["status"] == "INACTIVE")
     assert service_tasks(lc) == []
     assert lc.aws_json("ecs", "list-services", "--cluster", CLUSTER)["serviceArns"] == []
+
+
+def test_run_task_in_a_cluster_with_a_255_character_name_keeps_whole_arns(localcloud):
+    """A cluster name may have 255 characters: task ARNs (over 256 bytes then)
+    are never truncated, so each RunTask makes a task of its own."""
+    lc = localcloud
+    name = "c" * 255
+    lc.aws_json("ecs", "create-cluster", "--cluster-name", name)
+    td = register(lc, "long-cluster", [container("busybox-missing:latest", ["true"])])
+    arns = []
+    for _ in range(2):
+        out = lc.aws_json("ecs", "run-task", "--cluster", name, "--task-definition", td,
+                          "--launch-type", "FARGATE")
+        assert out["failures"] == []
+        arn = out["tasks"][0]["taskArn"]
+        assert arn.startswith("arn:aws:ecs:%s:000000000000:task/%s/" % (lc["AWS_DEFAULT_REGION"], name))
+        assert len(arn.rsplit("/", 1)[1]) == 32
+        arns.append(arn)
+    assert arns[0] != arns[1]
+    described = lc.aws_json("ecs", "describe-tasks", "--cluster", name, "--tasks", *arns)
+    assert sorted(t["taskArn"] for t in described["tasks"]) == sorted(arns)
