@@ -63,9 +63,14 @@ static enum MHD_Result http_collect(void *cls, enum MHD_ValueKind kind, const ch
 		(*arr)[*n].name = xstrdup(key);
 		(*arr)[*n].value = xstrdup(value ? value : "");
 	} else {
-		(*arr)[*n].name = lcproto_decode(key, strlen(key), 0, NULL);
-		(*arr)[*n].value = value ? lcproto_decode(value, strlen(value), 0, NULL)
+		size_t klen, vlen = 0;
+
+		(*arr)[*n].name = lcproto_decode(key, strlen(key), 0, &klen);
+		(*arr)[*n].value = value ? lcproto_decode(value, strlen(value), 0, &vlen)
 					 : xstrdup("");
+		/* "%00": a C string would end there and name something else */
+		if (strlen((*arr)[*n].name) != klen || strlen((*arr)[*n].value) != vlen)
+			req->encoded_nul = 1;
 	}
 	(*n)++;
 	return MHD_YES;
@@ -105,7 +110,13 @@ static void http_request_init(struct lc_server *srv, struct http_conn *hc,
 	snprintf(req->region, sizeof(req->region), "%s", LOCALCLOUD_DEFAULT_REGION);
 	req->method = xstrdup(method);
 	req->raw_path = xstrdup(url);
-	req->path = lcproto_decode(url, strlen(url), 0, NULL);
+	{
+		size_t plen;
+
+		req->path = lcproto_decode(url, strlen(url), 0, &plen);
+		if (strlen(req->path) != plen)
+			req->encoded_nul = 1;
+	}
 	MHD_get_connection_values(c, MHD_HEADER_KIND, http_collect, req);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, http_collect, req);
 	buf_init(&q);

@@ -431,6 +431,17 @@ static int router_check_headers(struct lc_request *req, struct lc_response *res)
 			"Your request header section exceeds the maximum allowed size of %zu bytes.",
 			LC_MAX_HEADER_BYTES);
 	}
+	/*
+	 * A key, name or parameter with a NUL byte in it (index.html%00.bak)
+	 * would be cut short as a C string and name another object: refused,
+	 * never truncated.
+	 */
+	if (req->encoded_nul) {
+		req->failed = 1;
+		return lc_reply_error(req, res, 400, "InvalidArgument",
+			"the request's path or query string holds an encoded NUL byte (%%00), which "
+			"no key, name or parameter here may contain");
+	}
 	if (!strcmp(req->method, "GET") && !strcmp(req->raw_path, "/_caliber/health")) {
 		req->failed = 1;
 		return health(req, res);
@@ -632,9 +643,15 @@ static int route_query(struct lc_request *req, struct lc_response *res)
 	const char *ctype = lc_request_header(req, "Content-Type");
 	const char *action;
 
-	if (ctype != NULL && !strncasecmp(ctype, "application/x-www-form-urlencoded", 33) &&
-		lcproto_form_parse(req->body.data, req->body.len, LC_MAX_FORM_PARAMS, &req->form,
-			&req->n_form) < 0)
+	int parsed = 0;
+
+	if (ctype != NULL && !strncasecmp(ctype, "application/x-www-form-urlencoded", 33))
+		parsed = lcproto_form_parse(req->body.data, req->body.len, LC_MAX_FORM_PARAMS,
+			&req->form, &req->n_form);
+	if (parsed == -2)
+		return lc_reply_error(req, res, 400, "InvalidParameterValue",
+			"a parameter's name or value holds an encoded NUL byte (%%00)");
+	if (parsed < 0)
 		return lc_reply_error(req, res, 400, "MalformedQueryString",
 			"more than %d parameters", LC_MAX_FORM_PARAMS);
 	action = lc_request_form(req, "Action");

@@ -106,6 +106,7 @@ struct lc_request {
 	char *method;
 	char *raw_path;			/* percent-encoded, as on the wire */
 	char *path;			/* percent-decoded */
+	int encoded_nul;		/* the path or the query decodes to a NUL byte */
 	char *raw_query;		/* without '?', "" when none */
 	struct lc_param *query;		/* decoded query parameters, in order */
 	size_t n_query;

@@ -69,7 +69,7 @@ int lcproto_form_parse(const char *s, size_t len, size_t max_params, struct lc_p
 	size_t i = 0;
 
 	while (i < len) {
-		size_t start = i, eq = (size_t)-1, end;
+		size_t start = i, eq = (size_t)-1, end, nlen, vlen = 0;
 
 		while (i < len && s[i] != '&') {
 			if (s[i] == '=' && eq == (size_t)-1)
@@ -85,13 +85,15 @@ int lcproto_form_parse(const char *s, size_t len, size_t max_params, struct lc_p
 			return -1;
 		*params = xrealloc(*params, (*n + 1) * sizeof(**params));
 		if (eq == (size_t)-1) {
-			(*params)[*n].name = lcproto_decode(s + start, end - start, 1, NULL);
+			(*params)[*n].name = lcproto_decode(s + start, end - start, 1, &nlen);
 			(*params)[*n].value = xstrdup("");
 		} else {
-			(*params)[*n].name = lcproto_decode(s + start, eq - start, 1, NULL);
-			(*params)[*n].value = lcproto_decode(s + eq + 1, end - eq - 1, 1, NULL);
+			(*params)[*n].name = lcproto_decode(s + start, eq - start, 1, &nlen);
+			(*params)[*n].value = lcproto_decode(s + eq + 1, end - eq - 1, 1, &vlen);
 		}
 		(*n)++;
+		if (strlen((*params)[*n - 1].name) != nlen || strlen((*params)[*n - 1].value) != vlen)
+			return -2;
 	}
 	return 0;
 }

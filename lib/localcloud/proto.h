@@ -33,7 +33,8 @@ char *lcproto_decode(const char *s, size_t len, int plus_space, size_t *out_len)
  * Parse an application/x-www-form-urlencoded body (or a query string):
  * appends decoded pairs to *params (realloc'd), count in *n.  A pair
  * without '=' gets the value "".  Returns -1 (leaving what was parsed)
- * when there are more than max_params pairs.
+ * when there are more than max_params pairs, -2 when a name or value
+ * decodes to a NUL byte.
  */
 int lcproto_form_parse(const char *s, size_t len, size_t max_params, struct lc_param **params,
 	size_t *n);
