@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "buf.h"
 #include "cmd.h"
@@ -133,7 +134,11 @@ static size_t discard(void *p, size_t size, size_t n, void *user)
 }
 
 /* Does the daemon answer its health check? */
-static int local_answers(const struct localcloud_config *cfg)
+/*
+ * 1 when caliberd answers on cfg's port and, when pid is not 0, is that
+ * process (not another local cloud that holds the port).
+ */
+static int local_answers(const struct localcloud_config *cfg, pid_t pid)
 {
 	char *url = xasprintf("http://127.0.0.1:%d/_caliber/health", cfg->port);
 	struct buf body = BUF_INIT;
@@ -153,8 +158,13 @@ static int local_answers(const struct localcloud_config *cfg)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (curl_easy_perform(c) == CURLE_OK &&
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200 &&
-		strstr(body.data, "\"running\"") != NULL)
-		ok = 1;
+		strstr(body.data, "\"running\"") != NULL) {
+		json_t *o = json_loads(body.data, 0, NULL);
+
+		ok = pid == 0 ||
+			(o != NULL && json_integer_value(json_object_get(o, "pid")) == (json_int_t)pid);
+		json_decref(o);
+	}
 out:
 	curl_easy_cleanup(c);
 	buf_release(&body);
@@ -206,6 +216,41 @@ static void log_tail(const char *log)
 		free(lines[i]);
 }
 
+/*
+ * The environment caliberd runs with: only what it and its children need,
+ * never the operator's AWS_* keys, tokens or profile (caliberd has its own
+ * local credentials), nor anything else of the caller's shell.  Sanitizer
+ * options pass, so that the ASan test run checks the daemon too.  Called
+ * in the child after fork (before execve); the array is not freed.
+ */
+static char **daemon_environment(void)
+{
+	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR",
+		"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL };
+	extern char **environ;
+	size_t n = 0, i, k;
+	char **envp;
+
+	for (i = 0; environ[i] != NULL; i++)
+		n++;
+	envp = xcalloc(n + 1, sizeof(*envp));
+	n = 0;
+	for (i = 0; environ[i] != NULL; i++) {
+		const char *kv = environ[i];
+		int ok = strncmp(kv, "CALIBER_", 8) == 0;
+
+		for (k = 0; !ok && keep[k] != NULL; k++) {
+			size_t len = strlen(keep[k]);
+
+			ok = strncmp(kv, keep[k], len) == 0 && kv[len] == '=';
+		}
+		if (ok)
+			envp[n++] = environ[i];
+	}
+	envp[n] = NULL;
+	return envp;
+}
+
 static int local_start(struct localcloud_config *cfg, const struct local_opts *o)
 {
 	struct err e = ERR_INIT;
@@ -244,16 +289,21 @@ static int local_start(struct localcloud_config *cfg, const struct local_opts *o
 		goto fail;
 	}
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		char *argv[] = { "caliberd", "--port", p1, "--edge-https-port", p2,
+			"--edge-http-port", p3, NULL };
+		char **envp;
 
 		setsid();
 		if (devnull >= 0)
 			dup2(devnull, 0);
 		dup2(logfd, 1);
 		dup2(logfd, 2);
+		/* nothing of the caller's but 0-2: no pipe of a parent reaches caliberd or nginx */
+		close_range(3, ~0U, 0);
 		setenv("CALIBER_HOME", cfg->home, 1);
-		execl(daemon, "caliberd", "--port", p1, "--edge-https-port", p2,
-			"--edge-http-port", p3, (char *)NULL);
+		envp = daemon_environment();
+		execve(daemon, argv, envp);
 		fprintf(stderr, "caliber: unable to run '%s': %s\n", daemon, strerror(errno));
 		_exit(127);
 	}
@@ -269,7 +319,7 @@ static int local_start(struct localcloud_config *cfg, const struct local_opts *o
 			goto fail;
 		}
 		if (localcloud_running(cfg, &running_pid) && running_pid == pid &&
-			local_answers(cfg))
+			local_answers(cfg, pid))
 			break;
 		if (now_s() > deadline) {
 			err_set(&e, "caliberd (pid %ld) did not answer on %s within %d s",

@@ -388,7 +388,9 @@ static uint64_t body_cap(const struct lc_request *req)
 
 static int health(struct lc_request *req, struct lc_response *res)
 {
-	json_t *o = json_pack("{s:s, s:[]}", "status", "running", "services");
+	/* the pid says which daemon answers: another local cloud may hold the port */
+	json_t *o = json_pack("{s:s, s:I, s:[]}", "status", "running", "pid",
+		(json_int_t)getpid(), "services");
 	char *text;
 	size_t i;
 
