@@ -171,6 +171,8 @@ out:
 static void server_close(struct lc_server *srv)
 {
 	http_stop(srv);
+	ecs_shutdown();	/* the supervisor joined, no task left running */
+	elb_shutdown();	/* the health checker joined */
 	/* the edge (nginx, its origin server, the CA) and the S3 object store */
 	edgectl_stop();
 	s3_shutdown();

@@ -62,6 +62,12 @@ int logs_filter_match(const char *pattern, const char *message);
 
 /* svc-ecs.c: ECS (task definitions, services, tasks as supervised processes) */
 int ecs_init(struct lc_server *srv, struct err *e);
+/*
+ * Stop and join the supervisor thread, then stop every task (SIGTERM,
+ * SIGKILL after ECS_SHUTDOWN_GRACE seconds): before the edge and the store
+ * it uses are closed.
+ */
+void ecs_shutdown(void);
 int ecs_create_cluster(struct lc_request *req, struct lc_response *res);
 int ecs_describe_clusters(struct lc_request *req, struct lc_response *res);
 int ecs_list_clusters(struct lc_request *req, struct lc_response *res);
@@ -138,6 +144,8 @@ int r53_get_change(struct lc_request *req, struct lc_response *res);
 
 /* svc-elbv2.c: Elastic Load Balancing v2, realised by the edge */
 int elb_init(struct lc_server *srv, struct err *e);
+/* Stop and join the target health checker (before the edge and the store close). */
+void elb_shutdown(void);
 int elb_create_load_balancer(struct lc_request *req, struct lc_response *res);
 int elb_describe_load_balancers(struct lc_request *req, struct lc_response *res);
 int elb_delete_load_balancer(struct lc_request *req, struct lc_response *res);

@@ -41,6 +41,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -61,6 +62,9 @@
 #define ECS_TICK_MS		 100
 #define ECS_MAX_EVENTS		 100
 #define ECS_LINE_MAX		 16384
+#define ECS_MAX_STOP_TIMEOUT 120
+/* at caliberd's stop: how long tasks get between SIGTERM and SIGKILL */
+#define ECS_SHUTDOWN_GRACE 10
 #define ECS_DEFAULT_STOP_TIMEOUT 30
 #define ECS_DEFAULT_PATH	 "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -492,6 +496,8 @@ static struct {
 	size_t n_lines;
 	int edge_dirty; /* load balancer targets changed: re-sync the edge */
 	pthread_t thread;
+	int started;	/* the thread runs: ecs_shutdown() joins it */
+	int stopping;	/* set (atomically) by ecs_shutdown(): the loop ends */
 } ecs_sup;
 
 static void strv_free(char **v, int secret)
@@ -849,6 +855,9 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 	p->essential = json_object_get(cd, "essential") == NULL ||
 		       json_is_true(json_object_get(cd, "essential"));
 	p->stop_timeout = num_or(cd, "stopTimeout", ECS_DEFAULT_STOP_TIMEOUT);
+	/* a definition registered before the limit was enforced */
+	if (p->stop_timeout > ECS_MAX_STOP_TIMEOUT)
+		p->stop_timeout = ECS_MAX_STOP_TIMEOUT;
 	p->started = now;
 	p->cwd = xstrdup(rootfs);
 	p->path = xstrdup(env_get(&env, "PATH"));
@@ -1659,7 +1668,7 @@ static void *ecs_loop(void *arg)
 	struct pollfd *pfds = NULL;
 
 	(void)arg;
-	for (;;) {
+	while (!__atomic_load_n(&ecs_sup.stopping, __ATOMIC_ACQUIRE)) {
 		size_t i, np = 0;
 		double now;
 		sqlite3 *db;
@@ -1714,6 +1723,7 @@ static void *ecs_loop(void *arg)
 			}
 		}
 	}
+	free(pfds);
 	return NULL;
 }
 
@@ -1784,11 +1794,59 @@ int ecs_init(struct lc_server *srv, struct err *e)
 		err_set(e, "unable to start the ECS supervisor thread");
 		goto out;
 	}
-	pthread_detach(ecs_sup.thread);
+	ecs_sup.started = 1;
 	ret = 0;
 out:
 	free(path);
 	return ret;
+}
+
+void ecs_shutdown(void)
+{
+	double deadline;
+	size_t i, left;
+
+	if (!ecs_sup.started)
+		return;
+	__atomic_store_n(&ecs_sup.stopping, 1, __ATOMIC_RELEASE);
+	pthread_join(ecs_sup.thread, NULL);
+	ecs_sup.started = 0;
+	/*
+	 * Tasks do not outlive caliberd, not even one that ignores SIGTERM:
+	 * SIGTERM to each task's process group, ECS_SHUTDOWN_GRACE seconds
+	 * for them to end, then SIGKILL.  The store still calls them
+	 * running; the next start records them stopped (ecs_recover).
+	 */
+	for (i = 0; i < ecs_sup.n_procs; i++)
+		if (!ecs_sup.procs[i]->exited)
+			sup_signal(ecs_sup.procs[i]->pid, SIGTERM);
+	deadline = lc_now() + ECS_SHUTDOWN_GRACE;
+	do {
+		left = 0;
+		for (i = 0; i < ecs_sup.n_procs; i++) {
+			struct ecs_proc *p = ecs_sup.procs[i];
+
+			if (!p->exited && sup_reap(p->pid, &p->exit_code) != 0)
+				p->exited = 1;
+			left += !p->exited;
+		}
+		if (left > 0)
+			usleep(50000);
+	} while (left > 0 && lc_now() < deadline);
+	for (i = 0; i < ecs_sup.n_procs; i++) {
+		struct ecs_proc *p = ecs_sup.procs[i];
+
+		if (p->exited)
+			continue;
+		lc_log("ecs: task %s container %s ignored SIGTERM for %d s: killed", p->task,
+			p->name, ECS_SHUTDOWN_GRACE);
+		sup_signal(p->pid, SIGKILL);
+		while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		p->exited = 1;
+	}
+	store_close(ecs_sup.store);
+	ecs_sup.store = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -2166,6 +2224,14 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	if (!json_is_string(json_object_get(cd, "image")))
 		return ecs_bad(
 			c, "ClientException", "Container.image should not be null or empty.");
+	/* as on Fargate: at most 120 s, so StopTask and shutdown always end */
+	v = json_object_get(cd, "stopTimeout");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
+				 json_integer_value(v) > ECS_MAX_STOP_TIMEOUT))
+		return ecs_bad(c, "ClientException",
+			"Invalid stopTimeout in container '%s': the maximum stop timeout is %d "
+			"seconds.",
+			name, ECS_MAX_STOP_TIMEOUT);
 	if (json_object_get(cd, "essential") == NULL)
 		json_object_set_new(cd, "essential", json_true());
 	if (json_object_get(cd, "environment") == NULL)

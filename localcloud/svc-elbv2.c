@@ -96,6 +96,8 @@ static struct {
 	struct lc_server *srv;
 	struct store *store;
 	pthread_t thread;
+	int started;	/* the thread runs: elb_shutdown() joins it */
+	int stopping;	/* set (atomically) by elb_shutdown(): the loop ends */
 } elb_hc;
 
 static size_t discard(void *p, size_t size, size_t n, void *user)
@@ -158,7 +160,7 @@ static void *elb_loop(void *arg)
 	double synced = 0;
 
 	(void)arg;
-	for (;;) {
+	while (!__atomic_load_n(&elb_hc.stopping, __ATOMIC_ACQUIRE)) {
 		struct elb_due *due = NULL;
 		size_t n = 0, i;
 		sqlite3_stmt *st = NULL;
@@ -418,11 +420,22 @@ int elb_init(struct lc_server *srv, struct err *e)
 		err_set(e, "unable to start the target health checker");
 		goto out;
 	}
-	pthread_detach(elb_hc.thread);
+	elb_hc.started = 1;
 	ret = 0;
 out:
 	free(path);
 	return ret;
+}
+
+void elb_shutdown(void)
+{
+	if (!elb_hc.started)
+		return;
+	__atomic_store_n(&elb_hc.stopping, 1, __ATOMIC_RELEASE);
+	pthread_join(elb_hc.thread, NULL);
+	elb_hc.started = 0;
+	store_close(elb_hc.store);
+	elb_hc.store = NULL;
 }
 
 /* ------------------------------------------------------------------ */
