@@ -345,6 +345,47 @@ out:
 	return ret;
 }
 
+/*
+ * Tags are files at images/tags/<name>/<tag>, and a name may hold '/': so
+ * "api" tagged "v1" and a name "api/v1" would need the same path as a file
+ * and as a directory.  Refuse the one pushed second, before anything is
+ * written (0 when name:tag is free of such a collision).
+ */
+static int images_tag_path_free(const char *home, const char *name, const char *tag,
+	struct err *e)
+{
+	char *path = xasprintf("%s/images/tags/%s/%s", home, name, tag);
+	size_t base = strlen(home) + strlen("/images/tags/");
+	struct stat st;
+	int rc = 0;
+
+	/* each proper prefix of the name, as a tag of the name before it */
+	for (char *slash = strchr(path + base, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			char *other = xstrdup(path + base), *cut = strrchr(other, '/');
+
+			if (cut != NULL)
+				*cut = ':';
+			rc = err_usage(e,
+				"image '%s:%s' collides with the image '%s' already pushed (a name "
+				"cannot extend another's name:tag): choose another name or tag",
+				name, tag, other);
+			free(other);
+			goto out;
+		}
+		*slash = '/';
+	}
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		rc = err_usage(e,
+			"image '%s:%s' collides with the images named '%s/%s/...' already pushed: "
+			"choose another name or tag",
+			name, tag, name, tag);
+out:
+	free(path);
+	return rc;
+}
+
 int images_push(const char *home, const char *src, const char *name, const char *tag,
 	char digest[IMAGES_DIGEST_LEN], struct err *e)
 {
@@ -366,6 +407,8 @@ int images_push(const char *home, const char *src, const char *name, const char 
 			e, "invalid tag '%s': use letters, digits and . _ - (up to 128)", tag);
 	if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode))
 		return err_usage(e, "'%s' is not a directory", src);
+	if (images_tag_path_free(home, name, tag, e) < 0)
+		return -1;
 	RAND_bytes(rnd, sizeof(rnd));
 	hex_encode(rnd, sizeof(rnd), rhex);
 	tmpdir = xasprintf("%s/images/tmp/%s", home, rhex);
