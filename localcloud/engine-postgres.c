@@ -249,9 +249,10 @@ out:
 }
 
 /*
- * SIGKILL every process working inside dir (a directory about to be
- * re-created): what a caliberd killed mid-create may leave, such as the
- * bootstrap postgres initdb started, which outlives initdb.
+ * SIGKILL every PostgreSQL process of the servers' user working inside dir
+ * (a directory about to be re-created): what a caliberd killed mid-create
+ * may leave, such as the bootstrap postgres initdb started, which outlives
+ * initdb.  Nothing else is touched, whoever stands in the directory.
  */
 static void pge_kill_inside(const char *dir)
 {
@@ -270,7 +271,26 @@ static void pge_kill_inside(const char *dir)
 		ssize_t n;
 		long pid = strtol(de->d_name, NULL, 10);
 
+		struct stat st;
+		const char *base;
+
 		if (pid <= 1 || pid == (long)getpid())
+			continue;
+		/*
+		 * Only a PostgreSQL process of the servers' user: never an
+		 * operator's shell (or anything else) that stands in the
+		 * directory.
+		 */
+		snprintf(link, sizeof(link), "/proc/%ld", pid);
+		if (stat(link, &st) < 0 || st.st_uid != pge_uid)
+			continue;
+		snprintf(link, sizeof(link), "/proc/%ld/exe", pid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n < 0)
+			continue;
+		cwd[n] = '\0';
+		base = strrchr(cwd, '/');
+		if (base == NULL || (strcmp(base, "/postgres") != 0 && strcmp(base, "/initdb") != 0))
 			continue;
 		snprintf(link, sizeof(link), "/proc/%ld/cwd", pid);
 		n = readlink(link, cwd, sizeof(cwd) - 1);
