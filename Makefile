@@ -6,6 +6,7 @@
 #   make demo       the main job: the local demo of the runbook
 #   make bench      benchmarks (figures, never assertions)
 #   make fuzz       build the libFuzzer targets with clang
+#   make fuzz-long  run every fuzz target FUZZ_LONG_SECONDS (600), two at a time
 #   make compile_commands.json
 #
 # Sources are found by wildcard: a new lib/**/*.c, cli/*.c, localcloud/*.c or
@@ -47,7 +48,7 @@ ifneq ($(LC_SRC),)
 TARGETS += $(B)/caliberd
 endif
 
-.PHONY: all bin asan deps check test test-unit test-integration test-infra demo bench fuzz clean format
+.PHONY: all bin asan deps check test test-unit test-integration test-infra demo bench fuzz fuzz-long clean format
 all: $(TARGETS) bin
 
 bin: $(TARGETS)
@@ -101,6 +102,10 @@ bench: deps
 
 fuzz: $(GEN_SRC)
 	@tools/build-fuzz.sh
+
+FUZZ_LONG_SECONDS ?= 600
+fuzz-long: $(GEN_SRC)
+	@tools/build-fuzz.sh run $(FUZZ_LONG_SECONDS) 2
 
 compile_commands.json:
 	$(MAKE) clean
