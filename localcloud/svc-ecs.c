@@ -63,6 +63,19 @@
 #define ECS_MAX_EVENTS		 100
 #define ECS_LINE_MAX		 16384
 #define ECS_MAX_STOP_TIMEOUT 120
+/* ECS's quotas (Service Quotas: "Tasks per service", "Services per cluster") */
+#define ECS_MAX_TASKS_PER_SERVICE 5000
+#define ECS_MAX_SERVICES_PER_CLUSTER 5000
+/*
+ * This machine's limits: at most this many tasks run at once (the rest stay
+ * PROVISIONING with a service event, as on ECS without capacity;
+ * CALIBER_ECS_MAX_TASKS), at most ECS_LAUNCHES_PER_TICK started per tick,
+ * and STOPPED tasks are forgotten after an hour as on ECS
+ * (CALIBER_ECS_STOPPED_RETENTION, seconds).
+ */
+#define ECS_DEFAULT_MAX_TASKS 64
+#define ECS_LAUNCHES_PER_TICK 4
+#define ECS_DEFAULT_STOPPED_RETENTION 3600.0
 /* at caliberd's stop: how long tasks get between SIGTERM and SIGKILL */
 #define ECS_SHUTDOWN_GRACE 10
 #define ECS_DEFAULT_STOP_TIMEOUT 30
@@ -497,6 +510,9 @@ static struct {
 	int edge_dirty; /* load balancer targets changed: re-sync the edge */
 	pthread_t thread;
 	int started;	/* the thread runs: ecs_shutdown() joins it */
+	long max_tasks;		/* CALIBER_ECS_MAX_TASKS */
+	double retention;	/* CALIBER_ECS_STOPPED_RETENTION */
+	double pruned;		/* when STOPPED tasks were last pruned */
 	int stopping;	/* set (atomically) by ecs_shutdown(): the loop ends */
 } ecs_sup;
 
@@ -1086,6 +1102,48 @@ static void service_targets_register(sqlite3 *db, const char *task, const char *
 	json_decref(extra);
 }
 
+/*
+ * A service's task waits for capacity: say so in its events, as ECS does
+ * ("unable to place a task"), at most once a minute.
+ */
+static void task_held_event(sqlite3 *db, const char *service_arn, double now)
+{
+	sqlite3_stmt *st = NULL;
+	int recent = 0;
+
+	if (sqlite3_prepare_v2(db,
+		    "SELECT 1 FROM ecs_event WHERE service = ? AND created > ? AND message LIKE "
+		    "'%unable to place a task%'",
+		    -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, service_arn, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 2, now - 60);
+	recent = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!recent)
+		service_event(db, service_arn, now,
+			"(service %s) was unable to place a task because no capacity is left: "
+			"this machine runs at most %ld tasks at once (CALIBER_ECS_MAX_TASKS); "
+			"the task stays PROVISIONING until others stop.",
+			arn_tail(service_arn), ecs_sup.max_tasks);
+}
+
+/* STOPPED tasks are forgotten after the retention period, as on ECS (checked once a minute). */
+static void tasks_prune(sqlite3 *db, double now)
+{
+	double every = ecs_sup.retention < 60 ? ecs_sup.retention : 60;
+
+	if (now - ecs_sup.pruned < every && ecs_sup.pruned <= now)
+		return;
+	ecs_sup.pruned = now;
+	step_done(db,
+		"DELETE FROM ecs_container WHERE task IN (SELECT arn FROM ecs_task WHERE "
+		"last_status = 'STOPPED' AND stopped < ?)",
+		"d", now - ecs_sup.retention);
+	step_done(db, "DELETE FROM ecs_task WHERE last_status = 'STOPPED' AND stopped < ?", "d",
+		now - ecs_sup.retention);
+}
+
 static void tasks_step(sqlite3 *db, double now)
 {
 	sqlite3_stmt *st = NULL;
@@ -1093,7 +1151,18 @@ static void tasks_step(sqlite3 *db, double now)
 
 	char **arns = NULL;
 	size_t n_arns = 0, t;
+	long running = 0, launched = 0;
 
+	/* what runs now: against the machine's cap */
+	if (sqlite3_prepare_v2(db,
+		    "SELECT count(*) FROM ecs_task WHERE last_status NOT IN ('STOPPED', "
+		    "'PROVISIONING')",
+		    -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			running = (long)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
 	/* collect first: the loop below updates these rows */
 	if (sqlite3_prepare_v2(db,
 		    "SELECT arn FROM ecs_task WHERE last_status != 'STOPPED' ORDER BY seq", -1, &st,
@@ -1110,8 +1179,8 @@ static void tasks_step(sqlite3 *db, double now)
 		st = NULL;
 		if (sqlite3_prepare_v2(db,
 			    "SELECT arn, id, taskdef, overrides, region, addr, last_status, "
-			    "desired_status, deployment, health, stopping, has_hc FROM ecs_task "
-			    "WHERE arn = ?",
+			    "desired_status, deployment, health, stopping, has_hc, service FROM "
+			    "ecs_task WHERE arn = ?",
 			    -1, &st, NULL) != SQLITE_OK)
 			break;
 		sqlite3_bind_text(st, 1, arns[t], -1, SQLITE_TRANSIENT);
@@ -1123,10 +1192,17 @@ static void tasks_step(sqlite3 *db, double now)
 		char *health = col_dup(st, 9);
 		int has_hc = sqlite3_column_int(st, 11);
 
-		if (!strcmp(last, "PROVISIONING")) {
+		if (!strcmp(last, "PROVISIONING") && !strcmp(desired, "RUNNING") &&
+			(running >= ecs_sup.max_tasks || launched >= ECS_LAUNCHES_PER_TICK)) {
+			/* held: no capacity on this machine now, or launches paced */
+			if (running >= ecs_sup.max_tasks && sqlite3_column_type(st, 12) != SQLITE_NULL)
+				task_held_event(db, (const char *)sqlite3_column_text(st, 12), now);
+		} else if (!strcmp(last, "PROVISIONING")) {
 			if (!strcmp(desired, "RUNNING")) {
 				task_start(db, arn, id, td, ov, region, addr, now);
 				service_targets_register(db, arn, addr);
+				running++;
+				launched++;
 			} else
 				task_stopped(db, arn, now);
 			if (dep != NULL) {
@@ -1709,6 +1785,7 @@ static void *ecs_loop(void *arg)
 		}
 		db = store_db(ecs_sup.store);
 		lines_flush(db);
+		tasks_prune(db, now);
 		tasks_step(db, now);
 		services_step(db, now);
 		if (store_commit(ecs_sup.store, &e) < 0) {
@@ -1769,6 +1846,41 @@ static int ecs_recover(sqlite3 *db, double now)
 		"");
 }
 
+/* A whole number from the environment within [lo, hi]; def when unset or not one. */
+static long env_long(const char *name, long def, long lo, long hi)
+{
+	const char *v = getenv(name);
+	char *end = NULL;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return def;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end != '\0' || n < lo || n > hi) {
+		lc_log("ecs: ignoring %s='%s': not a whole number from %ld to %ld", name, v, lo, hi);
+		return def;
+	}
+	return n;
+}
+
+/* How many services (not INACTIVE) the cluster has. */
+static long long cluster_service_count(sqlite3 *db, const char *cluster_arn)
+{
+	sqlite3_stmt *st = NULL;
+	long long n = 0;
+
+	if (sqlite3_prepare_v2(db,
+		    "SELECT count(*) FROM ecs_service WHERE cluster = ? AND status != 'INACTIVE'",
+		    -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, cluster_arn, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 int ecs_init(struct lc_server *srv, struct err *e)
 {
 	char *path = NULL;
@@ -1777,6 +1889,9 @@ int ecs_init(struct lc_server *srv, struct err *e)
 	if (store_exec(srv->store, ecs_schema, e) < 0)
 		return -1;
 	ecs_sup.srv = srv;
+	ecs_sup.max_tasks = env_long("CALIBER_ECS_MAX_TASKS", ECS_DEFAULT_MAX_TASKS, 1, 100000);
+	ecs_sup.retention = (double)env_long("CALIBER_ECS_STOPPED_RETENTION",
+		(long)ECS_DEFAULT_STOPPED_RETENTION, 1, 86400 * 365);
 	/* the supervisor's own connection: it outlives nothing and blocks no handler */
 	path = localcloud_path(&srv->cfg, "caliberd.db");
 	if (store_open(path, &ecs_sup.store, e) < 0)
@@ -2653,6 +2768,18 @@ static int create_service(struct ecs_call *c)
 		ecs_bad(c, "InvalidParameterException", "desiredCount cannot be negative.");
 		goto out;
 	}
+	if (desired > ECS_MAX_TASKS_PER_SERVICE) {
+		ecs_bad(c, "InvalidParameterException",
+			"desiredCount %lld exceeds the quota of %d tasks per service.", desired,
+			ECS_MAX_TASKS_PER_SERVICE);
+		goto out;
+	}
+	if (cluster_service_count(c->db, cluster_arn) >= ECS_MAX_SERVICES_PER_CLUSTER) {
+		ecs_bad(c, "ClientException",
+			"The cluster has reached the quota of %d services per cluster.",
+			ECS_MAX_SERVICES_PER_CLUSTER);
+		goto out;
+	}
 	r = taskdef_find(c, td_ident, &td_arn, &td);
 	if (r < 0)
 		goto out;
@@ -2752,6 +2879,12 @@ static int update_service(struct ecs_call *c)
 		goto out;
 	if (has_desired && desired < 0) {
 		ecs_bad(c, "InvalidParameterException", "desiredCount cannot be negative.");
+		goto out;
+	}
+	if (has_desired && desired > ECS_MAX_TASKS_PER_SERVICE) {
+		ecs_bad(c, "InvalidParameterException",
+			"desiredCount %lld exceeds the quota of %d tasks per service.", desired,
+			ECS_MAX_TASKS_PER_SERVICE);
 		goto out;
 	}
 	if (td_ident != NULL) {
