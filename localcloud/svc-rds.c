@@ -97,6 +97,58 @@ static struct lc_server *rds_srv;
 static pthread_rwlock_t rds_life = PTHREAD_RWLOCK_INITIALIZER;
 static int rds_stopping;
 
+/*
+ * Instances with a backup under way (automated or manual).  An instance is
+ * marked before the transaction that makes it 'backing-up' commits and
+ * unmarked when its worker is done, so a delete accepted meanwhile waits for
+ * the backup instead of destroying the server under pg_basebackup.
+ */
+static pthread_mutex_t rds_busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rds_busy_cond = PTHREAD_COND_INITIALIZER;
+static char **rds_busy;
+static size_t rds_n_busy;
+
+static void rds_busy_mark(const char *id)
+{
+	pthread_mutex_lock(&rds_busy_lock);
+	rds_busy = xrealloc(rds_busy, (rds_n_busy + 1) * sizeof(*rds_busy));
+	rds_busy[rds_n_busy++] = xstrdup(id);
+	pthread_mutex_unlock(&rds_busy_lock);
+}
+
+static void rds_busy_unmark(const char *id)
+{
+	size_t i;
+
+	pthread_mutex_lock(&rds_busy_lock);
+	for (i = 0; i < rds_n_busy; i++) {
+		if (!strcmp(rds_busy[i], id)) {
+			free(rds_busy[i]);
+			rds_busy[i] = rds_busy[--rds_n_busy];
+			break;
+		}
+	}
+	pthread_cond_broadcast(&rds_busy_cond);
+	pthread_mutex_unlock(&rds_busy_lock);
+}
+
+/* Wait until no backup of the instance is under way. */
+static void rds_busy_wait(const char *id)
+{
+	size_t i;
+
+	pthread_mutex_lock(&rds_busy_lock);
+	for (;;) {
+		for (i = 0; i < rds_n_busy; i++)
+			if (!strcmp(rds_busy[i], id))
+				break;
+		if (i == rds_n_busy)
+			break;
+		pthread_cond_wait(&rds_busy_cond, &rds_busy_lock);
+	}
+	pthread_mutex_unlock(&rds_busy_lock);
+}
+
 static int rds_wbegin(struct err *e)
 {
 	pthread_rwlock_rdlock(&rds_life);
@@ -332,6 +384,31 @@ static int rds_set_status(const char *id, const char *status, const char *job)
 		return -1;
 	}
 	return rds_wcommit(&e);
+}
+
+/*
+ * A backup is over: the instance is available again, unless something else
+ * (a delete accepted meanwhile) has taken it since.
+ */
+static void rds_backup_done(const char *id)
+{
+	struct err e = ERR_INIT;
+	const char *p[] = { id };
+
+	if (rds_wbegin(&e) < 0) {
+		lc_log("rds: %s", e.msg);
+		rds_busy_unmark(id);
+		return;
+	}
+	if (rds_exec(store_db(rds_srv->store),
+		    "UPDATE rds_instance SET status = 'available', job = NULL WHERE id = ? AND"
+		    " status = 'backing-up'",
+		    1, p) < 0) {
+		lc_log("rds: unable to update '%s': %s", id, sqlite3_errmsg(store_db(rds_srv->store)));
+		rds_wrollback();
+	} else if (rds_wcommit(&e) < 0)
+		lc_log("rds: %s", e.msg);
+	rds_busy_unmark(id);
 }
 
 /* 1 updated, 0 no such snapshot (any more), -1 error. */
@@ -747,6 +824,9 @@ static void rds_job_delete(const struct rds_instance *in)
 {
 	struct err e = ERR_INIT;
 
+	/* a backup accepted before the delete finishes first (it reads the server) */
+	rds_busy_wait(in->id);
+
 	if (in->final_snapshot != NULL) {
 		struct rds_snapshot s = { 0 };
 		int found = 0;
@@ -803,7 +883,29 @@ static void rds_job_start(const struct rds_instance *in, int restart)
 		rds_set_status(in->id, "failed", NULL);
 		return;
 	}
-	rds_set_status(in->id, "available", NULL);
+	/*
+	 * Available, unless the scheduler has started a backup meanwhile (it
+	 * makes the instance available when done) or a delete was accepted.
+	 */
+	{
+		const char *p[] = { in->id };
+
+		if (rds_wbegin(&e) < 0) {
+			lc_log("rds: %s", e.msg);
+			return;
+		}
+		if (rds_exec(store_db(rds_srv->store),
+			    "UPDATE rds_instance SET status = 'available', job = NULL WHERE id = ? AND"
+			    " status IN ('starting', 'rebooting', 'available')",
+			    1, p) < 0) {
+			lc_log("rds: unable to update '%s': %s", in->id,
+				sqlite3_errmsg(store_db(rds_srv->store)));
+			rds_wrollback();
+			return;
+		}
+		if (rds_wcommit(&e) < 0)
+			lc_log("rds: %s", e.msg);
+	}
 }
 
 static void *rds_job_thread(void *arg)
@@ -866,7 +968,7 @@ static void *rds_snap_thread(void *arg)
 	struct rds_snap_job *j = arg;
 
 	rds_snapshot_take(j->instance_id, j->port, j->snap);
-	rds_set_status(j->instance_id, "available", NULL);
+	rds_backup_done(j->instance_id);
 	free(j->instance_id);
 	free(j->snap);
 	free(j);
@@ -958,15 +1060,26 @@ static void *rds_scheduler(void *arg)
 		for (i = 0; i < n; i++) {
 			const char *p[] = { due[i] };
 
-			rds_exec(store_db(rds_srv->store),
-				"UPDATE rds_instance SET status = 'backing-up', job = 'start'"
-				" WHERE id = ? AND status = 'available'",
-				1, p);
+			rds_busy_mark(due[i]);
+			if (rds_exec(store_db(rds_srv->store),
+				    "UPDATE rds_instance SET status = 'backing-up', job = 'start'"
+				    " WHERE id = ? AND status = 'available'",
+				    1, p) < 0)
+				lc_log("rds: unable to mark '%s' backing-up: %s", due[i],
+					sqlite3_errmsg(store_db(rds_srv->store)));
 		}
-		rds_wcommit(&e);
+		if (rds_wcommit(&e) < 0) {
+			/* nothing was marked: no backup this round */
+			lc_log("rds: %s", e.msg);
+			for (i = 0; i < n; i++) {
+				rds_busy_unmark(due[i]);
+				free(due[i]);
+			}
+			n = 0;
+		}
 		for (i = 0; i < n; i++) {
 			rds_automated_backup(due[i]);
-			rds_set_status(due[i], "available", NULL);
+			rds_backup_done(due[i]);
 			/* older than the retention period, but never the newest */
 			rds_snapshots_drop(
 				"SELECT s.id FROM rds_snapshot s JOIN rds_instance i ON i.id ="
@@ -1029,6 +1142,11 @@ int rds_init(struct lc_server *srv, struct err *e)
 		rds_exec(store_db(srv->store),
 			"UPDATE rds_instance SET job = 'start' WHERE id = ? AND (job IS NULL OR"
 			" job IN ('reboot', 'snapshot'))",
+			1, p);
+		/* no backup outlives caliberd: a status that says so is stale */
+		rds_exec(store_db(srv->store),
+			"UPDATE rds_instance SET status = 'starting' WHERE id = ? AND"
+			" status = 'backing-up'",
 			1, p);
 		/* a server that did not outlive caliberd is not available until started */
 		if (!pge_running(ids[i]))
@@ -1924,8 +2042,9 @@ int rds_delete_db_instance(struct lc_request *req, struct lc_response *res)
 	if (rds_begin_on(req, res, id, 0, &in) < 0)
 		goto out;
 	db = store_db(req->srv->store);
+	/* as on RDS, a backup under way does not keep an instance from being deleted */
 	if (strcmp(in.status, "available") && strcmp(in.status, "failed") &&
-		strcmp(in.status, "incompatible-restore")) {
+		strcmp(in.status, "incompatible-restore") && strcmp(in.status, "backing-up")) {
 		store_rollback(req->srv->store);
 		rds_bad(req, res, "InvalidDBInstanceState",
 			"Instance %s is already being deleted or is not in a state to be deleted (it"
@@ -2019,7 +2138,9 @@ int rds_create_db_snapshot(struct lc_request *req, struct lc_response *res)
 		store_rollback(req->srv->store);
 		goto out;
 	}
+	rds_busy_mark(id);
 	if (store_commit(req->srv->store, &e) < 0) {
+		rds_busy_unmark(id);
 		rds_internal(req, res, e.msg);
 		goto out;
 	}
