@@ -18,8 +18,9 @@
  *    count, at least 3 and at most 200) and rollback to the last
  *    deployment that completed.
  *
- * Every task gets its own loopback address 127.100.x.y (Linux routes all
- * of 127/8 to lo), so many tasks listen on the same container port.  The
+ * Every task gets its own loopback address 127.B.x.y (Linux routes all
+ * of 127/8 to lo), so many tasks listen on the same container port; B is
+ * this local cloud's block, claimed machine-wide (ecs-addr.c).  The
  * task learns it from CALIBER_TASK_HOST, and its first container port from
  * PORT.  Health check commands run in the container's environment and
  * directory: they reach the task at $CALIBER_TASK_HOST, not localhost.
@@ -48,6 +49,7 @@
 #include <openssl/rand.h>
 
 #include "caliberd.h"
+#include "ecs-addr.h"
 #include "edgectl.h"
 #include "hex.h"
 #include "json-input.h"
@@ -433,9 +435,10 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 		    deployment, (long long)has_hc, overrides ? overrides : "{}", region, now) < 0)
 		goto fail;
 	seq = sqlite3_last_insert_rowid(db);
-	/* 127.100.0.1 .. 127.100.249.250, then again: far more than run at once */
+	/* 127.B.0.1 .. 127.B.249.250 (B: this local cloud's block), then again */
 	slot = (seq - 1) % 62500;
-	snprintf(addr, sizeof(addr), "127.100.%lld.%lld", slot / 250, slot % 250 + 1);
+	snprintf(addr, sizeof(addr), "127.%d.%lld.%lld", ecs_addr_block(), slot / 250,
+		slot % 250 + 1);
 	if (step_done(db, "UPDATE ecs_task SET addr = ? WHERE arn = ?", "ss", addr, arn_out) < 0)
 		goto fail;
 	json_array_foreach(cdefs, i, cd)
@@ -1892,6 +1895,8 @@ int ecs_init(struct lc_server *srv, struct err *e)
 	ecs_sup.max_tasks = env_long("CALIBER_ECS_MAX_TASKS", ECS_DEFAULT_MAX_TASKS, 1, 100000);
 	ecs_sup.retention = (double)env_long("CALIBER_ECS_STOPPED_RETENTION",
 		(long)ECS_DEFAULT_STOPPED_RETENTION, 1, 86400 * 365);
+	if (ecs_addr_claim(srv->cfg.home, e) < 0)
+		return -1;
 	/* the supervisor's own connection: it outlives nothing and blocks no handler */
 	path = localcloud_path(&srv->cfg, "caliberd.db");
 	if (store_open(path, &ecs_sup.store, e) < 0)
@@ -1962,6 +1967,7 @@ void ecs_shutdown(void)
 	}
 	store_close(ecs_sup.store);
 	ecs_sup.store = NULL;
+	ecs_addr_release();
 }
 
 /* ------------------------------------------------------------------ */
