@@ -5,6 +5,7 @@
 #include "compat.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -64,6 +65,17 @@ int sup_spawn(const struct sup_spec *spec, pid_t *pid_out, int *out_fd, struct e
 	exe = resolve(spec->argv[0], spec->cwd, spec->path, e);
 	if (exe == NULL)
 		goto out;
+	if (spec->readonly_dir != NULL && spec->image_at != NULL && geteuid() == 0) {
+		size_t n = strlen(spec->readonly_dir);
+
+		/* a program inside the image: named where the child sees the image */
+		if (!strncmp(exe, spec->readonly_dir, n) && exe[n] == '/') {
+			char *moved = xasprintf("%s%s", spec->image_at, exe + n);
+
+			free(exe);
+			exe = moved;
+		}
+	}
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0) {
 		err_set(e, "unable to open '/dev/null': %s", strerror(errno));
@@ -90,17 +102,39 @@ int sup_spawn(const struct sup_spec *spec, pid_t *pid_out, int *out_fd, struct e
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
-		if (spec->readonly_dir != NULL && geteuid() == 0 && unshare(CLONE_NEWNS) == 0) {
-			/* private propagation first, so the remount stays in here */
-			if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-				mount(spec->readonly_dir, spec->readonly_dir, NULL, MS_BIND, NULL) <
-					0 ||
-				mount(NULL, spec->readonly_dir, NULL,
-					MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+		if (spec->readonly_dir != NULL && geteuid() == 0) {
+			const char *at = spec->image_at ? spec->image_at : spec->readonly_dir;
+			int isolated = unshare(CLONE_NEWNS) == 0;
+
+			/* private propagation first, so the mounts stay in here */
+			if (isolated &&
+				(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+					mount(spec->readonly_dir, at, NULL, MS_BIND, NULL) < 0 ||
+					mount(NULL, at, NULL,
+						MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+						NULL) < 0 ||
+					(spec->hide_dir != NULL &&
+						mount("tmpfs", spec->hide_dir, "tmpfs",
+							MS_NOSUID | MS_NODEV | MS_NOEXEC,
+							"size=4k,mode=000") < 0)))
+				_exit(126);
+			/* asked to be kept apart and could not be */
+			if (!isolated && (spec->image_at != NULL || spec->hide_dir != NULL))
 				_exit(126);
 		}
-		if (chdir(spec->cwd) < 0)
+		if (chdir(spec->readonly_dir != NULL && spec->image_at != NULL && geteuid() == 0
+				  ? spec->image_at
+				  : spec->cwd) < 0)
 			_exit(127);
+		if (spec->drop && geteuid() == 0) {
+			if (setgroups(0, NULL) < 0 || setgid(spec->gid) < 0 || setuid(spec->uid) < 0 ||
+				getuid() != spec->uid || geteuid() != spec->uid)
+				_exit(126);
+			/* a change of credentials clears the parent-death signal */
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			if (getppid() != parent)
+				_exit(127);
+		}
 		if (dup2(devnull, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
 			_exit(127);
 		close_range(3, ~0U, 0);

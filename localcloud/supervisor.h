@@ -35,6 +35,22 @@ struct sup_spec {
 	 * namespaces are not allowed the image's a-w modes are all there is.
 	 */
 	const char *readonly_dir;
+	/*
+	 * With readonly_dir, as root: where the child sees it (its working
+	 * directory then, while cwd still resolves a relative argv[0]), so that
+	 * it needs no access to the path above it; NULL: in place.
+	 */
+	const char *image_at;
+	/* A directory the child must not see (caliberd's home): an empty tmpfs over it. */
+	const char *hide_dir;
+	/*
+	 * Run as uid:gid with no supplementary groups (drop set, caliberd
+	 * root).  A child that cannot be isolated as asked exits 126 before
+	 * running anything.
+	 */
+	int drop;
+	uid_t uid;
+	gid_t gid;
 };
 
 /*

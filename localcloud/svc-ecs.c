@@ -42,6 +42,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <jansson.h>
@@ -81,6 +82,16 @@
 /* at caliberd's stop: how long tasks get between SIGTERM and SIGKILL */
 #define ECS_SHUTDOWN_GRACE 10
 #define ECS_DEFAULT_STOP_TIMEOUT 30
+/*
+ * caliberd as root runs each task as a user of its own, uid (and gid)
+ * ECS_TASK_UID_BASE + 65536 * B + slot for the task at 127.B.x.y: no passwd
+ * entry (as systemd's DynamicUser), never root, never another task's, so a
+ * task cannot read another's environment (its secrets) or signal it.  It
+ * sees its image read-only at ECS_TASK_IMAGE_DIR and caliberd's home not at
+ * all (an empty tmpfs over it).
+ */
+#define ECS_TASK_UID_BASE 1900000000u
+#define ECS_TASK_IMAGE_DIR "/var/lib/caliber/task-image"
 #define ECS_DEFAULT_PATH	 "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const char ecs_schema[] =
@@ -484,6 +495,7 @@ struct ecs_proc {
 	char **hc_argv;
 	char **envp; /* the container's environment, secrets included */
 	char *cwd;
+	uid_t uid; /* the task's own user (caliberd as root) */
 	char *path;
 	double hc_interval, hc_timeout, hc_start_period;
 	long long hc_retries;
@@ -518,6 +530,29 @@ static struct {
 	double pruned;		/* when STOPPED tasks were last pruned */
 	int stopping;	/* set (atomically) by ecs_shutdown(): the loop ends */
 } ecs_sup;
+
+/* The task at 127.B.x.y runs as its own user (see ECS_TASK_UID_BASE). */
+static uid_t task_uid(const char *addr)
+{
+	unsigned b = 0, x = 0, y = 1;
+
+	if (sscanf(addr, "127.%u.%u.%u", &b, &x, &y) != 3 || y < 1)
+		return (uid_t)ECS_TASK_UID_BASE;
+	return (uid_t)(ECS_TASK_UID_BASE + 65536u * b + 250u * x + (y - 1));
+}
+
+/* As root: the task's image at ECS_TASK_IMAGE_DIR, caliberd's home hidden, its own user. */
+static void task_isolate(struct sup_spec *spec, uid_t uid)
+{
+	if (geteuid() != 0)
+		return;
+	spec->image_at = ECS_TASK_IMAGE_DIR;
+	spec->hide_dir = ecs_sup.srv->cfg.home;
+	spec->drop = 1;
+	spec->uid = uid;
+	spec->gid = (gid_t)uid;
+}
+
 
 static void strv_free(char **v, int secret)
 {
@@ -668,7 +703,10 @@ static void proc_health(struct ecs_proc *p, double now)
 	if (now < p->hc_next)
 		return;
 	{
-		struct sup_spec spec = {p->hc_argv, p->envp, p->cwd, p->path, 0, p->cwd};
+		struct sup_spec spec = { .argv = p->hc_argv, .envp = p->envp, .cwd = p->cwd,
+			.path = p->path, .readonly_dir = p->cwd };
+
+		task_isolate(&spec, p->uid);
 
 		if (sup_spawn(&spec, &p->hc_pid, &fd, &e) < 0) {
 			p->hc_pid = -1;
@@ -828,7 +866,10 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 	env_set(&env, "ECS_CONTAINER_NAME", name, strlen(name));
 	env_set(&env, "CALIBER_TASK_ARN", task_arn, strlen(task_arn));
 	env_set(&env, "CALIBER_TASK_HOST", addr, strlen(addr));
-	env_set(&env, "CALIBER_IMAGE_DIR", rootfs, strlen(rootfs));
+	if (geteuid() == 0)
+		env_set(&env, "CALIBER_IMAGE_DIR", ECS_TASK_IMAGE_DIR, strlen(ECS_TASK_IMAGE_DIR));
+	else
+		env_set(&env, "CALIBER_IMAGE_DIR", rootfs, strlen(rootfs));
 	pm = json_array_get(json_object_get(cd, "portMappings"), 0);
 	if (json_is_integer(json_object_get(pm, "containerPort"))) {
 		snprintf(portbuf, sizeof(portbuf), "%lld",
@@ -878,6 +919,7 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 	if (p->stop_timeout > ECS_MAX_STOP_TIMEOUT)
 		p->stop_timeout = ECS_MAX_STOP_TIMEOUT;
 	p->started = now;
+	p->uid = task_uid(addr);
 	p->cwd = xstrdup(rootfs);
 	p->path = xstrdup(env_get(&env, "PATH"));
 	driver = json_string_value(json_object_get(logc, "logDriver"));
@@ -937,7 +979,10 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 	env.v = NULL;
 	env.n = 0;
 	{
-		struct sup_spec spec = {argv, p->envp, rootfs, p->path, 1, rootfs};
+		struct sup_spec spec = { .argv = argv, .envp = p->envp, .cwd = rootfs,
+			.path = p->path, .capture = 1, .readonly_dir = rootfs };
+
+		task_isolate(&spec, p->uid);
 
 		if (sup_spawn(&spec, &p->pid, &p->fd, &e) < 0) {
 			*reason = xasprintf("CannotStartContainerError: %s", e.msg);
@@ -1897,6 +1942,15 @@ int ecs_init(struct lc_server *srv, struct err *e)
 		(long)ECS_DEFAULT_STOPPED_RETENTION, 1, 86400 * 365);
 	if (ecs_addr_claim(srv->cfg.home, e) < 0)
 		return -1;
+	if (geteuid() == 0) {
+		/* outside $CALIBER_HOME: modes said here, never taken from the umask */
+		if (mkdir("/var/lib/caliber", 0755) == 0)
+			chmod("/var/lib/caliber", 0755);
+		if ((mkdir(ECS_TASK_IMAGE_DIR, 0755) < 0 && errno != EEXIST) ||
+			chmod(ECS_TASK_IMAGE_DIR, 0755) < 0)
+			return err_set(e, "unable to create '%s': %s", ECS_TASK_IMAGE_DIR,
+				strerror(errno));
+	}
 	/* the supervisor's own connection: it outlives nothing and blocks no handler */
 	path = localcloud_path(&srv->cfg, "caliberd.db");
 	if (store_open(path, &ecs_sup.store, e) < 0)
