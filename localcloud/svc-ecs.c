@@ -231,6 +231,14 @@ static json_t *json_time(double t)
 	return json_real(floor(t * 1000.0) / 1000.0);
 }
 
+/*
+ * Set by a failed step_done() on this thread.  An API call whose write
+ * failed answers 500 and writes nothing (ecs_step); the supervisor keeps
+ * what its tick did (it has started or stopped processes by then) and the
+ * failure is in the log.
+ */
+static _Thread_local int ecs_write_failed;
+
 static int step_done(sqlite3 *db, const char *sql, const char *fmt, ...)
 {
 	/*
@@ -243,6 +251,7 @@ static int step_done(sqlite3 *db, const char *sql, const char *fmt, ...)
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		lc_log("ecs: prepare: %s: %s", sqlite3_errmsg(db), sql);
+		ecs_write_failed = 1;
 		return -1;
 	}
 	va_start(ap, fmt);
@@ -265,6 +274,7 @@ static int step_done(sqlite3 *db, const char *sql, const char *fmt, ...)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		lc_log("ecs: step: %s: %s", sqlite3_errmsg(db), sql);
+		ecs_write_failed = 1;
 		return -1;
 	}
 	return 0;
@@ -2049,8 +2059,19 @@ static int ecs_internal(struct ecs_call *c, const char *what)
 static int ecs_step(void *arg)
 {
 	struct ecs_call *c = arg;
+	int r;
 
-	return c->fn(c);
+	ecs_write_failed = 0;
+	r = c->fn(c);
+	if (r == 0 && ecs_write_failed) {
+		/* never a success for what was not stored: json_in_run rolls it back */
+		lc_reply_error(c->req, c->res, 500, "ServerException",
+			"an internal error occurred: a write to the store failed (caliberd's log"
+			" says which)");
+		r = -1;
+	}
+	ecs_write_failed = 0;
+	return r;
 }
 
 static int ecs_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct ecs_call *c))

@@ -1916,6 +1916,24 @@ static int rds_begin_on(struct lc_request *req, struct lc_response *res, const c
 	return 0;
 }
 
+/*
+ * A handler's write in its transaction: on failure the transaction is
+ * rolled back and the call answers 500 (never a success for what was not
+ * stored).  0 or -1.
+ */
+static int rds_write(struct lc_request *req, struct lc_response *res, const char *sql, int n,
+	const char *const *params)
+{
+	sqlite3 *db = store_db(req->srv->store);
+
+	if (rds_exec(db, sql, n, params) == 0)
+		return 0;
+	lc_log("rds: write failed: %s: %s", sqlite3_errmsg(db), sql);
+	store_rollback(req->srv->store);
+	rds_internal(req, res, "a write to the store failed");
+	return -1;
+}
+
 static int rds_commit_reply(struct lc_request *req, struct lc_response *res, const char *id,
 	int spawn)
 {
@@ -1977,7 +1995,13 @@ int rds_modify_db_instance(struct lc_request *req, struct lc_response *res)
 		}
 		sqlite3_bind_int(st, 1, (int)retention);
 		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-		sqlite3_step(st);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			lc_log("rds: write failed: %s", sqlite3_errmsg(db));
+			sqlite3_finalize(st);
+			store_rollback(req->srv->store);
+			rds_internal(req, res, "a write to the store failed");
+			goto out;
+		}
 		sqlite3_finalize(st);
 	}
 	ret = rds_commit_reply(req, res, id, 0);
@@ -2005,9 +2029,10 @@ int rds_reboot_db_instance(struct lc_request *req, struct lc_response *res)
 	{
 		const char *p[] = { id };
 
-		rds_exec(store_db(req->srv->store),
-			"UPDATE rds_instance SET status = 'rebooting', job = 'reboot' WHERE id = ?", 1,
-			p);
+		if (rds_write(req, res,
+			    "UPDATE rds_instance SET status = 'rebooting', job = 'reboot' WHERE id = ?",
+			    1, p) < 0)
+			goto out;
 	}
 	ret = rds_commit_reply(req, res, id, 1);
 out:
@@ -2070,10 +2095,11 @@ int rds_delete_db_instance(struct lc_request *req, struct lc_response *res)
 	{
 		const char *p[] = { final, id };
 
-		rds_exec(db,
-			"UPDATE rds_instance SET status = 'deleting', job = 'delete',"
-			" final_snapshot = ? WHERE id = ?",
-			2, p);
+		if (rds_write(req, res,
+			    "UPDATE rds_instance SET status = 'deleting', job = 'delete',"
+			    " final_snapshot = ? WHERE id = ?",
+			    2, p) < 0)
+			goto out;
 	}
 	ret = rds_commit_reply(req, res, id, 1);
 out:
@@ -2130,9 +2156,10 @@ int rds_create_db_snapshot(struct lc_request *req, struct lc_response *res)
 	{
 		const char *p[] = { id };
 
-		rds_exec(db,
-			"UPDATE rds_instance SET status = 'backing-up', job = 'snapshot' WHERE id = ?",
-			1, p);
+		if (rds_write(req, res,
+			    "UPDATE rds_instance SET status = 'backing-up', job = 'snapshot' WHERE id = ?",
+			    1, p) < 0)
+			goto out;
 	}
 	if (rds_reply_snapshot(req, res, db, snap) < 0) {
 		store_rollback(req->srv->store);
@@ -2244,7 +2271,8 @@ int rds_delete_db_snapshot(struct lc_request *req, struct lc_response *res)
 	{
 		const char *p[] = { snap };
 
-		rds_exec(db, "DELETE FROM rds_snapshot WHERE id = ?", 1, p);
+		if (rds_write(req, res, "DELETE FROM rds_snapshot WHERE id = ?", 1, p) < 0)
+			goto out;
 	}
 	free(s.status);
 	s.status = xstrdup("deleted");
