@@ -17,6 +17,12 @@ static void spawn_child(char *const argv[], const struct spawn_opts *o, int out_
 
 	if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
 		_exit(127);
+	if (o->log_path != NULL) {
+		int fd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(127);
+	}
 	if (o->stderr_null) {
 		int fd = open("/dev/null", O_WRONLY);
 
@@ -34,7 +40,12 @@ static void spawn_child(char *const argv[], const struct spawn_opts *o, int out_
 			unsetenv(o->env_add[i]);
 	}
 	signal(SIGPIPE, SIG_DFL);
-	execvp(argv[0], argv);
+	/* nothing of the caller's but 0, 1 and 2, whatever was opened without O_CLOEXEC */
+	close_range(3, ~0U, 0);
+	if (o->env != NULL)
+		execvpe(argv[0], argv, (char *const *)o->env);
+	else
+		execvp(argv[0], argv);
 	fprintf(stderr, "caliber: error: cannot run '%s': %s\n", argv[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
 }

@@ -4,7 +4,8 @@
  * its standard output line by line or whole.
  *
  * Values that must stay secret go to children through their environment
- * (readable only by the same user), never through argv.
+ * (readable only by the same user), never through argv.  A child gets no
+ * descriptor of the caller's but its standard input, output and error.
  */
 #ifndef CALIBER_SPAWN_H
 #define CALIBER_SPAWN_H
@@ -21,6 +22,13 @@ struct spawn_opts {
 	void *ctx;
 	struct buf *out;
 	int stderr_null;		/* discard the child's standard error */
+	/*
+	 * The child's whole environment (NULL-terminated "NAME=value"), instead
+	 * of the caller's with env_add applied; or NULL.
+	 */
+	const char *const *env;
+	/* Standard output and error appended to this file (mode 0600); or NULL. */
+	const char *log_path;
 };
 
 /*

@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "edge.h"
+#include "spawn.h"
 
 struct edge_site_copy {
 	char *name;
@@ -86,33 +87,20 @@ static int mkdir_owned(struct edge *edge, const char *rel, int worker_owned, str
 	return rc;
 }
 
+/*
+ * The whole environment of nginx and of the programs the edge runs: never
+ * caliberd's (which may hold what its caller had).
+ */
+static const char *const edge_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL };
+
 /* Run argv to completion; 0 when it exits 0.  Its output goes to log (or /dev/null). */
 static int run_wait(char *const argv[], const char *log, struct err *e)
 {
-	pid_t pid;
-	int status;
+	struct spawn_opts o = { 0 };
 
-	pid = fork();
-	if (pid < 0)
-		return err_set(e, "unable to fork: %s", strerror(errno));
-	if (pid == 0) {
-		int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-			0600);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return err_set(e, "unable to wait for '%s': %s", argv[0], strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return err_set(e, "'%s' failed (status %d)", argv[0],
-			WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	return 0;
+	o.env = edge_env;
+	o.log_path = log != NULL ? log : "/dev/null";
+	return spawn_run(argv, &o, NULL, e);
 }
 
 /* The unprivileged user nginx's workers run as, created as a system user when missing. */
@@ -515,7 +503,8 @@ static int nginx_spawn(struct edge *edge, struct err *e)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execvp(argv[0], argv);
+		close_range(3, ~0U, 0);
+		execvpe(argv[0], argv, (char *const *)edge_env);
 		_exit(127);
 	}
 	edge->pid = pid;
