@@ -287,6 +287,10 @@ static void edge_warn(struct edge *edge, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* names come from API callers: one message, one log line */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
 	if (edge->warn)
 		edge->warn(msg);
 	else
