@@ -11,6 +11,7 @@
  */
 #include "compat.h"
 
+#include <ctype.h>
 #include <time.h>
 
 #include "aws/sigv4.h"
@@ -92,6 +93,59 @@ static int auth_refuse_skewed(struct lc_request *req, struct lc_response *res,
 		"The difference between the request time and the current time is too large.");
 }
 
+/*
+ * A region as AWS names them ("us-east-1", "us-gov-west-1",
+ * "ap-southeast-5"): two letters, words after hyphens, a number last.
+ * The scope's region goes into ARNs and DNS names the edge serves.
+ */
+static int region_valid(const char *r)
+{
+	const char *p = r;
+	int words = 0;
+
+	if (strlen(r) > 32 || !islower((unsigned char)p[0]) || !islower((unsigned char)p[1]) ||
+			p[2] != '-')
+		return 0;
+	p += 3;
+	for (;;) {
+		const char *start = p;
+
+		while (islower((unsigned char)*p))
+			p++;
+		if (p == start || *p != '-')
+			break;
+		words++;
+		p++;
+	}
+	if (words == 0 || !isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return *p == '\0';
+}
+
+/* A credential scope whose region AWS would not know, in each protocol's words. */
+static int auth_refuse_region(struct lc_request *req, struct lc_response *res)
+{
+	switch (auth_style(req)) {
+	case STYLE_JSON:
+		return lc_reply_error(req, res, 400, "InvalidSignatureException",
+			"Credential should be scoped to a valid region.");
+	case STYLE_QUERY:
+		return lc_reply_error(req, res, 403, "SignatureDoesNotMatch",
+			"Credential should be scoped to a valid region.");
+	case STYLE_S3:
+		break;
+	}
+	if (req->raw_query && strstr(req->raw_query, "X-Amz-Credential="))
+		return lc_reply_error(req, res, 400, "AuthorizationQueryParametersError",
+			"Error parsing the X-Amz-Credential parameter; Invalid region: region was not "
+			"a valid DNS name.");
+	return lc_reply_error(req, res, 400, "AuthorizationHeaderMalformed",
+		"The authorization header is malformed; Invalid region: region was not a valid "
+		"DNS name.");
+}
+
 int auth_check(struct lc_request *req, struct lc_response *res, const char *payload_hash)
 {
 	const struct localcloud_credentials *c = &req->srv->creds;
@@ -121,6 +175,10 @@ int auth_check(struct lc_request *req, struct lc_response *res, const char *payl
 	r = sigv4_verify(&sr, c->access_key_id, c->secret_access_key, now, &scope, &e);
 	switch (r) {
 	case SIGV4_VALID:
+		if (scope.region[0] && !region_valid(scope.region)) {
+			auth_refuse_region(req, res);
+			break;
+		}
 		req->authenticated = 1;
 		if (scope.region[0])
 			snprintf(req->region, sizeof(req->region), "%s", scope.region);

@@ -270,7 +270,9 @@ static int dns_name_ok(const char *s)
 	if (*s == '\0' || strlen(s) > 253)
 		return 0;
 	for (; *s; s++)
-		if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '.' || *s == '*'))
+		/* '_': Route 53 names may have it ("_x.example.com"), and the edge serves them */
+		if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '.' || *s == '*' ||
+				*s == '_'))
 			return 0;
 	return 1;
 }

@@ -33,6 +33,8 @@ struct edge_site_copy {
 	enum edge_site_kind kind;
 	char *distribution_id;
 	char *upstreams;
+	/* where its lines are in the nginx.conf written last, to blame it for nginx -t */
+	unsigned long first_line, last_line;
 };
 
 struct edge {
@@ -50,6 +52,7 @@ struct edge {
 	char *origin;
 	char *token;
 	char *user;
+	void (*warn)(const char *msg);
 	uid_t uid;
 	gid_t gid;
 	int drop_privileges;
@@ -210,24 +213,76 @@ static int id_safe(const char *s)
 	return 1;
 }
 
+/*
+ * A DNS name nginx and the CA take: at most 253 characters, labels of 1 to
+ * 63 letters, digits, hyphens and underscores (Route 53 keeps "_x" names).
+ */
 static int name_safe(const char *s)
 {
+	size_t label = 0;
+
 	if (*s == '\0' || strlen(s) > 253)
 		return 0;
-	for (; *s; s++)
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
 		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' ||
-				*s == '.'))
+				*s == '_'))
 			return 0;
-	return 1;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0;
 }
 
+/* "ip:port ip:port": IPv4 addresses and ports only, as the load balancer registers them */
 static int upstreams_safe(const char *s)
 {
-	for (; *s; s++)
-		if (!(isalnum((unsigned char)*s) || *s == '.' || *s == ':' || *s == ' ' ||
-				*s == '[' || *s == ']' || *s == '-'))
-			return 0;
-	return 1;
+	char *list = xstrdup(s), *save = NULL;
+	int ok = 1;
+
+	for (char *t = strtok_r(list, " ", &save); t && ok; t = strtok_r(NULL, " ", &save)) {
+		char *colon = strrchr(t, ':'), *end;
+		struct in_addr a;
+		long port;
+
+		if (colon == NULL) {
+			ok = 0;
+			break;
+		}
+		*colon = '\0';
+		port = strtol(colon + 1, &end, 10);
+		ok = inet_pton(AF_INET, t, &a) == 1 && colon[1] != '\0' && *end == '\0' &&
+			port >= 1 && port <= 65535;
+	}
+	free(list);
+	return ok;
+}
+
+/* Report a site left out of the edge (the edge keeps serving the others). */
+static void edge_warn(struct edge *edge, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void edge_warn(struct edge *edge, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* names come from API callers: one message, one log line */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+	if (edge->warn)
+		edge->warn(msg);
+	else
+		fprintf(stderr, "caliberd: edge: %s\n", msg);
 }
 
 static int write_file(const char *path, const char *data, size_t len, struct err *e)
@@ -374,6 +429,7 @@ static int edge_write_conf(struct edge *edge, struct err *e)
 {
 	struct buf b = BUF_INIT;
 	char *path = edge_path(edge, "nginx.conf");
+	unsigned long line;
 	int rc;
 
 	buf_init(&b);
@@ -385,6 +441,13 @@ static int edge_write_conf(struct edge *edge, struct err *e)
 		edge->dir);
 	buf_appends(&b, "events { worker_connections 1024; }\n");
 	buf_appends(&b, "http {\n");
+	/*
+	 * Buckets with room for the longest legal name (253 characters), and
+	 * a table that may grow for many names: with nginx's defaults (a
+	 * cache line, 512) a name over some 46 characters fails the whole
+	 * configuration, every other site's included.
+	 */
+	buf_appends(&b, "\tserver_names_hash_bucket_size 512;\n\tserver_names_hash_max_size 16384;\n");
 	buf_appendf(&b, "\taccess_log %s/logs/access.log;\n", edge->dir);
 	buf_appendf(&b,
 		"\tclient_body_temp_path %s/temp/client;\n\tproxy_temp_path %s/temp/proxy;\n"
@@ -432,8 +495,18 @@ static int edge_write_conf(struct edge *edge, struct err *e)
 			"\t}\n", edge->https_port);
 	buf_appendf(&b, "\tserver {\n\t\tlisten %s:%d ssl default_server;\n"
 		"\t\treturn 421;\n\t}\n", edge->listen, edge->https_port);
-	for (size_t i = 0; i < edge->n_sites; i++)
+	line = 1;
+	for (size_t i = 0; i < b.len; i++)
+		line += b.data[i] == '\n';
+	for (size_t i = 0; i < edge->n_sites; i++) {
+		size_t from = b.len;
+
+		edge->sites[i].first_line = line;
 		conf_site(edge, &b, &edge->sites[i], i);
+		for (size_t j = from; j < b.len; j++)
+			line += b.data[j] == '\n';
+		edge->sites[i].last_line = line - 1;
+	}
 	buf_appends(&b, "}\n");
 	rc = write_file(path, b.data, b.len, e);
 	/* the file holds the origin token */
@@ -460,15 +533,49 @@ static int edge_cache_dirs(struct edge *edge, struct err *e)
 	return 0;
 }
 
-static int nginx_test(struct edge *edge, struct err *e)
+/*
+ * nginx -t of the configuration written last.  When it fails, *line is the
+ * line of nginx.conf that nginx names in its complaint (0: none named).
+ */
+static int nginx_test(struct edge *edge, unsigned long *line, struct err *e)
 {
 	char *conf = edge_path(edge, "nginx.conf"), *prefix = xasprintf("%s/", edge->dir);
 	char *log = edge_path(edge, "logs/nginx-test.log");
 	char *argv[] = { edge->nginx, "-t", "-q", "-p", prefix, "-c", conf, NULL };
+	struct stat st;
+	off_t from = stat(log, &st) == 0 ? st.st_size : 0;
 	int rc = run_wait(argv, log, e);
 
-	if (rc < 0)
+	*line = 0;
+	if (rc < 0) {
+		/* "... in /path/nginx.conf:57": the last such mention in what this run wrote */
+		int fd = open(log, O_RDONLY | O_CLOEXEC);
+		char text[8192], *p, *at = NULL;
+		ssize_t k = fd >= 0 ? pread(fd, text, sizeof(text) - 1, from) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		if (k > 0) {
+			char *emerg, *eol;
+
+			text[k] = '\0';
+			for (p = strstr(text, "nginx.conf:"); p; p = strstr(p + 1, "nginx.conf:"))
+				at = p;
+			if (at)
+				*line = strtoul(at + strlen("nginx.conf:"), NULL, 10);
+			/* nginx's own words say what is wrong */
+			emerg = strstr(text, "[emerg] ");
+			if (emerg) {
+				emerg += strlen("[emerg] ");
+				eol = strchr(emerg, '\n');
+				if (eol)
+					*eol = '\0';
+				err_clear(e);
+				err_set(e, "%s", emerg);
+			}
+		}
 		err_prefix(e, "nginx rejected '%s' (see '%s')", conf, log);
+	}
 	free(conf);
 	free(prefix);
 	free(log);
@@ -741,6 +848,7 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 	static const char *const dirs[] = { "temp", "temp/client", "temp/proxy", "temp/fastcgi",
 		"temp/uwsgi", "temp/scgi", "cache" };
 	unsigned char r[24];
+	unsigned long line;
 	int rc = -1, ready = 0;
 
 	pthread_mutex_init(&edge->lock, NULL);
@@ -755,6 +863,7 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 	edge->https_port = cfg->https_port;
 	edge->origin = xstrdup(cfg->origin);
 	edge->user = xstrdup(cfg->worker_user ? cfg->worker_user : "caliber");
+	edge->warn = cfg->warn;
 	edge->ca = ca;
 	if (cfg->origin_token) {
 		edge->token = xstrdup(cfg->origin_token);
@@ -784,7 +893,7 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 			goto out;
 	stop_stale(edge);
 	if (edge_certificate(edge, e) < 0 || edge_write_conf(edge, e) < 0 ||
-			nginx_test(edge, e) < 0)
+			nginx_test(edge, &line, e) < 0)
 		goto out;
 	/*
 	 * Up to three attempts: a port can be taken for a moment by the local
@@ -840,14 +949,25 @@ out:
 	return rc;
 }
 
-static void sites_free(struct edge_site_copy *s, size_t n)
+/* Free the strings of n sites, and the array too when whole. */
+static void sites_free(struct edge_site_copy *s, size_t n, int whole)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(s[i].name);
 		free(s[i].distribution_id);
 		free(s[i].upstreams);
 	}
-	free(s);
+	if (whole)
+		free(s);
+}
+
+/* Under edge->lock: the site whose lines of nginx.conf hold line, or -1. */
+static long site_at_line(const struct edge *edge, unsigned long line)
+{
+	for (size_t i = 0; line > 0 && i < edge->n_sites; i++)
+		if (edge->sites[i].first_line <= line && line <= edge->sites[i].last_line)
+			return (long)i;
+	return -1;
 }
 
 int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struct err *e)
@@ -855,18 +975,34 @@ int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struc
 	struct edge_site_copy *copy = xcalloc(n + 1, sizeof(*copy)), *old_sites;
 	size_t m = 0, old_n, n_old = 0;
 	pid_t old_workers[64];
-	int rc = -1;
+	unsigned long line = 0;
+	int rc = -1, ok = 0;
 
+	/*
+	 * A site that cannot be served is left out and reported, never the
+	 * whole edge: the API refuses what AWS refuses, so this is the last
+	 * line of defence, and everyone else's changes still go through.
+	 */
 	for (size_t i = 0; i < n; i++) {
 		const struct edge_site *s = &sites[i];
 		int dup = 0;
 
-		if (!name_safe(s->name) ||
-				(s->kind == EDGE_SITE_DISTRIBUTION && !id_safe(s->distribution_id)) ||
-				(s->kind == EDGE_SITE_PROXY && s->upstreams &&
-					!upstreams_safe(s->upstreams))) {
-			sites_free(copy, m);
-			return err_set(e, "edge: refusing site '%s'", s->name);
+		if (!name_safe(s->name)) {
+			edge_warn(edge, "skipping site '%s': not a DNS name of labels of 1 to 63 "
+				"letters, digits, hyphens or underscores, 253 characters at most",
+				s->name);
+			continue;
+		}
+		if (s->kind == EDGE_SITE_DISTRIBUTION && (s->distribution_id == NULL ||
+				!id_safe(s->distribution_id))) {
+			edge_warn(edge, "skipping site '%s': invalid distribution id '%s'", s->name,
+				s->distribution_id ? s->distribution_id : "");
+			continue;
+		}
+		if (s->kind == EDGE_SITE_PROXY && s->upstreams && !upstreams_safe(s->upstreams)) {
+			edge_warn(edge, "skipping site '%s': upstreams '%s' are not IPv4 "
+				"address:port pairs", s->name, s->upstreams);
+			continue;
 		}
 		/* One server per name: the first site given for a name wins. */
 		for (size_t j = 0; j < m; j++)
@@ -885,11 +1021,37 @@ int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struc
 	old_n = edge->n_sites;
 	edge->sites = copy;
 	edge->n_sites = m;
-	if (edge_cache_dirs(edge, e) < 0 || edge_certificate(edge, e) < 0 ||
-			edge_write_conf(edge, e) < 0 || nginx_test(edge, e) < 0) {
+	/*
+	 * Should nginx still refuse the configuration, the site whose lines
+	 * it names is left out and the rest tried again; a complaint about no
+	 * site's lines is the configuration's own, and nothing changes.
+	 */
+	for (;;) {
+		long bad;
+
+		if (edge_cache_dirs(edge, e) < 0 || edge_certificate(edge, e) < 0 ||
+				edge_write_conf(edge, e) < 0)
+			break;
+		if (nginx_test(edge, &line, e) == 0) {
+			ok = 1;
+			break;
+		}
+		bad = site_at_line(edge, line);
+		if (bad < 0)
+			break;
+		edge_warn(edge, "skipping site '%s': %s", edge->sites[bad].name, e->msg);
+		err_clear(e);
+		sites_free(&edge->sites[bad], 1, 0);
+		memmove(&edge->sites[bad], &edge->sites[bad + 1],
+			(edge->n_sites - (size_t)bad - 1) * sizeof(*edge->sites));
+		edge->n_sites--;
+	}
+	if (!ok) {
 		/* Put the previous configuration back, so a restart runs what is running. */
 		struct err ignored = ERR_INIT;
 
+		copy = edge->sites;
+		m = edge->n_sites;
 		edge->sites = old_sites;
 		edge->n_sites = old_n;
 		old_sites = copy;
@@ -917,7 +1079,7 @@ int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struc
 	rc = 0;
 out:
 	pthread_mutex_unlock(&edge->lock);
-	sites_free(old_sites, old_n);
+	sites_free(old_sites, old_n, 1);
 	return rc;
 }
 
@@ -1050,7 +1212,7 @@ reaped:
 	 */
 	if (edge->work && strcmp(edge->work, edge->dir) != 0)
 		nftw(edge->work, unlink_entry, 16, FTW_DEPTH | FTW_PHYS);
-	sites_free(edge->sites, edge->n_sites);
+	sites_free(edge->sites, edge->n_sites, 1);
 	free(edge->cert_names);
 	free(edge->dir);
 	free(edge->work);

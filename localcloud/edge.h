@@ -55,6 +55,8 @@ struct edge_config {
 	const char *worker_user;	/* when root; NULL: "caliber" */
 	/* when root: where the workers' directories go; NULL: /var/cache/caliber-edge */
 	const char *work_base;
+	/* told of each site left out of the edge, and why; NULL: stderr */
+	void (*warn)(const char *msg);
 };
 
 struct edge;
@@ -69,7 +71,11 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 /*
  * Serve exactly these sites: rewrite nginx.conf (and the certificate when
  * the set of names changed), check it with nginx -t, and reload nginx
- * gracefully.  Safe to call from any thread.
+ * gracefully.  A site that cannot be served (a name that is no DNS name,
+ * upstreams that are no address:port pairs, a server nginx -t refuses) is
+ * left out and reported to cfg->warn; the others are applied.  -1 only
+ * when the configuration as a whole fails, which then stays as it was.
+ * Safe to call from any thread.
  */
 int edge_apply(struct edge *edge, const struct edge_site *sites, size_t n, struct err *e);
 

@@ -74,6 +74,12 @@ out:
 	return rc;
 }
 
+/* A site the edge left out: in caliberd's log, for whoever owns it to see. */
+static void edgectl_warn(const char *msg)
+{
+	lc_log("edge: %s", msg);
+}
+
 int edgectl_start(struct lc_server *srv, struct err *e)
 {
 	struct edge_config cfg;
@@ -97,6 +103,7 @@ int edgectl_start(struct lc_server *srv, struct err *e)
 	cfg.https_port = srv->cfg.edge_https_port;
 	cfg.origin = origin;
 	cfg.origin_token = cf_origin_token();
+	cfg.warn = edgectl_warn;
 	if (edge_start(&cfg, edge_ca, &edge, e) < 0) {
 		err_prefix(e, "edge");
 		goto out;

@@ -147,6 +147,33 @@ static void cf_config_release(struct cf_config *c)
 	free(c->xml);
 }
 
+/*
+ * CloudFront's rule for an alternate domain name (CNAME): a DNS name of
+ * labels of 1 to 63 letters, digits, hyphens and underscores, 253
+ * characters at most, the first label "*" for a wildcard.  The aliases are
+ * kept space-separated and name what the edge serves.
+ */
+static int alias_valid(const char *s)
+{
+	size_t label = 0, n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return 0;
+	if (strncmp(s, "*.", 2) == 0)
+		s += 2;
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '_') || ++label > 63)
+			return 0;
+	}
+	return label > 0;
+}
+
 /* Read what the edge needs from a DistributionConfig; -1 with a message. */
 static int cf_config_parse(xmlDoc *doc, xmlNode *cfg, struct cf_config *out, char *msg,
 	size_t msg_len)
@@ -195,7 +222,13 @@ static int cf_config_parse(xmlDoc *doc, xmlNode *cfg, struct cf_config *out, cha
 		if (a->type != XML_ELEMENT_NODE)
 			continue;
 		t = xmlNodeGetContent(a);
-		buf_appendf(&out->aliases, "%s%s", out->aliases.len ? " " : "", t ? (char *)t : "");
+		if (!alias_valid(t ? (const char *)t : "")) {
+			snprintf(msg, msg_len, "The parameter CNAME contains one or more illegal "
+				"characters.");
+			xmlFree(t);
+			goto fail;
+		}
+		buf_appendf(&out->aliases, "%s%s", out->aliases.len ? " " : "", (char *)t);
 		xmlFree(t);
 	}
 	for (char *c = out->aliases.data; c && *c; c++)

@@ -15,14 +15,20 @@
  * stays "draining" for the group's deregistration delay, and the ECS
  * supervisor holds a task's SIGTERM until its targets have drained.
  *
+ * Names, target ids and health check settings are checked with AWS's
+ * rules (they become nginx configuration); CALIBER_ELB_QUICK_HEALTH_CHECKS=1
+ * also takes intervals and timeouts of 1 s, for quick tests.
+ *
  * Differences from AWS: one namespace for all regions; no subnets,
  * security groups, stickiness, weighted or path rules; HTTP health checks
  * only; every listener is served by the edge's one HTTPS port.
  */
 #include "compat.h"
 
+#include <arpa/inet.h>
 #include <math.h>
 #include <pthread.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <openssl/rand.h>
@@ -578,17 +584,64 @@ static void xml_el(struct buf *b, const char *name, const char *value)
 	buf_appendf(b, "</%s>", name);
 }
 
-static int elb_name_valid(const char *s)
+/*
+ * AWS's rules for load balancer and target group names: 1 to 32
+ * alphanumerics and hyphens, neither first nor last a hyphen; a load
+ * balancer's may not begin with "internal-" either.  The name goes into
+ * the DNS name the edge serves.  0 when valid, else -1 with the reply.
+ */
+static int elb_name_check(struct elb_call *c, const char *what, const char *s, int lb)
 {
-	size_t i, n = strlen(s);
+	size_t i, n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > 32 || s[0] == '-' || s[n - 1] == '-')
-		return 0;
+	if (n == 0)
+		return elb_bad(c, 400, "ValidationError", "%s name cannot be empty", what);
+	if (n > 32)
+		return elb_bad(c, 400, "ValidationError",
+			"%s name cannot be longer than 32 characters", what);
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 			    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
+			return elb_bad(c, 400, "ValidationError",
+				"%s name '%s' can contain only alphanumeric characters and hyphens",
+				what, s);
+	if (s[0] == '-' || s[n - 1] == '-')
+		return elb_bad(c, 400, "ValidationError",
+			"%s name '%s' cannot begin or end with a hyphen", what, s);
+	if (lb && strncasecmp(s, "internal-", 9) == 0)
+		return elb_bad(c, 400, "ValidationError",
+			"%s name '%s' cannot begin with 'internal-'", what, s);
+	return 0;
+}
+
+/*
+ * An integer parameter within AWS's range (the model's min and max), or
+ * dflt when absent; else -1 with AWS's validation message.
+ */
+static int form_int(struct elb_call *c, const char *name, const char *member, long dflt,
+	long lo, long hi, long *out)
+{
+	const char *v = form(c, name);
+	char *end;
+	long x;
+
+	if (v == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno == ERANGE)
+		return elb_bad(c, 400, "ValidationError",
+			"1 validation error detected: Value '%s' at '%s' failed to satisfy "
+			"constraint: Member must be an integer", v, member);
+	if (x < lo || x > hi)
+		return elb_bad(c, 400, "ValidationError",
+			"1 validation error detected: Value '%ld' at '%s' failed to satisfy "
+			"constraint: Member must have value %s than or equal to %ld", x, member,
+			x < lo ? "greater" : "less", x < lo ? lo : hi);
+	*out = x;
+	return 0;
 }
 
 static void lb_xml(struct buf *b, sqlite3_stmt *st)
@@ -617,10 +670,8 @@ static int create_load_balancer(struct elb_call *c)
 	char *arn = NULL, *dns = NULL, id[17];
 	int ret = -1;
 
-	if (name == NULL || !elb_name_valid(name))
-		return elb_bad(c, 400, "ValidationError",
-			"LoadBalancer name '%s' is invalid: up to 32 letters, digits and hyphens",
-			name ? name : "");
+	if (elb_name_check(c, "LoadBalancer", name, 1) < 0)
+		return -1;
 	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM elb_lb WHERE name = ?", -1, &st, NULL) !=
 		SQLITE_OK)
 		return elb_bad(c, 500, "InternalFailure", "store");
@@ -792,18 +843,37 @@ static int create_target_group(struct elb_call *c)
 	sqlite3_stmt *st = NULL;
 	unsigned char r[8];
 	char *arn = NULL;
-	long port = form_long(c, "Port", 80);
+	long port;
 	int ret = -1;
 
-	if (name == NULL || !elb_name_valid(name))
-		return elb_bad(c, 400, "ValidationError", "Target group name '%s' is invalid",
-			name ? name : "");
+	long interval, timeout, healthy, unhealthy;
+	/*
+	 * AWS's ranges, unless CALIBER_ELB_QUICK_HEALTH_CHECKS=1 (test suites):
+	 * then intervals and timeouts of 1 s too, a target healthy in seconds.
+	 */
+	const char *q = getenv("CALIBER_ELB_QUICK_HEALTH_CHECKS");
+	int quick = q && strcmp(q, "1") == 0;
+
+	if (elb_name_check(c, "Target group", name, 0) < 0)
+		return -1;
+	if (form_int(c, "HealthCheckIntervalSeconds", "healthCheckIntervalSeconds", 30,
+			quick ? 1 : 5, 300, &interval) < 0 ||
+		form_int(c, "HealthCheckTimeoutSeconds", "healthCheckTimeoutSeconds", 5,
+			quick ? 1 : 2, 120, &timeout) < 0 ||
+		form_int(c, "HealthyThresholdCount", "healthyThresholdCount", 5, 2, 10,
+			&healthy) < 0 ||
+		form_int(c, "UnhealthyThresholdCount", "unhealthyThresholdCount", 2, 2, 10,
+			&unhealthy) < 0 ||
+		form_int(c, "Port", "port", 80, 1, 65535, &port) < 0)
+		return -1;
+	if (timeout > interval || (timeout == interval && !quick))
+		return elb_bad(c, 400, "ValidationError",
+			"Health check timeout '%ld' must be smaller than the interval '%ld'", timeout,
+			interval);
 	if (type != NULL && strcmp(type, "ip"))
 		return elb_bad(c, 400, "ValidationError",
 			"caliberd's target groups take IP targets only (TargetType ip), not '%s'",
 			type);
-	if (port < 1 || port > 65535)
-		return elb_bad(c, 400, "ValidationError", "Port must be between 1 and 65535");
 	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM elb_tg WHERE name = ?", -1, &st, NULL) !=
 		SQLITE_OK)
 		return elb_bad(c, 500, "InternalFailure", "store");
@@ -834,10 +904,10 @@ static int create_target_group(struct elb_call *c)
 	sqlite3_bind_text(st, 3, protocol ? protocol : "HTTP", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, port);
 	sqlite3_bind_text(st, 5, path ? path : "/", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 6, form_long(c, "HealthCheckIntervalSeconds", 30));
-	sqlite3_bind_int64(st, 7, form_long(c, "HealthCheckTimeoutSeconds", 5));
-	sqlite3_bind_int64(st, 8, form_long(c, "HealthyThresholdCount", 5));
-	sqlite3_bind_int64(st, 9, form_long(c, "UnhealthyThresholdCount", 2));
+	sqlite3_bind_int64(st, 6, interval);
+	sqlite3_bind_int64(st, 7, timeout);
+	sqlite3_bind_int64(st, 8, healthy);
+	sqlite3_bind_int64(st, 9, unhealthy);
 	sqlite3_bind_text(st, 10, matcher ? matcher : "200", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_double(st, 11, c->now);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -1124,23 +1194,29 @@ static int register_targets(struct elb_call *c)
 		const char *id = formf(c, key, sizeof(key), "Targets.member.%d.Id", i);
 		const char *port = formf(c, key, sizeof(key), "Targets.member.%d.Port", i);
 		sqlite3_stmt *st = NULL;
+		struct in_addr addr;
 		long p = 0;
 
 		if (id == NULL)
 			break;
-		if (port != NULL)
-			p = strtol(port, NULL, 10);
-		else if (sqlite3_prepare_v2(c->db, "SELECT port FROM elb_tg WHERE arn = ?", -1, &st,
-				 NULL) == SQLITE_OK) {
+		/* ip targets: the Id is an IPv4 address (it becomes an nginx upstream) */
+		if (inet_pton(AF_INET, id, &addr) != 1)
+			return elb_bad(c, 400, "ValidationError",
+				"The IP address '%s' is not a valid IPv4 address", id);
+		if (strncmp(id, "127.", 4))
+			return elb_bad(c, 400, "ValidationError",
+				"target '%s': caliberd's targets are loopback IPs (127.x)", id);
+		formf(c, key, sizeof(key), "Targets.member.%d.Port", i);
+		if (port != NULL) {
+			if (form_int(c, key, "port", 0, 1, 65535, &p) < 0)
+				return -1;
+		} else if (sqlite3_prepare_v2(c->db, "SELECT port FROM elb_tg WHERE arn = ?", -1,
+				 &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, tg, -1, SQLITE_TRANSIENT);
 			if (sqlite3_step(st) == SQLITE_ROW)
 				p = sqlite3_column_int(st, 0);
 			sqlite3_finalize(st);
 		}
-		if (strncmp(id, "127.", 4) || p < 1 || p > 65535)
-			return elb_bad(c, 400, "ValidationError",
-				"target '%s' port %ld: caliberd's targets are loopback IPs (127.x)",
-				id, p);
 		if (elb_target_register(c->db, tg, id, p) < 0)
 			return elb_bad(c, 500, "InternalFailure", "store");
 	}

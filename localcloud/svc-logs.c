@@ -569,6 +569,15 @@ static int put_log_events(struct logs_call *c)
 		if (!json_is_integer(ts) || !json_is_string(msg))
 			return logs_bad(c, "InvalidParameterException",
 				"every log event needs a timestamp and a message");
+		/* the model's EventMessage: at least one character */
+		if (json_string_length(msg) == 0)
+			return logs_bad(c, "InvalidParameterException",
+				"1 validation error detected: Value '' at 'logEvents.%zu.member.message' "
+				"failed to satisfy constraint: Member must have length greater than or "
+				"equal to 1", i + 1);
+		/* 1 MB with the 26 bytes AWS counts for each event */
+		if (json_string_length(msg) > 1048576 - 26)
+			return logs_bad(c, "InvalidParameterException", "Log event too large");
 		if (json_integer_value(ts) < prev)
 			return logs_bad(c, "InvalidParameterException",
 				"Log events in a single PutLogEvents request must be in "

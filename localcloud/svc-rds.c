@@ -1649,7 +1649,40 @@ out:
 	return ret;
 }
 
-/* PostgreSQL's rules for the master user name as RDS words them. */
+/*
+ * Words a master user name may not be: PostgreSQL's reserved key words
+ * (a role cannot be created by these names unquoted), the role names it
+ * keeps for itself ("public", "none"), and RDS's own.  Such a name once
+ * left the instance "failed" after CreateDBInstance had said yes.
+ */
+static const char *const rds_reserved_users[] = {
+	"all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+	"authorization", "binary", "both", "case", "cast", "check", "collate", "collation",
+	"column", "concurrently", "constraint", "create", "cross", "current_catalog",
+	"current_date", "current_role", "current_schema", "current_time", "current_timestamp",
+	"current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end",
+	"except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group",
+	"having", "ilike", "in", "initially", "inner", "intersect", "into", "is", "isnull",
+	"join", "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp",
+	"natural", "none", "not", "notnull", "null", "offset", "on", "only", "or", "order",
+	"outer", "overlaps", "placing", "primary", "public", "rdsadmin", "rds_superuser",
+	"rdsrepladmin", "references", "returning", "right", "select", "session_user",
+	"similar", "some", "symmetric", "system_user", "table", "tablesample", "then", "to",
+	"trailing", "true", "union", "unique", "user", "using", "variadic", "verbose", "when",
+	"where", "window", "with",
+};
+
+/* Is u a word the engine keeps (see above), or one of caliber's own roles? */
+static int rds_master_user_reserved(const char *u)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rds_reserved_users); i++)
+		if (strcasecmp(u, rds_reserved_users[i]) == 0)
+			return 1;
+	return strcasecmp(u, PGE_ADMIN_USER) == 0 || strncasecmp(u, "pg_", 3) == 0 ||
+		strncasecmp(u, "rds_", 4) == 0;
+}
+
+/* PostgreSQL's rules for the master user name's form. */
 static int rds_master_user_valid(const char *u)
 {
 	size_t i, n = strlen(u);
@@ -1659,7 +1692,7 @@ static int rds_master_user_valid(const char *u)
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)u[i]) && u[i] != '_')
 			return 0;
-	return strcasecmp(u, PGE_ADMIN_USER) != 0 && strncasecmp(u, "pg_", 3) != 0;
+	return 1;
 }
 
 /* MasterUserPassword: 8 to 128 printable ASCII characters other than / " @ and space. */
@@ -1714,11 +1747,16 @@ int rds_create_db_instance(struct lc_request *req, struct lc_response *res)
 			"The parameter MasterUsername must be provided and must not be blank.");
 		goto out;
 	}
+	if (rds_master_user_reserved(user)) {
+		rds_bad(req, res, "InvalidParameterValue",
+			"MasterUsername %s cannot be used as it is a reserved word used by the engine",
+			user);
+		goto out;
+	}
 	if (!rds_master_user_valid(user)) {
 		rds_bad(req, res, "InvalidParameterValue",
-			"MasterUsername %s cannot be used as it is a reserved word used by the engine"
-			" or not a valid name: 1 to 63 letters, digits or underscores, first a letter",
-			user);
+			"MasterUsername %s is not a valid name: 1 to 63 letters, digits or "
+			"underscores, first a letter", user);
 		goto out;
 	}
 	if (manage && pw != NULL) {

@@ -53,7 +53,10 @@ static const char r53_schema[] =
 	"CREATE TABLE IF NOT EXISTS r53_change ("
 	" id TEXT PRIMARY KEY,"
 	" submitted REAL NOT NULL,"
-	" comment TEXT);";
+	" comment TEXT);"
+	/* changes the edge has not applied yet: GetChange says PENDING for them */
+	"CREATE TABLE IF NOT EXISTS r53_change_pending ("
+	" id TEXT PRIMARY KEY);";
 
 static int r53_edge_sites(struct lc_server *srv, struct edgectl_sites *l, struct err *e);
 
@@ -79,14 +82,53 @@ static int malformed(struct lc_request *req, struct lc_response *res)
 }
 
 /*
+ * What Route 53 finds wrong with a name, in its words ("DomainLabelTooLong
+ * (Domain label is too long)"), or NULL when it is a name: labels of 1 to
+ * 63 characters, 253 at most without the final dot (255 bytes on the
+ * wire), letters, digits, '-', '_' and '*' ("\052") only.  The edge
+ * serves these names: what passes here, nginx and the CA take.
+ */
+static const char *name_problem(const char *in)
+{
+	size_t label = 0, total = 0;
+
+	if (*in == '\0' || strcmp(in, ".") == 0)
+		return "DomainLabelEmpty (Domain label is empty)";
+	for (const char *p = in; *p; p++, total++) {
+		if (strncmp(p, "\\052", 4) == 0) {
+			p += 3;
+			label++;
+			continue;
+		}
+		if (*p == '.') {
+			if (label == 0)
+				return "DomainLabelEmpty (Domain label is empty)";
+			label = 0;
+			continue;
+		}
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '*'))
+			return "UnsupportedCharacter (Value contains unsupported characters)";
+		if (++label > 63)
+			return "DomainLabelTooLong (Domain label is too long)";
+	}
+	if (total > 0 && in[strlen(in) - 1] == '.')
+		total--;
+	if (total > 253)
+		return "DomainNameTooLong (Domain name is too long)";
+	return NULL;
+}
+
+/*
  * A DNS name as Route 53 keeps it: lower case, with the final dot, "\052"
- * read as '*'.  NULL when it is not a name.
+ * read as '*'.  NULL when it is not a name (name_problem says why).
  */
 static char *name_normalize(const char *in)
 {
 	struct buf b;
 	size_t n;
 
+	if (name_problem(in) != NULL)
+		return NULL;
 	buf_init(&b);
 	for (const char *p = in; *p; p++) {
 		if (strncmp(p, "\\052", 4) == 0) {
@@ -630,13 +672,24 @@ static void change_free(struct r53_change *c)
 static const char *const r53_types[] = { "A", "AAAA", "CAA", "CNAME", "DS", "MX", "NAPTR", "NS",
 	"PTR", "SOA", "SPF", "SRV", "TXT" };
 
+/* Route 53's words for a name it refuses in a change batch. */
+static void fatal_problem(char *msg, size_t msg_len, const char *raw)
+{
+	const char *problem = name_problem(raw);
+
+	snprintf(msg, msg_len, "[FATAL problem: %s encountered with '%s']",
+		problem ? problem : "UnsupportedCharacter (Value contains unsupported characters)",
+		raw);
+}
+
+/* 0, or -1 (InvalidInput) or -2 (InvalidChangeBatch) with msg. */
 static int parse_change(xmlNode *ch, struct r53_change *c, char *msg, size_t msg_len)
 {
 	xmlNode *rrs = xml_in_child(ch, "ResourceRecordSet");
 	xmlNode *alias = xml_in_child(rrs, "AliasTarget");
 	xmlNode *records = xml_in_child(rrs, "ResourceRecords");
 	char *raw = xml_in_child_text(rrs, "Name"), *ttl = xml_in_child_text(rrs, "TTL");
-	int known = 0;
+	int known = 0, rc = -1;
 
 	memset(c, 0, sizeof(*c));
 	buf_init(&c->vals);
@@ -662,7 +715,8 @@ static int parse_change(xmlNode *ch, struct r53_change *c, char *msg, size_t msg
 	}
 	c->name = name_normalize(raw);
 	if (c->name == NULL) {
-		snprintf(msg, msg_len, "Invalid Resource Record Name '%s'", raw);
+		fatal_problem(msg, msg_len, raw);
+		rc = -2;
 		goto fail;
 	}
 	if (ttl) {
@@ -681,6 +735,13 @@ static int parse_change(xmlNode *ch, struct r53_change *c, char *msg, size_t msg
 		c->alias_zone = xml_in_child_text(alias, "HostedZoneId");
 		c->alias_dns = dns ? name_normalize(dns) : NULL;
 		c->alias_eval = eval && strcmp(eval, "true") == 0;
+		if (dns && c->alias_dns == NULL) {
+			fatal_problem(msg, msg_len, dns);
+			free(eval);
+			free(dns);
+			rc = -2;
+			goto fail;
+		}
 		free(eval);
 		free(dns);
 		if (c->alias_zone == NULL || c->alias_dns == NULL) {
@@ -716,6 +777,12 @@ static int parse_change(xmlNode *ch, struct r53_change *c, char *msg, size_t msg
 			snprintf(msg, msg_len, "CNAME record sets hold exactly one value");
 			goto fail;
 		}
+		/* a CNAME's value is a name, and the edge serves what it points at */
+		if (strcmp(c->type, "CNAME") == 0 && name_problem(c->vals.data) != NULL) {
+			fatal_problem(msg, msg_len, c->vals.data);
+			rc = -2;
+			goto fail;
+		}
 	}
 	free(raw);
 	free(ttl);
@@ -724,7 +791,7 @@ fail:
 	free(raw);
 	free(ttl);
 	change_free(c);
-	return -1;
+	return rc;
 }
 
 /* Does (zone, name, type, set_id) exist; if so, does it equal c?  -1 error, 0 no, 1 yes-differs, 2 yes-equal. */
@@ -781,6 +848,62 @@ static int others_at_name(struct lc_server *srv, const char *zone, const char *n
 	return n;
 }
 
+/* Mark change id as not yet applied by the edge. */
+static int change_pending(struct lc_server *srv, const char *id, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (store_begin(srv->store, e) < 0)
+		return -1;
+	if (store_prepare(srv->store, "INSERT OR IGNORE INTO r53_change_pending (id) VALUES (?)",
+			&st, e) < 0) {
+		store_rollback(srv->store);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	return store_commit(srv->store, e);
+}
+
+/*
+ * Is change id applied by the edge?  One that was not is tried again now;
+ * once the edge takes the sites, every pending change is in sync.
+ */
+static int change_insync(struct lc_server *srv, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	struct err e = ERR_INIT;
+	int pending = 0;
+
+	if (store_begin(srv->store, &e) < 0)
+		goto out;
+	if (store_prepare(srv->store, "SELECT 1 FROM r53_change_pending WHERE id = ?", &st,
+			&e) == 0) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		pending = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	store_rollback(srv->store);
+	if (!pending)
+		return 1;
+	if (edgectl_sync(srv, &e) < 0)
+		goto out;
+	if (store_begin(srv->store, &e) < 0)
+		goto out;
+	if (store_prepare(srv->store, "DELETE FROM r53_change_pending", &st, &e) == 0) {
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (store_commit(srv->store, &e) < 0)
+		goto out;
+	return 1;
+out:
+	if (e.msg[0])
+		lc_log("route53: edge: %s", e.msg);
+	return 0;
+}
+
 int r53_change_resource_record_sets(struct lc_request *req, struct lc_response *res)
 {
 	struct lc_server *srv = req->srv;
@@ -794,7 +917,7 @@ int r53_change_resource_record_sets(struct lc_request *req, struct lc_response *
 	struct err e = ERR_INIT;
 	size_t n = 0, cap = 0;
 	double now = lc_now();
-	int rc = -1, began = 0;
+	int rc = -1, began = 0, step;
 
 	buf_init(&problems);
 	if (root == NULL || strcmp((const char *)root->name, "ChangeResourceRecordSetsRequest") ||
@@ -809,8 +932,10 @@ int r53_change_resource_record_sets(struct lc_request *req, struct lc_response *
 			cap = cap ? 2 * cap : 8;
 			list = xrealloc(list, cap * sizeof(*list));
 		}
-		if (parse_change(ch, &list[n], msg, sizeof(msg)) < 0) {
-			rc = lc_reply_error(req, res, 400, "InvalidInput", "%s", msg);
+		step = parse_change(ch, &list[n], msg, sizeof(msg));
+		if (step < 0) {
+			rc = lc_reply_error(req, res, 400, step == -2 ? "InvalidChangeBatch" :
+				"InvalidInput", "%s", msg);
 			goto out;
 		}
 		n++;
@@ -917,8 +1042,13 @@ int r53_change_resource_record_sets(struct lc_request *req, struct lc_response *
 		rc = internal(req, res, &e);
 		goto out;
 	}
-	if (edgectl_sync(srv, &e) < 0)
-		lc_log("route53: edge: %s", e.msg);
+	if (edgectl_sync(srv, &e) < 0) {
+		/* stored, but not served yet: the change stays PENDING until the edge takes it */
+		lc_log("route53: edge: change %s pending: %s", id, e.msg);
+		err_clear(&e);
+		if (change_pending(srv, id, &e) < 0)
+			lc_log("route53: %s", e.msg);
+	}
 	buf_init(&b);
 	buf_appends(&b, R53_XML_HEAD "<ChangeResourceRecordSetsResponse xmlns=\"" R53_XMLNS "\">");
 	change_info_xml(&b, id, "PENDING", now, comment);
@@ -1119,10 +1249,10 @@ int r53_get_change(struct lc_request *req, struct lc_response *res)
 	if (!found)
 		return lc_reply_error(req, res, 404, "NoSuchChange", "A change with the specified "
 			"change ID does not exist.");
-	/* The edge applied the change before it was acknowledged: it is in sync. */
+	/* The edge applied the change before it was acknowledged, unless it is pending. */
 	buf_init(&b);
 	buf_appends(&b, R53_XML_HEAD "<GetChangeResponse xmlns=\"" R53_XMLNS "\">");
-	change_info_xml(&b, id, "INSYNC", when, comment);
+	change_info_xml(&b, id, change_insync(srv, id) ? "INSYNC" : "PENDING", when, comment);
 	buf_appends(&b, "</GetChangeResponse>");
 	lc_reply_xml(req, res, 200, b.data);
 	lc_reply_content_type(res, "text/xml");

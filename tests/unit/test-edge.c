@@ -1,8 +1,9 @@
 /*
  * test-edge.c: the nginx edge manager (localcloud/edge.c) with a real
  * nginx: it starts, redirects HTTP to HTTPS, reloads on a new site without
- * changing its master, is restarted after kill -9, and purges exactly the
- * cache entries an invalidation names.
+ * changing its master, is restarted after kill -9, purges exactly the
+ * cache entries an invalidation names, and leaves out a site it cannot
+ * serve while applying the others.
  */
 #include "compat.h"
 
@@ -180,9 +181,35 @@ static void test_edge_serves_reloads_restarts_and_purges(void **state)
 	}
 	assert_int_equal(stat(cache, &st), 0);
 
-	/* A site that nginx would reject never replaces the running configuration. */
-	struct edge_site bad = {"bad name;", EDGE_SITE_PROXY, NULL, NULL};
-	assert_int_equal(edge_apply(edge, &bad, 1, &e), -1);
+	/*
+	 * Sites that cannot be served are left out, never the whole edge: the
+	 * good sites given with them are applied, the bad ones never reach
+	 * nginx.conf.  A name longer than nginx's default hash bucket is good.
+	 */
+	{
+		struct edge_site mixed[] = {
+			{"bad name;", EDGE_SITE_PROXY, NULL, NULL},
+			{"up.acme.hicaliber.localhost", EDGE_SITE_PROXY, NULL, "127.100.0.7:8000/#"},
+			{"a-load-balancer-of-32-characters-12345678.us-east-1.elb.localhost",
+				EDGE_SITE_PROXY, NULL, "127.0.0.1:9"},
+			{"_x.acme.hicaliber.localhost", EDGE_SITE_DISTRIBUTION, "E2TESTDIST", NULL},
+		};
+		char *conf = xasprintf("%s/nginx.conf", edgedir), text[65536];
+		FILE *f;
+		size_t k;
+
+		assert_int_equal(edge_apply(edge, mixed, ARRAY_SIZE(mixed), &e), 0);
+		f = fopen(conf, "r");
+		assert_non_null(f);
+		k = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[k] = '\0';
+		assert_null(strstr(text, "bad name"));
+		assert_null(strstr(text, "/#"));
+		assert_non_null(strstr(text, "server_name a-load-balancer-of-32-characters"));
+		assert_non_null(strstr(text, "server_name _x.acme.hicaliber.localhost;"));
+		free(conf);
+	}
 
 	/* kill -9 of nginx: the supervisor starts a new one. */
 	kill(pid, SIGKILL);
@@ -299,11 +326,97 @@ static void test_edge_work_base_is_reachable_by_workers_under_umask_077(void **s
 	free(edgedir);
 }
 
+static char warned[4096];
+
+static void record_warning(const char *msg)
+{
+	size_t n = strlen(warned);
+
+	snprintf(warned + n, sizeof(warned) - n, "%s\n", msg);
+}
+
+/*
+ * A site nginx -t refuses though it passed the edge's own checks is left
+ * out, with nginx's complaint reported; the other sites are applied.  The
+ * nginx here is real but for a wrapper whose -t refuses one server, naming
+ * its line as nginx does.
+ */
+static void test_edge_leaves_out_the_site_nginx_refuses_and_applies_the_rest(void **state)
+{
+	char tmpl[] = "/tmp/test-edge-blame-XXXXXX";
+	struct ca *ca = NULL;
+	struct edge *edge = NULL;
+	struct err e = ERR_INIT;
+	struct edge_config cfg;
+	char *cadir, *edgedir, *wrapper, *conf, *p, text[65536];
+	struct edge_site sites[] = {
+		{"good.acme.hicaliber.localhost", EDGE_SITE_PROXY, NULL, "127.0.0.1:9"},
+		{"blame.acme.hicaliber.localhost", EDGE_SITE_PROXY, NULL, "127.0.0.1:9"},
+		{"also-good.acme.hicaliber.localhost", EDGE_SITE_DISTRIBUTION, "E2TESTDIST", NULL},
+	};
+	FILE *f;
+	size_t k;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	assert_int_equal(chmod(tmpl, 0755), 0);
+	cadir = xasprintf("%s/ca", tmpl);
+	edgedir = xasprintf("%s/edge", tmpl);
+	wrapper = xasprintf("%s/nginx", tmpl);
+	conf = xasprintf("%s/nginx.conf", edgedir);
+	f = fopen(wrapper, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n"
+		"for a; do conf=$a; done\n"
+		"case \" $* \" in *\" -t \"*)\n"
+		"  line=$(grep -n 'server_name blame\\.' \"$conf\" | cut -d: -f1)\n"
+		"  if [ -n \"$line\" ]; then\n"
+		"    echo \"nginx: [emerg] refused by the test in $conf:$line\" >&2; exit 1\n"
+		"  fi;;\n"
+		"esac\n"
+		"exec %s \"$@\"\n", access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : "nginx");
+	fclose(f);
+	assert_int_equal(chmod(wrapper, 0755), 0);
+	assert_int_equal(ca_open(cadir, &ca, &e), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = edgedir;
+	cfg.nginx = wrapper;
+	cfg.http_port = free_port();
+	cfg.https_port = free_port();
+	cfg.origin = "127.0.0.1:9";
+	cfg.warn = record_warning;
+	if (edge_start(&cfg, ca, &edge, &e) < 0)
+		fail_msg("edge_start: %s", e.msg);
+	warned[0] = '\0';
+	if (edge_apply(edge, sites, ARRAY_SIZE(sites), &e) < 0)
+		fail_msg("edge_apply: %s", e.msg);
+	assert_non_null(strstr(warned, "skipping site 'blame.acme.hicaliber.localhost': "));
+	assert_non_null(strstr(warned, "refused by the test"));
+	f = fopen(conf, "r");
+	assert_non_null(f);
+	k = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[k] = '\0';
+	assert_null(strstr(text, "blame."));
+	assert_non_null(strstr(text, "server_name good.acme.hicaliber.localhost;"));
+	assert_non_null(strstr(text, "server_name also-good.acme.hicaliber.localhost;"));
+	edge_close(edge);
+	ca_close(ca);
+	p = xasprintf("rm -rf '%s'", tmpl);
+	assert_int_equal(system(p), 0);
+	free(p);
+	free(conf);
+	free(wrapper);
+	free(cadir);
+	free(edgedir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edge_serves_reloads_restarts_and_purges),
 		cmocka_unit_test(test_edge_work_base_is_reachable_by_workers_under_umask_077),
+		cmocka_unit_test(test_edge_leaves_out_the_site_nginx_refuses_and_applies_the_rest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
