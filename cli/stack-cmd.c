@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "aws/credentials.h"
+#include "aws/credserver.h"
 
 #include "stack-cmd.h"
 
@@ -333,6 +334,8 @@ void stack_cmd_release(struct stack_cmd *sc)
 	size_t i;
 
 	tf_run_release(&sc->run);
+	credserver_stop(sc->credserver);
+	sc->credserver = NULL;
 	for (i = 0; i < ARRAY_SIZE(sc->tf_env); i++) {
 		if (sc->tf_env[i])
 			OPENSSL_cleanse(sc->tf_env[i], strlen(sc->tf_env[i]));
@@ -393,10 +396,47 @@ void stack_cmd_print_summary(const struct stack_cmd *sc, struct tf_summary *sum)
 }
 
 /*
+ * Temporary credentials (assume-role, SSO, a container or instance role)
+ * may expire long before an apply ends: Terraform gets them from caliber's
+ * credentials endpoint instead (credserver.h), which its SDK asks again
+ * before each set expires, and nothing else it could prefer (keys in the
+ * environment, a profile in the files).
+ */
+static int stack_cmd_credserver(struct stack_cmd *sc, const char *profile, struct err *e)
+{
+	size_t n = 0;
+
+	if (credserver_start(profile, &sc->credserver, e) < 0)
+		return -1;
+	fprintf(stderr,
+		"credentials: %s, temporary: served to Terraform on %s and refreshed while it"
+		" runs\n",
+		credserver_source(sc->credserver), credserver_url(sc->credserver));
+	sc->tf_env[n++] =
+		xasprintf("AWS_CONTAINER_CREDENTIALS_FULL_URI=%s", credserver_url(sc->credserver));
+	sc->tf_env[n++] = xasprintf(
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN=%s", credserver_token(sc->credserver));
+	sc->tf_env[n++] = xstrdup("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	sc->tf_env[n++] = xstrdup("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	sc->tf_env[n++] = xstrdup("AWS_ACCESS_KEY_ID");
+	sc->tf_env[n++] = xstrdup("AWS_SECRET_ACCESS_KEY");
+	sc->tf_env[n++] = xstrdup("AWS_SESSION_TOKEN");
+	sc->tf_env[n++] = xstrdup("AWS_PROFILE");
+	sc->tf_env[n++] = xstrdup("AWS_WEB_IDENTITY_TOKEN_FILE");
+	sc->tf_env[n++] = xstrdup("AWS_SHARED_CREDENTIALS_FILE=/dev/null");
+	sc->tf_env[n++] = xstrdup("AWS_CONFIG_FILE=/dev/null");
+	sc->tf_env[n++] = xasprintf("AWS_REGION=%s", sc->env->region);
+	sc->run.env_add = (const char *const *)sc->tf_env;
+	sc->run.credentials_in_env = 1;
+	return 0;
+}
+
+/*
  * Resolve AWS credentials with caliber's own chain (awscli's order) before
  * Terraform starts, so that a machine without credentials is told which
  * sources were tried instead of meeting a provider error half-way; the
- * same identity then reaches Terraform through its environment.
+ * same identity then reaches Terraform through its environment (long-term
+ * keys) or caliber's credentials endpoint (temporary ones).
  */
 int stack_cmd_credentials(struct stack_cmd *sc, const char *verb, struct err *e)
 {
@@ -407,6 +447,13 @@ int stack_cmd_credentials(struct stack_cmd *sc, const char *verb, struct err *e)
 	if (aws_credentials_resolve(profile, &creds, e) < 0) {
 		return err_prefix(e, "cannot %s %s on aws before Terraform starts", verb,
 			sc->spec.name);
+	}
+	if (creds.expiration != 0) {
+		aws_credentials_release(&creds);
+		if (stack_cmd_credserver(sc, profile, e) < 0)
+			return err_prefix(e, "cannot %s %s on aws before Terraform starts", verb,
+				sc->spec.name);
+		return 0;
 	}
 	keylen = strlen(creds.access_key_id);
 	fprintf(stderr, "credentials: %s (access key ...%s)\n", creds.source,

@@ -36,7 +36,9 @@ struct stack_cmd {
 	/* a command's own checks, run last by stack_cmd_parse (destroy's) */
 	int (*check)(struct stack_cmd *sc, struct err *e);
 	struct tf_run run;	/* set up by stack_cmd_start */
-	char *tf_env[6];	/* credentials for Terraform, owned, wiped on release */
+	char *tf_env[16];	/* credentials for Terraform, owned, wiped on release */
+	/* temporary credentials: served to Terraform, refreshed while it runs */
+	struct credserver *credserver;
 };
 
 /*

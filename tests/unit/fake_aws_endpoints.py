@@ -244,7 +244,7 @@ class Handler(BaseHTTPRequestHandler):
             key, secret, tok = issue("CTR")
             return self.reply(200, json.dumps({
                 "AccessKeyId": key, "SecretAccessKey": secret, "Token": tok,
-                "Expiration": iso(expiry()),
+                "Expiration": iso(expiry(state["config"].get("container_lifetime", 3600))),
                 "RoleArn": "arn:aws:iam::123456789012:role/task-role"}))
         if url.path.startswith("/latest/meta-data/iam/security-credentials/"):
             role = state["config"].get("imds_role")

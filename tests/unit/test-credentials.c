@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "aws/credentials.h"
+#include "aws/credserver.h"
 #include "aws/fetch.h"
 
 static char top_tmp[] = "/tmp/caliber-test-credentials-XXXXXX";
@@ -660,6 +661,84 @@ static void test_container_wrong_token_is_an_error_not_a_fallthrough(void **stat
 	free(uri);
 }
 
+/* ---- credentials served to a long-running child (credserver.h) ---- */
+
+/* GET the credserver with token (NULL: none); the status, and the body in *doc. */
+static long credserver_get(struct credserver *s, const char *token, json_t **doc)
+{
+	char *hdr = token ? xasprintf("Authorization: %s", token) : NULL;
+	const char *hdrs[] = { hdr, NULL };
+	struct aws_fetch_request req = { "GET", credserver_url(s), hdr ? hdrs : NULL, NULL, 0,
+		5000, NULL, 1 };
+	struct buf resp = BUF_INIT;
+	struct err e = ERR_INIT;
+	json_error_t je;
+	long status = 0;
+
+	if (aws_fetch(&req, &status, &resp, &e) < 0)
+		fail_msg("credserver: %s", e.msg);
+	*doc = json_loadb(buf_str(&resp), resp.len, 0, &je);
+	buf_release_secret(&resp);
+	free(hdr);
+	return status;
+}
+
+static void test_credentials_that_expire_every_few_seconds_are_served_fresh(void **state)
+{
+	struct credserver *s = NULL;
+	struct err e = ERR_INIT;
+	char *uri = xasprintf("%s/container/short", server_url), *keys[64];
+	size_t n_keys = 0, i;
+	time_t until;
+	json_t *doc = NULL;
+
+	(void)state;
+	/* the upstream: role credentials that live 4 seconds */
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri, 1);
+	json_decref(fake_call("POST", "/_config", "{\"container_lifetime\": 4}"));
+	if (credserver_start(NULL, &s, &e) < 0)
+		fail_msg("credserver_start: %s", e.msg);
+	assert_string_equal(credserver_source(s), "container-role");
+	assert_int_equal(strncmp(credserver_url(s), "http://127.0.0.1:", 17), 0);
+	assert_true(strlen(credserver_token(s)) >= 32);
+	/* no token, a wrong one: refused, nothing handed out */
+	assert_int_equal(credserver_get(s, NULL, &doc), 403);
+	assert_null(json_object_get(doc, "AccessKeyId"));
+	json_decref(doc);
+	assert_int_equal(credserver_get(s, "Basic guess", &doc), 403);
+	json_decref(doc);
+	/* an SDK asking all along gets unexpired credentials, renewed as they age */
+	until = time(NULL) + 9;
+	while (time(NULL) < until) {
+		const char *key, *exp;
+		time_t when = 0;
+
+		assert_int_equal(credserver_get(s, credserver_token(s), &doc), 200);
+		key = json_string_value(json_object_get(doc, "AccessKeyId"));
+		exp = json_string_value(json_object_get(doc, "Expiration"));
+		assert_non_null(key);
+		assert_non_null(json_string_value(json_object_get(doc, "SecretAccessKey")));
+		assert_non_null(json_string_value(json_object_get(doc, "Token")));
+		assert_non_null(exp);
+		assert_int_equal(aws_time_parse_iso8601(exp, &when), 0);
+		if (when <= time(NULL))
+			fail_msg("served credentials %s that expire at %s, already past", key, exp);
+		if (n_keys == 0 || strcmp(keys[n_keys - 1], key))
+			keys[n_keys++] = xstrdup(key);
+		json_decref(doc);
+		doc = NULL;
+		assert_true(n_keys < ARRAY_SIZE(keys));
+		usleep(250 * 1000);
+	}
+	/* 9 s of 4-second credentials: renewed at least three times, never twice the same */
+	if (n_keys < 4)
+		fail_msg("only %zu sets of credentials in 9 s of 4-second ones", n_keys);
+	for (i = 0; i < n_keys; i++)
+		free(keys[i]);
+	credserver_stop(s);
+	free(uri);
+}
+
 static void test_container_full_uri_must_be_local_or_https(void **state)
 {
 	struct err e = ERR_INIT;
@@ -748,6 +827,7 @@ int main(void)
 		T(test_container_full_uri_with_authorization_token),
 		T(test_container_wrong_token_is_an_error_not_a_fallthrough),
 		T(test_container_full_uri_must_be_local_or_https),
+		T(test_credentials_that_expire_every_few_seconds_are_served_fresh),
 		T(test_imds_v2_token_then_role_then_credentials),
 		T(test_imds_without_role_falls_through_to_the_error),
 		T(test_iso8601_forms_of_the_credential_sources),
