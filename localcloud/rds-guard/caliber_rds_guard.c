@@ -18,6 +18,11 @@
  *
  * where r is, or is a member of (directly or not), pg_execute_server_program,
  * pg_read_server_files or pg_write_server_files.  Revoking stays allowed.
+ * It also refuses COPY to or from a server file or program to anyone but a
+ * superuser, whatever the roles: a membership granted before the guard
+ * existed (an instance made by an older caliberd, or restored from its
+ * snapshot) gives nothing.  COPY FROM STDIN / TO STDOUT (psql's \copy)
+ * stays open to all.
  * The hook sees every utility statement, including those run from PL/pgSQL
  * (EXECUTE) and from SECURITY DEFINER functions (superuser() is the
  * current, not the session, user: a superuser's function may still grant).
@@ -113,6 +118,19 @@ static void guard_check(Node *stmt)
 	case T_AlterRoleStmt:
 		guard_check_spec(((AlterRoleStmt *)stmt)->role);
 		break;
+	case T_CopyStmt: {
+		CopyStmt *copy = (CopyStmt *)stmt;
+
+		if (copy->is_program || copy->filename != NULL)
+			ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					errmsg("permission denied to COPY to or from a server %s",
+						copy->is_program ? "program" : "file"),
+					errhint("Use COPY FROM STDIN or COPY TO STDOUT (psql's \\copy): "
+						"as on Amazon RDS, the server's files and programs are "
+						"reserved to its administrator.")));
+		break;
+	}
 	default:
 		break;
 	}
