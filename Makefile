@@ -43,9 +43,17 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 LC_OBJ  := $(LC_SRC:%.c=$(B)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 
+# The RDS guard: a PostgreSQL 15 server module (localcloud/rds-guard/) that every
+# instance's server preloads; caliberd finds it next to itself.  Built against the
+# server's headers (Debian's postgresql-server-dev-15), never with the sanitizers
+# (it runs inside postgres, not caliberd).
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+PG_SERVER_INC := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
+GUARD_SO := $(B)/caliber_rds_guard.so
+
 TARGETS := $(B)/caliber $(UNIT_BIN)
 ifneq ($(LC_SRC),)
-TARGETS += $(B)/caliberd
+TARGETS += $(B)/caliberd $(GUARD_SO)
 endif
 
 .PHONY: all bin asan deps check test test-unit test-integration test-infra demo bench fuzz fuzz-long clean format
@@ -74,12 +82,18 @@ $(B)/caliber: $(CLI_OBJ) $(B)/libcaliber.a
 $(B)/caliberd: $(LC_OBJ) $(B)/libcaliber.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+build/%/caliber_rds_guard.so: localcloud/rds-guard/caliber_rds_guard.c
+	@mkdir -p $(dir $@)
+	@test -f "$(PG_SERVER_INC)/postgres.h" || { echo "make: no PostgreSQL 15 server headers;" \
+		"install postgresql-server-dev-15 (make deps)" >&2; exit 1; }
+	$(CC) $(WARN) -D_GNU_SOURCE -O2 -g -fPIC -shared -isystem $(PG_SERVER_INC) -MMD -MP -o $@ $<
+
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libcaliber.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -Itests/unit -o $@ $< $(B)/libcaliber.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 asan:
-	$(MAKE) SANITIZE=1 build/asan/caliber $(if $(LC_SRC),build/asan/caliberd) $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
+	$(MAKE) SANITIZE=1 build/asan/caliber $(if $(LC_SRC),build/asan/caliberd build/asan/caliber_rds_guard.so) $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
 
 deps:
 	@tools/install-deps.sh

@@ -7,9 +7,20 @@
  * signals unblocked (caliberd blocks SIGTERM/SIGINT in every thread, and
  * a blocked mask survives exec) and every descriptor above stderr closed
  * (caliberd's pid file lock and listening socket must not leak into a
- * server that outlives it).  When caliberd is root they drop to
- * 'caliber-db' before exec.  postgres itself is double-forked into its own
- * session so that it belongs to no caliberd process.
+ * server that outlives it).  When caliberd is root they drop to the
+ * instance's own system user before exec.  postgres itself is double-forked
+ * into its own session so that it belongs to no caliberd process.
+ *
+ * Isolation (caliberd as root): each instance's server, and the tools that
+ * write its files, run as a system user of its own, 'caliber-db-<16 hex
+ * digits of SHA-256(root/id)>', whose primary group is 'caliber-db'.  The
+ * root is root:caliber-db 0710 (servers traverse it, none lists it), an
+ * instance directory is its user's, 0700.  Snapshots are root's (0700)
+ * once taken: a uid freed by a deleted instance may be given to a new one,
+ * which must not find the old instance's files its own.  Restores copy as
+ * root, then hand the copy to the new instance's user.  Files caliberd
+ * opens as root inside an instance directory (which its server can write)
+ * are opened with O_NOFOLLOW.
  */
 #include "compat.h"
 
@@ -17,6 +28,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <netinet/in.h>
@@ -38,11 +50,20 @@
 #define PGE_BIN "/usr/lib/postgresql/15/bin"
 #define PGE_USER "caliber-db"
 #define PGE_SHARED_ROOT "/var/lib/caliber/rds"
+#define PGE_GUARD "caliber_rds_guard.so"
+
+/* The OS user a child runs as, and the owner of what is made for it. */
+struct pge_user {
+	uid_t uid;
+	gid_t gid;
+};
 
 static char *pge_root_dir;
-static int pge_drop;		/* run children as caliber-db */
-static uid_t pge_uid;
-static gid_t pge_gid;
+static char *pge_guard_path;	/* the guard module the servers preload, NULL when missing */
+static int pge_drop;		/* caliberd is root: children run as instance users */
+static uid_t pge_uid;		/* caliber-db (root: the reachability probe) or caliberd */
+static gid_t pge_gid;		/* caliber-db: every instance user's primary group */
+static pthread_mutex_t pge_users_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const char *pge_root(void)
 {
@@ -65,20 +86,28 @@ static double pge_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* mkdir (existing is fine), owned by the servers' user. */
-static int pge_mkdir(const char *path, mode_t mode, struct err *e)
+/*
+ * mkdir (existing is fine) with an explicit mode (caliberd's umask is 077),
+ * owned by uid:gid when caliberd is root.  Never follows a symbolic link.
+ */
+static int pge_mkdir(const char *path, mode_t mode, uid_t uid, gid_t gid, struct err *e)
 {
+	struct stat st;
+
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return err_set(e, "unable to create '%s': %s", path, strerror(errno));
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return err_set(e, "'%s' is not a directory", path);
+	if (pge_drop && chown(path, uid, gid) < 0)
+		return err_set(e, "unable to chown '%s': %s", path, strerror(errno));
 	if (chmod(path, mode) < 0)
 		return err_set(e, "unable to chmod '%s': %s", path, strerror(errno));
-	if (pge_drop && chown(path, pge_uid, pge_gid) < 0)
-		return err_set(e, "unable to chown '%s': %s", path, strerror(errno));
 	return 0;
 }
 
-/* Write a whole file (0600, owned by the servers' user). */
-static int pge_write_file(const char *path, const char *data, size_t len, struct err *e)
+/* Write a whole file (0600, owned by owner when caliberd is root; NULL: root's). */
+static int pge_write_file(const char *path, const char *data, size_t len,
+	const struct pge_user *owner, struct err *e)
 {
 	int fd, ret = -1;
 	size_t off = 0;
@@ -97,7 +126,7 @@ static int pge_write_file(const char *path, const char *data, size_t len, struct
 		}
 		off += (size_t)n;
 	}
-	if (pge_drop && fchown(fd, pge_uid, pge_gid) < 0) {
+	if (pge_drop && fchown(fd, owner ? owner->uid : 0, owner ? owner->gid : 0) < 0) {
 		err_set(e, "unable to chown '%s': %s", path, strerror(errno));
 		goto out;
 	}
@@ -121,7 +150,7 @@ static void pge_log_tail(const char *path, char *out, size_t outlen)
 	char *p, *start;
 
 	out[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return;
 	size = lseek(fd, 0, SEEK_END);
@@ -147,19 +176,20 @@ static void pge_log_tail(const char *path, char *out, size_t outlen)
 }
 
 /*
- * Run argv[0] (an absolute path).  as_db: as the servers' user.  log: file
- * for stdout/stderr (appended), NULL for /dev/null.  daemon: detach
- * (setsid + second fork) and do not wait.  env_add: extra NAME=value.
+ * Run argv[0] (an absolute path).  as: the instance user to run as (NULL:
+ * caliberd's own user).  log: file for stdout/stderr (appended), NULL for
+ * /dev/null.  daemon: detach (setsid + second fork) and do not wait.
+ * env_add: extra NAME=value.
  */
-static int pge_exec(char *const argv[], const char *const env_add[], const char *log, int as_db,
-	int daemon, struct err *e)
+static int pge_exec(char *const argv[], const char *const env_add[], const char *log,
+	const struct pge_user *as, int daemon, struct err *e)
 {
 	const char *envp[16];
 	size_t n = 0, i;
 	int logfd = -1, nullfd = -1, status, ret = -1;
-	int drop = as_db && pge_drop;
-	uid_t uid = pge_uid;
-	gid_t gid = pge_gid;
+	int drop = as != NULL && pge_drop;
+	uid_t uid = as ? as->uid : 0;
+	gid_t gid = as ? as->gid : 0;
 	const char *cwd = pge_root_dir ? pge_root_dir : "/";
 	pid_t pid, parent;
 	char tail[256];
@@ -177,7 +207,7 @@ static int pge_exec(char *const argv[], const char *const env_add[], const char 
 	if (nullfd < 0)
 		return err_set(e, "unable to open '/dev/null': %s", strerror(errno));
 	if (log != NULL) {
-		logfd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		logfd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (logfd < 0) {
 			err_set(e, "unable to open '%s': %s", log, strerror(errno));
 			goto out;
@@ -249,12 +279,13 @@ out:
 }
 
 /*
- * SIGKILL every PostgreSQL process of the servers' user working inside dir
- * (a directory about to be re-created): what a caliberd killed mid-create
- * may leave, such as the bootstrap postgres initdb started, which outlives
- * initdb.  Nothing else is touched, whoever stands in the directory.
+ * SIGKILL every PostgreSQL process of uid (the instance's user) working
+ * inside dir (a directory about to be re-created): what a caliberd killed
+ * mid-create may leave, such as the bootstrap postgres initdb started,
+ * which outlives initdb.  Nothing else is touched, whoever stands in the
+ * directory.
  */
-static void pge_kill_inside(const char *dir)
+static void pge_kill_inside(const char *dir, uid_t uid)
 {
 	char real[4096], link[64], cwd[4096];
 	size_t len;
@@ -282,7 +313,7 @@ static void pge_kill_inside(const char *dir)
 		 * directory.
 		 */
 		snprintf(link, sizeof(link), "/proc/%ld", pid);
-		if (stat(link, &st) < 0 || st.st_uid != pge_uid)
+		if (stat(link, &st) < 0 || st.st_uid != uid)
 			continue;
 		snprintf(link, sizeof(link), "/proc/%ld/exe", pid);
 		n = readlink(link, cwd, sizeof(cwd) - 1);
@@ -308,7 +339,115 @@ static int pge_rmtree(const char *path, struct err *e)
 {
 	char *argv[] = { "/bin/rm", "-rf", "--", (char *)path, NULL };
 
-	return pge_exec(argv, NULL, NULL, 0, 0, e);
+	return pge_exec(argv, NULL, NULL, NULL, 0, e);
+}
+
+/* chown -R uid:gid of u, never following symbolic links (no-op without root). */
+static int pge_chown_tree(const char *path, const struct pge_user *u, struct err *e)
+{
+	char owner[64];
+	char *argv[] = { "/bin/chown", "-R", "-P", "--", owner, (char *)path, NULL };
+
+	if (!pge_drop)
+		return 0;
+	snprintf(owner, sizeof(owner), "%lu:%lu", (unsigned long)u->uid, (unsigned long)u->gid);
+	return pge_exec(argv, NULL, NULL, NULL, 0, e);
+}
+
+/* The system user of instance id under root: 'caliber-db-' and 16 hex digits. */
+static void pge_user_name(const char *root, const char *id, char *name, size_t len)
+{
+	char *key = xasprintf("%s/%s", root, id);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	char hex[17] = "";
+
+	EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < 8 && i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(name, len, "%s-%s", PGE_USER, hex);
+	free(key);
+}
+
+static int pge_user_lookup(const char *name, struct pge_user *u)
+{
+	struct passwd pw, *found = NULL;
+	char buf[16384];
+
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+		return -1;
+	u->uid = pw.pw_uid;
+	u->gid = pw.pw_gid;
+	return 0;
+}
+
+/*
+ * The system user of instance id into u, created when missing if create is
+ * set.  Without root: caliberd's own user (no isolation is possible then).
+ */
+static int pge_instance_user(const char *id, int create, struct pge_user *u, struct err *e)
+{
+	char name[64], group[32], comment[128];
+	char *argv[] = { "useradd", "--system", "--gid", group, "--no-create-home", "--home-dir",
+		"/nonexistent", "--shell", "/usr/sbin/nologin", "--comment", comment, name, NULL };
+	struct spawn_opts opts = { 0 };
+	struct err ue = ERR_INIT;
+	int tries, ret = -1;
+
+	if (!pge_drop) {
+		u->uid = geteuid();
+		u->gid = getegid();
+		return 0;
+	}
+	pge_user_name(pge_root_dir, id, name, sizeof(name));
+	snprintf(group, sizeof(group), "%lu", (unsigned long)pge_gid);
+	snprintf(comment, sizeof(comment), "caliberd RDS instance %s", id);
+	opts.stderr_null = 1;
+	/* caliberd's threads take turns; another caliberd's useradd may hold the lock of /etc/passwd */
+	pthread_mutex_lock(&pge_users_lock);
+	for (tries = 0; pge_user_lookup(name, u) < 0; tries++) {
+		if (!create) {
+			err_set(e, "no system user '%s' for instance '%s'", name, id);
+			goto out;
+		}
+		if (tries == 50) {
+			err_set(e, "unable to create the system user '%s': %s", name,
+				ue.msg[0] ? ue.msg : "useradd failed");
+			goto out;
+		}
+		if (tries > 0)
+			pge_sleep_ms(100);
+		err_clear(&ue);
+		spawn_run(argv, &opts, NULL, &ue);
+	}
+	if (u->gid != pge_gid || u->uid == 0) {
+		err_set(e, "system user '%s' exists but is not one of caliberd's ('%s' group)", name,
+			PGE_USER);
+		goto out;
+	}
+	ret = 0;
+out:
+	pthread_mutex_unlock(&pge_users_lock);
+	return ret;
+}
+
+/* Remove instance id's system user under root (it owns nothing any more); errors ignored. */
+static void pge_instance_user_remove(const char *root, const char *id)
+{
+	char name[64];
+	char *argv[] = { "userdel", name, NULL };
+	struct spawn_opts opts = { 0 };
+	struct err ue = ERR_INIT;
+	struct pge_user u;
+
+	if (!pge_drop)
+		return;
+	pge_user_name(root, id, name, sizeof(name));
+	opts.stderr_null = 1;
+	pthread_mutex_lock(&pge_users_lock);
+	if (pge_user_lookup(name, &u) == 0 && u.gid == pge_gid)
+		spawn_run(argv, &opts, NULL, &ue);
+	pthread_mutex_unlock(&pge_users_lock);
 }
 
 static int pge_file_exists(const char *path)
@@ -374,6 +513,10 @@ int pge_available(struct err *e)
 			return err_set(e, "PostgreSQL 15 is not installed: no '%s' (Debian package "
 					  "postgresql-15, see tools/install-deps.sh)",
 				tools[i]);
+	if (pge_guard_path == NULL)
+		return err_set(e, "the RDS guard module '%s' is not next to caliberd (build it with "
+				  "'make'; it needs the Debian package postgresql-server-dev-15)",
+			PGE_GUARD);
 	return 0;
 }
 
@@ -449,7 +592,7 @@ void pge_stop_all(void)
  * source's.  archive_command paths are relative to the data directory
  * (the server's working directory).
  */
-static int pge_write_conf(const char *id, int port, struct err *e)
+static int pge_write_conf(const char *id, int port, const struct pge_user *u, struct err *e)
 {
 	struct buf conf = BUF_INIT;
 	char *path = NULL;
@@ -459,10 +602,14 @@ static int pge_write_conf(const char *id, int port, struct err *e)
 		"host replication all 127.0.0.1/32 scram-sha-256\n";
 	int ret = -1;
 
+	/* no server runs without the guard: it keeps the master from the OS (see rds-guard/) */
+	if (pge_guard_path == NULL)
+		return pge_available(e);
 	buf_appendf(&conf,
 		"# written by caliberd before every start; edits are lost\n"
 		"listen_addresses = '127.0.0.1'\n"
 		"port = %d\n"
+		"shared_preload_libraries = '%s'\n"
 		"unix_socket_directories = ''\n"
 		"max_connections = 50\n"
 		"shared_buffers = 16MB\n"
@@ -481,13 +628,13 @@ static int pge_write_conf(const char *id, int port, struct err *e)
 		"lc_messages = 'C.UTF-8'\n"
 		"default_text_search_config = 'pg_catalog.english'\n"
 		"include_if_exists = 'caliber-recovery.conf'\n",
-		port);
+		port, pge_guard_path);
 	path = xasprintf("%s/%s/data/postgresql.conf", pge_root_dir, id);
-	if (pge_write_file(path, conf.data, conf.len, e) < 0)
+	if (pge_write_file(path, conf.data, conf.len, u, e) < 0)
 		goto out;
 	free(path);
 	path = xasprintf("%s/%s/data/pg_hba.conf", pge_root_dir, id);
-	if (pge_write_file(path, hba, sizeof(hba) - 1, e) < 0)
+	if (pge_write_file(path, hba, sizeof(hba) - 1, u, e) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -537,19 +684,33 @@ static int pge_wait_ready(const char *id, int port, int promoted, double timeout
 
 static int pge_launch(const char *id, int port, struct err *e)
 {
-	char *data = xasprintf("%s/%s/data", pge_root_dir, id);
-	char *log = xasprintf("%s/%s/postgres.log", pge_root_dir, id);
+	char *dir = xasprintf("%s/%s", pge_root_dir, id);
+	char *data = xasprintf("%s/data", dir);
+	char *log = xasprintf("%s/postgres.log", dir);
 	char *argv[] = { PGE_BIN "/postgres", "-D", data, NULL };
+	struct pge_user u;
+	struct stat st;
 	int ret = -1;
 
 	if (pge_postmaster(data) > 0) {
 		ret = 0;	/* it outlived a caliberd: adopt it */
 		goto out;
 	}
-	if (pge_write_conf(id, port, e) < 0)
+	if (pge_instance_user(id, 1, &u, e) < 0)
 		goto out;
-	ret = pge_exec(argv, NULL, log, 1, 1, e);
+	if (lstat(dir, &st) < 0) {
+		err_set(e, "unable to stat '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	/* made by an earlier caliberd (one 'caliber-db' for all), or the user was re-created */
+	if (pge_drop && (st.st_uid != u.uid || st.st_gid != u.gid) &&
+		pge_chown_tree(dir, &u, e) < 0)
+		goto out;
+	if (pge_mkdir(dir, 0700, u.uid, u.gid, e) < 0 || pge_write_conf(id, port, &u, e) < 0)
+		goto out;
+	ret = pge_exec(argv, NULL, log, &u, 1, e);
 out:
+	free(dir);
 	free(data);
 	free(log);
 	return ret;
@@ -651,20 +812,23 @@ int pge_create(const char *id, int port, const char *admin_password, const char 
 	struct buf pw = BUF_INIT;
 	PGconn *c = NULL;
 	char *ident = NULL, *owner = NULL, *sql = NULL;
+	struct pge_user u;
 	int ret = -1;
 
 	/* a server (or initdb's bootstrap backend) left by an interrupted attempt goes first */
 	if (pge_stop(id, e) < 0)
 		goto out;
-	pge_kill_inside(dir);
-	if (pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
-		pge_mkdir(archive, 0700, e) < 0)
+	if (pge_instance_user(id, 0, &u, NULL) == 0)
+		pge_kill_inside(dir, u.uid);
+	if (pge_rmtree(dir, e) < 0 || pge_instance_user(id, 1, &u, e) < 0 ||
+		pge_mkdir(dir, 0700, u.uid, u.gid, e) < 0 ||
+		pge_mkdir(archive, 0700, u.uid, u.gid, e) < 0)
 		goto out;
 	buf_appends(&pw, admin_password);
 	buf_appendc(&pw, '\n');
-	if (pge_write_file(pwfile, pw.data, pw.len, e) < 0)
+	if (pge_write_file(pwfile, pw.data, pw.len, &u, e) < 0)
 		goto out;
-	if (pge_exec(argv, NULL, log, 1, 0, e) < 0)
+	if (pge_exec(argv, NULL, log, &u, 0, e) < 0)
 		goto out;
 	if (pge_start(id, port, e) < 0 || pge_connect(port, admin_password, &c, e) < 0)
 		goto out;
@@ -688,7 +852,8 @@ out:
 		/* overwrite before unlinking: the file held a password */
 		char zero[256] = { 0 };
 
-		pge_write_file(pwfile, zero, pw.len < sizeof(zero) ? pw.len : sizeof(zero), NULL);
+		pge_write_file(pwfile, zero, pw.len < sizeof(zero) ? pw.len : sizeof(zero), NULL,
+			NULL);
 		unlink(pwfile);
 	}
 	buf_release_secret(&pw);
@@ -710,9 +875,10 @@ int pge_destroy(const char *id, struct err *e)
 	char *dir = xasprintf("%s/%s", pge_root_dir, id);
 	int ret = -1;
 
-	if (pge_stop(id, e) < 0)
+	if (pge_stop(id, e) < 0 || pge_rmtree(dir, e) < 0)
 		goto out;
-	ret = pge_rmtree(dir, e);
+	pge_instance_user_remove(pge_root_dir, id);
+	ret = 0;
 out:
 	free(dir);
 	return ret;
@@ -745,14 +911,20 @@ int pge_snapshot(const char *id, int port, const char *admin_password, const cha
 	char portstr[16];
 	char *argv[] = { PGE_BIN "/pg_basebackup", "-h", "127.0.0.1", "-p", portstr, "-U",
 		PGE_ADMIN_USER, "-D", data, "-X", "stream", "-c", "fast", "-w", "--no-sync", NULL };
+	struct pge_user u, root = { 0, 0 };
 	int ret = -1;
 
-	(void)id;
 	snprintf(portstr, sizeof(portstr), "%d", port);
-	if (pge_mkdir(snaps, 0700, e) < 0 || pge_rmtree(dir, e) < 0 ||
-		pge_mkdir(dir, 0700, e) < 0)
+	/*
+	 * Taken as the instance's user (pg_basebackup writes what its server
+	 * sends), then made root's: the user's uid may later be another's.
+	 */
+	if (pge_instance_user(id, 1, &u, e) < 0 || pge_mkdir(snaps, 0710, 0, pge_gid, e) < 0 ||
+		pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, u.uid, u.gid, e) < 0)
 		goto out;
-	ret = pge_exec(argv, env, log, 1, 0, e);
+	if (pge_exec(argv, env, log, &u, 0, e) < 0 || pge_chown_tree(dir, &root, e) < 0)
+		goto out;
+	ret = 0;
 out:
 	OPENSSL_cleanse(pwenv, strlen(pwenv));
 	free(pwenv);
@@ -841,29 +1013,42 @@ int pge_restore(const char *snap, const char *new_id, int port, const char *admi
 	char *log = xasprintf("%s/postgres.log", dir);
 	char *cp_data[] = { "/bin/cp", "-a", "--", from, data, NULL };
 	struct buf conf = BUF_INIT;
+	struct pge_user u;
 	int ret = -1;
 
 	if (pge_stop(new_id, e) < 0)
 		goto out;
-	pge_kill_inside(dir);
-	if (pge_rmtree(dir, e) < 0 || pge_mkdir(dir, 0700, e) < 0 ||
-		pge_mkdir(archive, 0700, e) < 0)
+	if (pge_instance_user(new_id, 0, &u, NULL) == 0)
+		pge_kill_inside(dir, u.uid);
+	if (pge_rmtree(dir, e) < 0 || pge_instance_user(new_id, 1, &u, e) < 0 ||
+		pge_mkdir(dir, 0700, u.uid, u.gid, e) < 0 ||
+		pge_mkdir(archive, 0700, u.uid, u.gid, e) < 0)
 		goto out;
-	if (pge_exec(cp_data, NULL, log, 1, 0, e) < 0)
+	/* as root (the snapshot is root's), then the copy is handed to the new instance's user */
+	if (pge_exec(cp_data, NULL, log, NULL, 0, e) < 0)
 		goto out;
 	path = xasprintf("%s/postmaster.pid", data);
 	unlink(path);
 	free(path);
 	path = NULL;
 	if (src_id != NULL) {
-		char *cp_wal[] = { "/bin/cp", "-a", "-l", "--", NULL, NULL, NULL };
+		char *cp_wal[] = { "/bin/cp", "-R", "-P", "--preserve=mode,timestamps", "--", NULL,
+			NULL, NULL };
 
-		/* hard links: archived segments are never modified */
+		/*
+		 * Copies, not hard links: the copies change owner, and a link
+		 * would hand the source's own archive to the new instance's user.
+		 */
 		src_archive = xasprintf("%s/%s/wal-archive/.", pge_root_dir, src_id);
-		cp_wal[4] = src_archive;
-		cp_wal[5] = restore_wal;
-		if (pge_mkdir(restore_wal, 0700, e) < 0 || pge_exec(cp_wal, NULL, log, 1, 0, e) < 0)
+		cp_wal[5] = src_archive;
+		cp_wal[6] = restore_wal;
+		if (pge_mkdir(restore_wal, 0700, u.uid, u.gid, e) < 0 ||
+			pge_exec(cp_wal, NULL, log, NULL, 0, e) < 0)
 			goto out;
+	}
+	if (pge_chown_tree(dir, &u, e) < 0)
+		goto out;
+	if (src_id != NULL) {
 		buf_appends(&conf, "# point in time restore, written by caliberd\n"
 				   "restore_command = 'cp ../restore-wal/%f %p'\n"
 				   "recovery_target_action = 'promote'\n"
@@ -879,11 +1064,11 @@ int pge_restore(const char *snap, const char *new_id, int port, const char *admi
 			buf_appendf(&conf, "recovery_target_time = '%s.%06ld+00'\n", when, usec);
 		}
 		path = xasprintf("%s/caliber-recovery.conf", data);
-		if (pge_write_file(path, conf.data, conf.len, e) < 0)
+		if (pge_write_file(path, conf.data, conf.len, &u, e) < 0)
 			goto out;
 		free(path);
 		path = xasprintf("%s/recovery.signal", data);
-		if (pge_write_file(path, "", 0, e) < 0)
+		if (pge_write_file(path, "", 0, &u, e) < 0)
 			goto out;
 	}
 	if (pge_launch(new_id, port, e) < 0 ||
@@ -919,6 +1104,8 @@ int pge_archive_prune(const char *id, const char *snap, struct err *e)
 	char line[256], file[64] = "";
 	char *argv[] = { PGE_BIN "/pg_archivecleanup", archive, file, NULL };
 	FILE *f = fopen(label, "re");
+	struct pge_user u;
+	struct stat st;
 	int ret = -1;
 
 	if (f == NULL) {
@@ -941,7 +1128,17 @@ int pge_archive_prune(const char *id, const char *snap, struct err *e)
 		err_set(e, "no start WAL file in '%s'", label);
 		goto out;
 	}
-	ret = pge_exec(argv, NULL, NULL, 1, 0, e);
+	/*
+	 * As the archive's owner: the instance's user, or 'caliber-db' for a
+	 * server an earlier caliberd started and this one adopted.
+	 */
+	if (lstat(archive, &st) < 0) {
+		err_set(e, "unable to stat '%s': %s", archive, strerror(errno));
+		goto out;
+	}
+	u.uid = st.st_uid;
+	u.gid = st.st_gid;
+	ret = pge_exec(argv, NULL, NULL, &u, 0, e);
 out:
 	free(label);
 	free(archive);
@@ -1053,6 +1250,20 @@ static int pge_user_ensure(struct err *e)
 	return 0;
 }
 
+/* Remove the system users of the instances under root (about to be removed). */
+static void pge_remove_root_users(const char *root)
+{
+	DIR *d = opendir(root);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			pge_instance_user_remove(root, de->d_name);
+	closedir(d);
+}
+
 /* Roots under PGE_SHARED_ROOT whose state directory is gone: stop and remove. */
 static void pge_collect_stale(void)
 {
@@ -1079,12 +1290,86 @@ static void pge_collect_stale(void)
 		home[n] = '\0';
 		if (n > 0 && !pge_file_exists(home)) {
 			pge_stop_root(root);
+			pge_remove_root_users(root);
 			pge_rmtree(root, &e);
 		}
 		free(root);
 		free(home_file);
 	}
 	closedir(d);
+}
+
+/*
+ * Copy the guard module built next to caliberd's executable into
+ * <root>/.lib (root's, 0755 and 0644): the instances' users may not reach
+ * the build directory, and must not be able to change what their servers
+ * preload.  Missing, pge_guard_path stays NULL and pge_available() says so.
+ */
+static int pge_guard_install(struct err *e)
+{
+	char exe[4096], chunk[65536];
+	char *slash, *src = NULL, *lib = NULL, *dst = NULL, *tmp = NULL;
+	int in = -1, out_fd = -1, ret = -1;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return err_set(e, "unable to find caliberd's own path: %s", strerror(errno));
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	src = xasprintf("%s/%s", exe, PGE_GUARD);
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		ret = 0;	/* pge_available() explains */
+		goto out;
+	}
+	lib = xasprintf("%s/.lib", pge_root_dir);
+	dst = xasprintf("%s/%s", lib, PGE_GUARD);
+	tmp = xasprintf("%s.%ld.tmp", dst, (long)getpid());
+	/* the server reads the path from a postgresql.conf string */
+	if (strpbrk(dst, "'\\\n\r") != NULL) {
+		err_set(e, "the RDS root '%s' holds a quote, backslash or newline", pge_root_dir);
+		goto out;
+	}
+	if (pge_mkdir(lib, 0755, 0, 0, e) < 0)
+		goto out;
+	out_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (out_fd < 0) {
+		err_set(e, "unable to create '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	while ((n = read(in, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(out_fd, chunk, (size_t)n) != n) {
+			err_set(e, "unable to copy '%s' to '%s': %s", src, tmp, strerror(errno));
+			goto out;
+		}
+	}
+	/* explicit mode: caliberd's umask is 077 and every server must read it */
+	if (fchmod(out_fd, 0644) < 0 || fsync(out_fd) < 0 || rename(tmp, dst) < 0) {
+		err_set(e, "unable to install '%s': %s", dst, strerror(errno));
+		goto out;
+	}
+	free(pge_guard_path);
+	pge_guard_path = dst;
+	dst = NULL;
+	ret = 0;
+out:
+	if (out_fd >= 0) {
+		close(out_fd);
+		if (ret < 0)
+			unlink(tmp);
+	}
+	if (in >= 0)
+		close(in);
+	free(src);
+	free(lib);
+	free(dst);
+	free(tmp);
+	return ret;
 }
 
 int pge_setup(const char *home, struct err *e)
@@ -1099,6 +1384,8 @@ int pge_setup(const char *home, struct err *e)
 
 	free(pge_root_dir);
 	pge_root_dir = NULL;
+	free(pge_guard_path);
+	pge_guard_path = NULL;
 	if (realpath(home, real) == NULL)
 		return err_set(e, "unable to resolve '%s': %s", home, strerror(errno));
 	link_path = xasprintf("%s/rds", real);
@@ -1107,7 +1394,9 @@ int pge_setup(const char *home, struct err *e)
 		pge_uid = geteuid();
 		pge_gid = getegid();
 		pge_root_dir = xstrdup(link_path);
-		ret = pge_mkdir(pge_root_dir, 0700, e);
+		if (pge_mkdir(pge_root_dir, 0700, pge_uid, pge_gid, e) < 0)
+			goto out;
+		ret = pge_guard_install(e);
 		goto out;
 	}
 	pge_drop = 1;
@@ -1118,40 +1407,40 @@ int pge_setup(const char *home, struct err *e)
 		if (n >= 0)
 			unlink(link_path);	/* the home became reachable: use it */
 		pge_root_dir = xstrdup(link_path);
-		ret = pge_mkdir(pge_root_dir, 0700, e);
-		goto out;
-	}
-	pge_collect_stale();
-	EVP_Digest(real, strlen(real), md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < 8 && i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	/* explicit modes: caliberd's umask is 077, and caliber-db must traverse these */
-	if ((mkdir("/var/lib/caliber", 0755) < 0 && errno != EEXIST) ||
-		chmod("/var/lib/caliber", 0755) < 0) {
-		err_set(e, "unable to create '/var/lib/caliber': %s", strerror(errno));
-		goto out;
-	}
-	if ((mkdir(PGE_SHARED_ROOT, 0755) < 0 && errno != EEXIST) || chmod(PGE_SHARED_ROOT, 0755) < 0) {
-		err_set(e, "unable to create '%s': %s", PGE_SHARED_ROOT, strerror(errno));
-		goto out;
-	}
-	pge_root_dir = xasprintf("%s/%s", PGE_SHARED_ROOT, hex);
-	if (pge_mkdir(pge_root_dir, 0700, e) < 0)
-		goto out;
-	home_file = xasprintf("%s/.home", pge_root_dir);
-	if (pge_write_file(home_file, real, strlen(real), e) < 0)
-		goto out;
-	n = readlink(link_path, target, sizeof(target) - 1);
-	if (n >= 0)
-		target[n] = '\0';
-	if (n < 0 || strcmp(target, pge_root_dir) != 0) {
-		unlink(link_path);
-		if (symlink(pge_root_dir, link_path) < 0) {
-			err_set(e, "unable to link '%s': %s", link_path, strerror(errno));
+	} else {
+		pge_collect_stale();
+		EVP_Digest(real, strlen(real), md, &mdlen, EVP_sha256(), NULL);
+		for (i = 0; i < 8 && i < mdlen; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		/*
+		 * Explicit modes (caliberd's umask is 077): the servers' users
+		 * traverse these to their own root; PGE_SHARED_ROOT is not
+		 * listed, so that no instance learns of other local clouds' roots.
+		 */
+		if (pge_mkdir("/var/lib/caliber", 0755, 0, 0, e) < 0 ||
+			pge_mkdir(PGE_SHARED_ROOT, 0711, 0, 0, e) < 0)
 			goto out;
+		pge_root_dir = xasprintf("%s/%s", PGE_SHARED_ROOT, hex);
+	}
+	/* root's, traversed by the instances' users (group caliber-db), listed by none */
+	if (pge_mkdir(pge_root_dir, 0710, 0, pge_gid, e) < 0)
+		goto out;
+	if (strcmp(pge_root_dir, link_path) != 0) {
+		home_file = xasprintf("%s/.home", pge_root_dir);
+		if (pge_write_file(home_file, real, strlen(real), NULL, e) < 0)
+			goto out;
+		n = readlink(link_path, target, sizeof(target) - 1);
+		if (n >= 0)
+			target[n] = '\0';
+		if (n < 0 || strcmp(target, pge_root_dir) != 0) {
+			unlink(link_path);
+			if (symlink(pge_root_dir, link_path) < 0) {
+				err_set(e, "unable to link '%s': %s", link_path, strerror(errno));
+				goto out;
+			}
 		}
 	}
-	ret = 0;
+	ret = pge_guard_install(e);
 out:
 	free(link_path);
 	free(home_file);

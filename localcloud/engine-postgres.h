@@ -15,12 +15,26 @@
  *   <id>/wal-archive/     archive_command's target: 'test ! -f ... && cp'
  *   <id>/postgres.log     the server's stderr
  *   .snapshots/<snap>/    base backups: manual snapshots and automated ones
+ *   .lib/caliber_rds_guard.so  the guard module every server preloads
  *
- * The root is $CALIBER_HOME/rds.  When caliberd runs as root the servers
- * run as the system user 'caliber-db' (PostgreSQL refuses root); if that
- * user cannot reach $CALIBER_HOME (a 0700 ancestor such as /root or
- * pytest's temp directory), the root is /var/lib/caliber/rds/<hash of the
- * home> and $CALIBER_HOME/rds is a symbolic link to it.
+ * The root is $CALIBER_HOME/rds.  When caliberd runs as root (PostgreSQL
+ * refuses to), each instance's server runs as a system user of its own,
+ * 'caliber-db-<hash of root and id>' in the group 'caliber-db' (created
+ * with the instance, removed with it); <id>/ is that user's, 0700, the
+ * root is root:caliber-db 0710 and snapshots are root's, so that no
+ * instance's server reads another's data, WAL or snapshots, nor lists the
+ * root.  If the user 'caliber-db' cannot reach $CALIBER_HOME (a 0700
+ * ancestor such as /root or pytest's temp directory), the root is
+ * /var/lib/caliber/rds/<hash of the home> (/var/lib/caliber/rds is 0711:
+ * traversed, never listed) and $CALIBER_HOME/rds is a symbolic link to it.  Without root,
+ * every server runs as caliberd's user and nothing isolates instances.
+ *
+ * The master user keeps CREATEROLE, and PostgreSQL 15 would let it grant
+ * itself pg_execute_server_program, pg_read_server_files or
+ * pg_write_server_files; the guard module (localcloud/rds-guard/, built as
+ * caliber_rds_guard.so next to caliberd and copied into the root) refuses
+ * that to every role but a superuser, as RDS does.  No server starts
+ * without it.
  *
  * Every cluster has an internal superuser 'rdsadmin' (as on RDS) whose
  * password the caller keeps; the master user is a LOGIN CREATEDB
@@ -46,15 +60,19 @@
 #define PGE_ENGINE_VERSION "15"
 
 /*
- * Once at start-up: the system user (created when missing), the root
- * directory, and clean-up of roots left by state directories that no
- * longer exist.
+ * Once at start-up: the system user and group 'caliber-db' (created when
+ * missing), the root directory, the guard module copied into it, and
+ * clean-up of roots (and their instances' users) left by state directories
+ * that no longer exist.
  */
 int pge_setup(const char *home, struct err *e);
 /* The engine root (valid after pge_setup). */
 const char *pge_root(void);
 
-/* Whether the PostgreSQL 15 server programs are installed (e says which is missing). */
+/*
+ * Whether the PostgreSQL 15 server programs are installed and the guard
+ * module was found next to caliberd (e says which is missing).
+ */
 int pge_available(struct err *e);
 
 /* A free loopback TCP port, none of avoid[0..n_avoid). */
@@ -74,7 +92,7 @@ int pge_start(const char *id, int port, struct err *e);
 int pge_stop(const char *id, struct err *e);
 /* Whether the server runs (postmaster.pid names a live postgres). */
 int pge_running(const char *id);
-/* Stop the server and remove the instance directory. */
+/* Stop the server, remove the instance directory and the instance's system user. */
 int pge_destroy(const char *id, struct err *e);
 
 /* Set a role's password (SCRAM verifier made here, never the plain text in SQL). */

@@ -3,13 +3,15 @@
 # (.ci/run) sees what a fresh machine sees:
 #
 #   - leftover local clouds: caliberd, its nginx (master and workers) and the
-#     PostgreSQL servers it runs as 'caliber-db';
+#     PostgreSQL servers it runs as 'caliber-db-<hash>' (one user per DB
+#     instance, in the group 'caliber-db');
 #   - /var/cache/caliber-edge (the edge workers' directories) and
 #     /var/lib/caliber (database servers of local clouds whose home the
 #     servers' user cannot reach);
 #   - the system users and groups caliberd creates: 'caliber' (nginx's
-#     workers) and 'caliber-db' (database servers), and any other whose name
-#     starts with 'caliber-' and that is a system account (uid < 1000).
+#     workers), 'caliber-db' (the database servers' group) and the DB
+#     instances' 'caliber-db-<hash>', and any other whose name starts with
+#     'caliber-' and that is a system account (uid < 1000).
 #
 #   tools/clean-machine.sh            do it (root)
 #   tools/clean-machine.sh --dry-run  print what it would do, change nothing
