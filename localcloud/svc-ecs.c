@@ -19,7 +19,8 @@
  *    deployment that completed.
  *
  * Every task gets its own loopback address 127.100.x.y (Linux routes all
- * of 127/8 to lo), so many tasks listen on the same container port.  The
+ * of 127/8 to lo), so many tasks listen on the same container port; no
+ * other caliberd on the machine hands out the same one (taskaddr.h).  The
  * task learns it from CALIBER_TASK_HOST, and its first container port from
  * PORT.  Health check commands run in the container's environment and
  * directory: they reach the task at $CALIBER_TASK_HOST, not localhost.
@@ -57,6 +58,7 @@
 #include "services.h"
 #include "store.h"
 #include "supervisor.h"
+#include "taskaddr.h"
 
 #define ECS_ACCOUNT		 "000000000000"
 #define ECS_TICK_MS		 100
@@ -401,6 +403,25 @@ static int taskdef_load(sqlite3 *db, const char *arn, json_t **out)
 	return ret;
 }
 
+/* Is addr taken by a task of ours that has not stopped, or by a target still registered? */
+static int addr_in_use(const char *addr, void *arg)
+{
+	sqlite3 *db = arg;
+	sqlite3_stmt *st = NULL;
+	int used = 1; /* when unsure, not this one */
+
+	if (sqlite3_prepare_v2(db,
+		    "SELECT EXISTS (SELECT 1 FROM ecs_task WHERE addr = ?1 AND last_status != "
+		    "'STOPPED') OR EXISTS (SELECT 1 FROM elb_target WHERE ip = ?1)",
+		    -1, &st, NULL) != SQLITE_OK)
+		return used;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		used = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return used;
+}
+
 /*
  * Record a new task (PROVISIONING, desired RUNNING) and its containers
  * (PENDING); the supervisor starts it on its next tick.  *arn_out gets
@@ -415,8 +436,8 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 	const char *td_arn = json_string_value(json_object_get(td, "taskDefinitionArn"));
 	json_t *cdefs = json_object_get(td, "containerDefinitions"), *cd;
 	char id[65];
-	long long seq, slot;
 	char addr[32];
+	struct err e = ERR_INIT;
 	size_t i;
 	int has_hc = 0;
 	char *arn_out;
@@ -432,10 +453,12 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 		    "ssssssssissd", arn_out, id, cluster_arn, td_arn, group, started_by, service,
 		    deployment, (long long)has_hc, overrides ? overrides : "{}", region, now) < 0)
 		goto fail;
-	seq = sqlite3_last_insert_rowid(db);
-	/* 127.100.0.1 .. 127.100.249.250, then again: far more than run at once */
-	slot = (seq - 1) % 62500;
-	snprintf(addr, sizeof(addr), "127.100.%lld.%lld", slot / 250, slot % 250 + 1);
+	/* an address no live task or target of ours has, in blocks no other caliberd holds */
+	if (taskaddr_next(addr_in_use, db, addr, sizeof(addr), &e) < 0) {
+		lc_log("ecs: task %s: %s", id, e.msg);
+		err_clear(&e);
+		goto fail;
+	}
 	if (step_done(db, "UPDATE ecs_task SET addr = ? WHERE arn = ?", "ss", addr, arn_out) < 0)
 		goto fail;
 	json_array_foreach(cdefs, i, cd)
@@ -1962,6 +1985,8 @@ void ecs_shutdown(void)
 	}
 	store_close(ecs_sup.store);
 	ecs_sup.store = NULL;
+	/* every task has ended: their addresses are free for other caliberds */
+	taskaddr_close();
 }
 
 /* ------------------------------------------------------------------ */
