@@ -1167,6 +1167,56 @@ static void tasks_prune(sqlite3 *db, double now)
 		now - ecs_sup.retention);
 }
 
+/*
+ * Take a task being stopped out of its load balancers (its targets drain);
+ * 1 while some still drain.  The log and, for a service's task, the
+ * service's events say why, once: a request that failed can be told from
+ * them.
+ */
+static int task_drain(sqlite3 *db, const char *arn, const char *addr, double now)
+{
+	sqlite3_stmt *st = NULL;
+	char *why = NULL, *service = NULL, *id = NULL, *reason = NULL;
+	int changed = 0, left;
+
+	if (sqlite3_prepare_v2(db,
+		    "SELECT t.id, coalesce(t.stopped_reason, 'stopped'), s.name FROM ecs_task t "
+		    "LEFT JOIN ecs_service s ON s.arn = t.service WHERE t.arn = ?",
+		    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			id = col_dup(st, 0);
+			reason = col_dup(st, 1);
+			why = xasprintf("task %s: %s", id, reason);
+			service = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL : col_dup(st, 2);
+		}
+		sqlite3_finalize(st);
+	}
+	left = elb_targets_drain(db, addr, now, why, &changed);
+	if (changed) {
+		ecs_sup.edge_dirty = 1;
+		if (service != NULL && id != NULL) {
+			sqlite3_stmt *q = NULL;
+
+			if (sqlite3_prepare_v2(db, "SELECT service FROM ecs_task WHERE arn = ?", -1,
+				    &q, NULL) == SQLITE_OK) {
+				sqlite3_bind_text(q, 1, arn, -1, SQLITE_TRANSIENT);
+				if (sqlite3_step(q) == SQLITE_ROW)
+					service_event(db, col_str(q, 0), now,
+						"(service %s) has begun draining connections on 1 "
+						"tasks: (task %s) %s.",
+						service, id, reason);
+				sqlite3_finalize(q);
+			}
+		}
+	}
+	free(why);
+	free(reason);
+	free(service);
+	free(id);
+	return left;
+}
+
 static void tasks_step(sqlite3 *db, double now)
 {
 	sqlite3_stmt *st = NULL;
@@ -1332,7 +1382,7 @@ static void tasks_step(sqlite3 *db, double now)
 			}
 			if (!strcmp(desired, "STOPPED")) {
 				if (!any_live) {
-					elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty);
+					task_drain(db, arn, addr, now);
 					task_stopped(db, arn, now);
 				} else {
 					if (!strcmp(last, "RUNNING"))
@@ -1342,8 +1392,7 @@ static void tasks_step(sqlite3 *db, double now)
 							"stopping = ? WHERE arn = ?",
 							"ds", now, arn);
 					/* out of the load balancer first: SIGTERM once drained */
-					if (elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty) ==
-						1)
+					if (task_drain(db, arn, addr, now) == 1)
 						goto next;
 					for (i = 0; i < ecs_sup.n_procs; i++) {
 						struct ecs_proc *p = ecs_sup.procs[i];
@@ -1366,7 +1415,7 @@ static void tasks_step(sqlite3 *db, double now)
 					"'EssentialContainerExited', stopped_reason = 'Essential "
 					"container in task exited' WHERE arn = ?",
 					"s", arn);
-				elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty);
+				task_drain(db, arn, addr, now);
 				task_stopped(db, arn, now);
 			}
 		}
