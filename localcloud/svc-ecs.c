@@ -1176,43 +1176,38 @@ static void tasks_prune(sqlite3 *db, double now)
 static int task_drain(sqlite3 *db, const char *arn, const char *addr, double now)
 {
 	sqlite3_stmt *st = NULL;
-	char *why = NULL, *service = NULL, *id = NULL, *reason = NULL;
+	char *why = NULL, *service = NULL, *name = NULL, *id = NULL, *reason = NULL;
 	int changed = 0, left;
 
 	if (sqlite3_prepare_v2(db,
-		    "SELECT t.id, coalesce(t.stopped_reason, 'stopped'), s.name FROM ecs_task t "
-		    "LEFT JOIN ecs_service s ON s.arn = t.service WHERE t.arn = ?",
+		    "SELECT t.id, coalesce(t.stopped_reason, 'stopped'), s.arn, s.name FROM "
+		    "ecs_task t LEFT JOIN ecs_service s ON s.arn = t.service WHERE t.arn = ?",
 		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			id = col_dup(st, 0);
 			reason = col_dup(st, 1);
 			why = xasprintf("task %s: %s", id, reason);
-			service = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL : col_dup(st, 2);
+			if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+				service = col_dup(st, 2);
+				name = col_dup(st, 3);
+			}
 		}
 		sqlite3_finalize(st);
 	}
 	left = elb_targets_drain(db, addr, now, why, &changed);
 	if (changed) {
 		ecs_sup.edge_dirty = 1;
-		if (service != NULL && id != NULL) {
-			sqlite3_stmt *q = NULL;
-
-			if (sqlite3_prepare_v2(db, "SELECT service FROM ecs_task WHERE arn = ?", -1,
-				    &q, NULL) == SQLITE_OK) {
-				sqlite3_bind_text(q, 1, arn, -1, SQLITE_TRANSIENT);
-				if (sqlite3_step(q) == SQLITE_ROW)
-					service_event(db, col_str(q, 0), now,
-						"(service %s) has begun draining connections on 1 "
-						"tasks: (task %s) %s.",
-						service, id, reason);
-				sqlite3_finalize(q);
-			}
-		}
+		if (service != NULL)
+			service_event(db, service, now,
+				"(service %s) has begun draining connections on 1 tasks: (task %s) "
+				"%s.",
+				name, id, reason);
 	}
 	free(why);
 	free(reason);
 	free(service);
+	free(name);
 	free(id);
 	return left;
 }
