@@ -1166,6 +1166,16 @@ const char *edge_cache_dir(const struct edge *edge)
 	return edge->work;
 }
 
+unsigned long edge_generation(struct edge *edge)
+{
+	unsigned long g;
+
+	pthread_mutex_lock(&edge->lock);
+	g = edge->generation;
+	pthread_mutex_unlock(&edge->lock);
+	return g;
+}
+
 int edge_pid(struct edge *edge)
 {
 	int pid;

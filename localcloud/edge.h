@@ -92,6 +92,8 @@ const char *edge_cache_dir(const struct edge *edge);
 
 /* The pid of the running nginx master, 0 when none. */
 int edge_pid(struct edge *edge);
+/* The generation of the configuration written last (what /_caliber/edge-generation answers). */
+unsigned long edge_generation(struct edge *edge);
 
 /*
  * Stop nginx (gracefully, then by force), remove the workers' directory

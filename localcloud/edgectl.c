@@ -18,6 +18,8 @@ static size_t n_sources;
 static struct ca *edge_ca;
 static struct edge *edge;
 static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
+/* the sites of the last configuration written (under sync_lock) */
+static struct edgectl_sites applied;
 
 void edgectl_register(edgectl_source_fn fn)
 {
@@ -55,6 +57,44 @@ static void sites_release(struct edgectl_sites *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* The upstreams of the proxy site name in l, NULL when l has no such site. */
+static const char *sites_upstreams(const struct edgectl_sites *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].kind == EDGE_SITE_PROXY && !strcmp(l->items[i].name, name))
+			return l->items[i].upstreams ? l->items[i].upstreams : "";
+	return NULL;
+}
+
+/*
+ * Under sync_lock, after nginx took generation gen: one log line per
+ * load-balanced name whose targets changed, so that the log says which
+ * targets nginx had for a name, and from when (a request that failed can
+ * be put beside it).
+ */
+static void sites_log_changes(const struct edgectl_sites *was, const struct edgectl_sites *now,
+	unsigned long gen)
+{
+	for (size_t i = 0; i < now->n; i++) {
+		const struct edge_site *s = &now->items[i];
+		const char *before, *after;
+
+		if (s->kind != EDGE_SITE_PROXY || sites_upstreams(now, s->name) != s->upstreams)
+			continue; /* not a proxy site, or a later duplicate that nginx ignores */
+		after = s->upstreams ? s->upstreams : "";
+		before = sites_upstreams(was, s->name);
+		if (before != NULL && !strcmp(before, after))
+			continue;
+		if (*after)
+			lc_log("edge: generation %lu: '%s' routes to %s (before: %s)", gen, s->name,
+				after, before == NULL ? "not served" : *before ? before : "no target");
+		else
+			lc_log("edge: generation %lu: '%s' has no healthy target: it answers 503 "
+				"(before: %s)", gen, s->name,
+				before == NULL ? "not served" : *before ? before : "no target");
+	}
+}
+
 int edgectl_sync(struct lc_server *srv, struct err *e)
 {
 	struct edgectl_sites l = { NULL, 0, 0 };
@@ -68,6 +108,12 @@ int edgectl_sync(struct lc_server *srv, struct err *e)
 		if (sources[i](srv, &l, e) < 0)
 			goto out;
 	rc = edge_apply(edge, l.items, l.n, e);
+	if (rc == 0) {
+		sites_log_changes(&applied, &l, edge_generation(edge));
+		sites_release(&applied);
+		applied = l;
+		memset(&l, 0, sizeof(l));
+	}
 out:
 	pthread_mutex_unlock(&sync_lock);
 	sites_release(&l);
@@ -135,6 +181,9 @@ void edgectl_stop(void)
 {
 	edge_close(edge);
 	edge = NULL;
+	pthread_mutex_lock(&sync_lock);
+	sites_release(&applied);
+	pthread_mutex_unlock(&sync_lock);
 	cf_origin_stop();
 	ca_close(edge_ca);
 	edge_ca = NULL;

@@ -162,11 +162,11 @@ int elb_describe_target_health(struct lc_request *req, struct lc_response *res);
 /*
  * For the ECS supervisor, inside its transaction on db: register a task's
  * address as a target (state initial until its health checks pass); start
- * draining every target at ip and say whether some still drain (1) or all
+ * draining every target at ip (why, for the log: the task's stop reason) and say whether some still drain (1) or all
  * are gone (0).  *changed is set when the edge must be re-synced.
  */
 int elb_target_register(sqlite3 *db, const char *tg, const char *ip, long port);
-int elb_targets_drain(sqlite3 *db, const char *ip, double now, int *changed);
+int elb_targets_drain(sqlite3 *db, const char *ip, double now, const char *why, int *changed);
 /* svc-rds.c */
 int rds_init(struct lc_server *srv, struct err *e);
 /*

@@ -18,9 +18,9 @@
  *    count, at least 3 and at most 200) and rollback to the last
  *    deployment that completed.
  *
- * Every task gets its own loopback address 127.B.x.y (Linux routes all
- * of 127/8 to lo), so many tasks listen on the same container port; B is
- * this local cloud's block, claimed machine-wide (ecs-addr.c).  The
+ * Every task gets its own loopback address 127.100.x.y (Linux routes all
+ * of 127/8 to lo), so many tasks listen on the same container port; no
+ * other caliberd on the machine hands out the same one (taskaddr.h).  The
  * task learns it from CALIBER_TASK_HOST, and its first container port from
  * PORT.  Health check commands run in the container's environment and
  * directory: they reach the task at $CALIBER_TASK_HOST, not localhost.
@@ -50,7 +50,6 @@
 #include <openssl/rand.h>
 
 #include "caliberd.h"
-#include "ecs-addr.h"
 #include "edgectl.h"
 #include "hex.h"
 #include "json-input.h"
@@ -60,6 +59,7 @@
 #include "services.h"
 #include "store.h"
 #include "supervisor.h"
+#include "taskaddr.h"
 
 #define ECS_ACCOUNT		 "000000000000"
 #define ECS_TICK_MS		 100
@@ -84,7 +84,8 @@
 #define ECS_DEFAULT_STOP_TIMEOUT 30
 /*
  * caliberd as root runs each task as a user of its own, uid (and gid)
- * ECS_TASK_UID_BASE + 65536 * B + slot for the task at 127.B.x.y: no passwd
+ * ECS_TASK_UID_BASE + 65536 * B + 250 * x + y - 1 for the task at 127.B.x.y
+ * (addresses are unique on the machine: taskaddr.h), no passwd
  * entry (as systemd's DynamicUser), never root, never another task's, so a
  * task cannot read another's environment (its secrets) or signal it.  It
  * sees its image read-only at ECS_TASK_IMAGE_DIR and caliberd's home not at
@@ -424,6 +425,25 @@ static int taskdef_load(sqlite3 *db, const char *arn, json_t **out)
 	return ret;
 }
 
+/* Is addr taken by a task of ours that has not stopped, or by a target still registered? */
+static int addr_in_use(const char *addr, void *arg)
+{
+	sqlite3 *db = arg;
+	sqlite3_stmt *st = NULL;
+	int used = 1; /* when unsure, not this one */
+
+	if (sqlite3_prepare_v2(db,
+		    "SELECT EXISTS (SELECT 1 FROM ecs_task WHERE addr = ?1 AND last_status != "
+		    "'STOPPED') OR EXISTS (SELECT 1 FROM elb_target WHERE ip = ?1)",
+		    -1, &st, NULL) != SQLITE_OK)
+		return used;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		used = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return used;
+}
+
 /*
  * Record a new task (PROVISIONING, desired RUNNING) and its containers
  * (PENDING); the supervisor starts it on its next tick.  *arn_out gets
@@ -438,8 +458,8 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 	const char *td_arn = json_string_value(json_object_get(td, "taskDefinitionArn"));
 	json_t *cdefs = json_object_get(td, "containerDefinitions"), *cd;
 	char id[65];
-	long long seq, slot;
 	char addr[32];
+	struct err e = ERR_INIT;
 	size_t i;
 	int has_hc = 0;
 	char *arn_out;
@@ -455,11 +475,12 @@ static int task_create(sqlite3 *db, const char *region, const char *cluster_arn,
 		    "ssssssssissd", arn_out, id, cluster_arn, td_arn, group, started_by, service,
 		    deployment, (long long)has_hc, overrides ? overrides : "{}", region, now) < 0)
 		goto fail;
-	seq = sqlite3_last_insert_rowid(db);
-	/* 127.B.0.1 .. 127.B.249.250 (B: this local cloud's block), then again */
-	slot = (seq - 1) % 62500;
-	snprintf(addr, sizeof(addr), "127.%d.%lld.%lld", ecs_addr_block(), slot / 250,
-		slot % 250 + 1);
+	/* an address no live task or target of ours has, in blocks no other caliberd holds */
+	if (taskaddr_next(addr_in_use, db, addr, sizeof(addr), &e) < 0) {
+		lc_log("ecs: task %s: %s", id, e.msg);
+		err_clear(&e);
+		goto fail;
+	}
 	if (step_done(db, "UPDATE ecs_task SET addr = ? WHERE arn = ?", "ss", addr, arn_out) < 0)
 		goto fail;
 	json_array_foreach(cdefs, i, cd)
@@ -1202,6 +1223,51 @@ static void tasks_prune(sqlite3 *db, double now)
 		now - ecs_sup.retention);
 }
 
+/*
+ * Take a task being stopped out of its load balancers (its targets drain);
+ * 1 while some still drain.  The log and, for a service's task, the
+ * service's events say why, once: a request that failed can be told from
+ * them.
+ */
+static int task_drain(sqlite3 *db, const char *arn, const char *addr, double now)
+{
+	sqlite3_stmt *st = NULL;
+	char *why = NULL, *service = NULL, *name = NULL, *id = NULL, *reason = NULL;
+	int changed = 0, left;
+
+	if (sqlite3_prepare_v2(db,
+		    "SELECT t.id, coalesce(t.stopped_reason, 'stopped'), s.arn, s.name FROM "
+		    "ecs_task t LEFT JOIN ecs_service s ON s.arn = t.service WHERE t.arn = ?",
+		    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			id = col_dup(st, 0);
+			reason = col_dup(st, 1);
+			why = xasprintf("task %s: %s", id, reason);
+			if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+				service = col_dup(st, 2);
+				name = col_dup(st, 3);
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	left = elb_targets_drain(db, addr, now, why, &changed);
+	if (changed) {
+		ecs_sup.edge_dirty = 1;
+		if (service != NULL)
+			service_event(db, service, now,
+				"(service %s) has begun draining connections on 1 tasks: (task %s) "
+				"%s.",
+				name, id, reason);
+	}
+	free(why);
+	free(reason);
+	free(service);
+	free(name);
+	free(id);
+	return left;
+}
+
 static void tasks_step(sqlite3 *db, double now)
 {
 	sqlite3_stmt *st = NULL;
@@ -1367,7 +1433,7 @@ static void tasks_step(sqlite3 *db, double now)
 			}
 			if (!strcmp(desired, "STOPPED")) {
 				if (!any_live) {
-					elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty);
+					task_drain(db, arn, addr, now);
 					task_stopped(db, arn, now);
 				} else {
 					if (!strcmp(last, "RUNNING"))
@@ -1377,8 +1443,7 @@ static void tasks_step(sqlite3 *db, double now)
 							"stopping = ? WHERE arn = ?",
 							"ds", now, arn);
 					/* out of the load balancer first: SIGTERM once drained */
-					if (elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty) ==
-						1)
+					if (task_drain(db, arn, addr, now) == 1)
 						goto next;
 					for (i = 0; i < ecs_sup.n_procs; i++) {
 						struct ecs_proc *p = ecs_sup.procs[i];
@@ -1401,7 +1466,7 @@ static void tasks_step(sqlite3 *db, double now)
 					"'EssentialContainerExited', stopped_reason = 'Essential "
 					"container in task exited' WHERE arn = ?",
 					"s", arn);
-				elb_targets_drain(db, addr, now, &ecs_sup.edge_dirty);
+				task_drain(db, arn, addr, now);
 				task_stopped(db, arn, now);
 			}
 		}
@@ -1950,8 +2015,6 @@ int ecs_init(struct lc_server *srv, struct err *e)
 	ecs_sup.max_tasks = env_long("CALIBER_ECS_MAX_TASKS", ECS_DEFAULT_MAX_TASKS, 1, 100000);
 	ecs_sup.retention = (double)env_long("CALIBER_ECS_STOPPED_RETENTION",
 		(long)ECS_DEFAULT_STOPPED_RETENTION, 1, 86400 * 365);
-	if (ecs_addr_claim(srv->cfg.home, e) < 0)
-		return -1;
 	if (geteuid() == 0) {
 		/* outside $CALIBER_HOME: modes said here, never taken from the umask */
 		if (mkdir("/var/lib/caliber", 0755) == 0)
@@ -2031,7 +2094,8 @@ void ecs_shutdown(void)
 	}
 	store_close(ecs_sup.store);
 	ecs_sup.store = NULL;
-	ecs_addr_release();
+	/* every task has ended: their addresses are free for other caliberds */
+	taskaddr_close();
 }
 
 /* ------------------------------------------------------------------ */

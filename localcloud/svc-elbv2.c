@@ -93,6 +93,8 @@ static const char elb_schema[] =
 	" drain_until REAL,"
 	/* 1 once nginx routes to it: only then does ECS count it healthy */
 	" in_edge INTEGER NOT NULL DEFAULT 0,"
+	/* DescribeTargetHealth's Description of the reason */
+	" description TEXT,"
 	" PRIMARY KEY (tg, ip, port));";
 
 /* ------------------------------------------------------------------ */
@@ -113,14 +115,22 @@ static size_t discard(void *p, size_t size, size_t n, void *user)
 	return size * n;
 }
 
-/* 1 healthy answer, 0 not */
-static int probe(const char *ip, long port, const char *path, long timeout, const char *matcher)
+/*
+ * 1 healthy answer, 0 not; then why names the failure as
+ * DescribeTargetHealth does (reason code, description; static strings or
+ * the caller's buffer desc).
+ */
+static int probe(const char *ip, long port, const char *path, long timeout, const char *matcher,
+	const char **reason, char *desc, size_t desc_len)
 {
 	CURL *c = curl_easy_init();
 	char *url = xasprintf("http://%s:%ld%s", ip, port, path);
 	long code = 0;
 	int ok = 0;
+	CURLcode rc;
 
+	*reason = "Target.FailedHealthChecks";
+	snprintf(desc, desc_len, "Health checks failed");
 	if (c == NULL) {
 		free(url);
 		return 0;
@@ -130,7 +140,14 @@ static int probe(const char *ip, long port, const char *path, long timeout, cons
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	if (curl_easy_perform(c) == CURLE_OK &&
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		*reason = "Target.Timeout";
+		snprintf(desc, desc_len, "Request timed out");
+	} else if (rc != CURLE_OK) {
+		snprintf(desc, desc_len, "Health checks failed: %s", curl_easy_strerror(rc));
+	}
+	if (rc == CURLE_OK &&
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK) {
 		/* matcher: "200", "200,204" or "200-299" */
 		const char *p = matcher;
@@ -148,6 +165,10 @@ static int probe(const char *ip, long port, const char *path, long timeout, cons
 			if (*end != ',' && *end != '\0')
 				break;
 		}
+		if (!ok) {
+			*reason = "Target.ResponseCodeMismatch";
+			snprintf(desc, desc_len, "Health checks failed with these codes: [%ld]", code);
+		}
 	}
 	curl_easy_cleanup(c);
 	free(url);
@@ -158,7 +179,23 @@ struct elb_due {
 	char *tg, *ip, *path, *matcher;
 	long port, timeout, interval, healthy, unhealthy;
 	int result;
+	const char *reason; /* of a failed probe */
+	char desc[160];
 };
+
+/* The target group's name in its ARN (.../targetgroup/<name>/<id>), for log lines. */
+static const char *tg_name(const char *arn, char *out, size_t len)
+{
+	const char *p = strstr(arn, ":targetgroup/");
+	size_t n;
+
+	if (p == NULL)
+		return arn;
+	p += strlen(":targetgroup/");
+	n = strcspn(p, "/");
+	snprintf(out, len, "%.*s", (int)n, p);
+	return out;
+}
 
 static void *elb_loop(void *arg)
 {
@@ -182,10 +219,18 @@ static void *elb_loop(void *arg)
 		db = store_db(elb_hc.store);
 		/* drained targets go */
 		if (sqlite3_prepare_v2(db,
-			    "DELETE FROM elb_target WHERE state = 'draining' AND drain_until <= ?",
+			    "DELETE FROM elb_target WHERE state = 'draining' AND drain_until <= ? "
+			    "RETURNING tg, ip, port",
 			    -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_double(st, 1, now);
-			sqlite3_step(st);
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				char name[64];
+
+				lc_log("elbv2: target %s:%d of '%s': drained, deregistered",
+					sqlite3_column_text(st, 1), sqlite3_column_int(st, 2),
+					tg_name((const char *)sqlite3_column_text(st, 0), name,
+						sizeof(name)));
+			}
 			sqlite3_finalize(st);
 		}
 		if (sqlite3_prepare_v2(db,
@@ -215,11 +260,12 @@ static void *elb_loop(void *arg)
 		/* probe outside the transaction: a slow target blocks nobody */
 		for (i = 0; i < n; i++)
 			due[i].result = probe(due[i].ip, due[i].port, due[i].path, due[i].timeout,
-				due[i].matcher);
+				due[i].matcher, &due[i].reason, due[i].desc, sizeof(due[i].desc));
 		if (n > 0 && store_begin(elb_hc.store, &e) == 0) {
 			db = store_db(elb_hc.store);
 			for (i = 0; i < n; i++) {
 				const char *state = NULL;
+				char *was = NULL;
 				sqlite3_stmt *u = NULL;
 
 				if (sqlite3_prepare_v2(db,
@@ -247,31 +293,54 @@ static void *elb_loop(void *arg)
 					else if (bad >= due[i].unhealthy &&
 						 strcmp(cur, "unhealthy"))
 						state = "unhealthy";
+					if (state != NULL)
+						was = xstrdup(cur);
 				}
 				sqlite3_finalize(u);
 				if (state != NULL) {
+					char name[64];
+					int up = !strcmp(state, "healthy");
+
 					if (sqlite3_prepare_v2(db,
-						    "UPDATE elb_target SET state = ?, reason = ? "
-						    "WHERE tg = ? "
+						    "UPDATE elb_target SET state = ?, reason = ?, "
+						    "description = ? WHERE tg = ? "
 						    "AND ip = ? AND port = ?",
 						    -1, &u, NULL) == SQLITE_OK) {
 						sqlite3_bind_text(u, 1, state, -1, SQLITE_STATIC);
-						if (!strcmp(state, "healthy"))
+						if (up) {
 							sqlite3_bind_null(u, 2);
-						else
-							sqlite3_bind_text(u, 2,
-								"Target.FailedHealthChecks", -1,
+							sqlite3_bind_null(u, 3);
+						} else {
+							sqlite3_bind_text(u, 2, due[i].reason, -1,
 								SQLITE_STATIC);
+							sqlite3_bind_text(u, 3, due[i].desc, -1,
+								SQLITE_TRANSIENT);
+						}
 						sqlite3_bind_text(
-							u, 3, due[i].tg, -1, SQLITE_TRANSIENT);
+							u, 4, due[i].tg, -1, SQLITE_TRANSIENT);
 						sqlite3_bind_text(
-							u, 4, due[i].ip, -1, SQLITE_TRANSIENT);
-						sqlite3_bind_int(u, 5, (int)due[i].port);
+							u, 5, due[i].ip, -1, SQLITE_TRANSIENT);
+						sqlite3_bind_int(u, 6, (int)due[i].port);
 						sqlite3_step(u);
 						sqlite3_finalize(u);
 					}
+					if (up)
+						lc_log("elbv2: target %s:%ld of '%s': %s -> healthy "
+						       "(%ld checks passed): into the edge",
+							due[i].ip, due[i].port,
+							tg_name(due[i].tg, name, sizeof(name)), was,
+							due[i].healthy);
+					else
+						lc_log("elbv2: target %s:%ld of '%s': %s -> unhealthy "
+						       "(%s: %s, %ld checks in a row)%s",
+							due[i].ip, due[i].port,
+							tg_name(due[i].tg, name, sizeof(name)), was,
+							due[i].reason, due[i].desc, due[i].unhealthy,
+							strcmp(was, "healthy") ? "" :
+							": out of the edge");
 					changed = 1;
 				}
+				free(was);
 			}
 			if (store_commit(elb_hc.store, &e) < 0)
 				err_clear(&e);
@@ -416,6 +485,9 @@ int elb_init(struct lc_server *srv, struct err *e)
 
 	if (store_exec(srv->store, elb_schema, e) < 0)
 		return -1;
+	/* stores from before the column: it is added once, the error after that is expected */
+	if (store_exec(srv->store, "ALTER TABLE elb_target ADD COLUMN description TEXT", e) < 0)
+		err_clear(e);
 	edgectl_register(elb_edge_sites);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	elb_hc.srv = srv;
@@ -453,12 +525,11 @@ int elb_target_register(sqlite3 *db, const char *tg, const char *ip, long port)
 	int rc;
 
 	if (sqlite3_prepare_v2(db,
-		    "INSERT INTO elb_target (tg, ip, port, state, reason) VALUES (?, ?, ?, "
-		    "'initial', "
-		    "'Elb.RegistrationInProgress') ON CONFLICT (tg, ip, port) DO UPDATE SET state "
-		    "= "
-		    "'initial', reason = 'Elb.RegistrationInProgress', ok = 0, bad = 0, next_check "
-		    "= 0, in_edge = 0, drain_until = NULL",
+		    "INSERT INTO elb_target (tg, ip, port, state, reason, description) VALUES (?, "
+		    "?, ?, 'initial', 'Elb.RegistrationInProgress', 'Target registration is in "
+		    "progress') ON CONFLICT (tg, ip, port) DO UPDATE SET state = 'initial', reason "
+		    "= 'Elb.RegistrationInProgress', description = 'Target registration is in "
+		    "progress', ok = 0, bad = 0, next_check = 0, in_edge = 0, drain_until = NULL",
 		    -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, tg, -1, SQLITE_TRANSIENT);
@@ -469,24 +540,33 @@ int elb_target_register(sqlite3 *db, const char *tg, const char *ip, long port)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Start draining every target at ip; 1 while some still drain, 0 when none left. */
-int elb_targets_drain(sqlite3 *db, const char *ip, double now, int *changed)
+/* Start draining every target at ip (why: for the log); 1 while some still drain, 0 when none left. */
+int elb_targets_drain(sqlite3 *db, const char *ip, double now, const char *why, int *changed)
 {
 	sqlite3_stmt *st = NULL;
 	int left = 0;
 
 	if (sqlite3_prepare_v2(db,
 		    "UPDATE elb_target SET state = 'draining', reason = "
-		    "'Target.DeregistrationInProgress', "
+		    "'Target.DeregistrationInProgress', description = 'Target deregistration is "
+		    "in progress', "
 		    "drain_until = ?1 + (SELECT dereg_delay FROM elb_tg WHERE arn = elb_target.tg) "
-		    "WHERE ip = ?2 AND state != 'draining'",
+		    "WHERE ip = ?2 AND state != 'draining' RETURNING tg, port, drain_until - ?1",
 		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_double(st, 1, now);
 		sqlite3_bind_text(st, 2, ip, -1, SQLITE_TRANSIENT);
-		sqlite3_step(st);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			char name[64];
+
+			lc_log("elbv2: target %s:%d of '%s': draining for %.0f s, out of the edge "
+			       "(%s)",
+				ip, sqlite3_column_int(st, 1),
+				tg_name((const char *)sqlite3_column_text(st, 0), name, sizeof(name)),
+				sqlite3_column_double(st, 2), why ? why : "deregistered");
+			if (changed != NULL)
+				*changed = 1;
+		}
 		sqlite3_finalize(st);
-		if (sqlite3_changes(db) > 0 && changed != NULL)
-			*changed = 1;
 	}
 	if (sqlite3_prepare_v2(db,
 		    "SELECT count(*) FROM elb_target WHERE ip = ? AND drain_until > ?", -1, &st,
@@ -1241,7 +1321,8 @@ static int deregister_targets(struct elb_call *c)
 			break;
 		if (sqlite3_prepare_v2(c->db,
 			    "UPDATE elb_target SET state = 'draining', reason = "
-			    "'Target.DeregistrationInProgress', drain_until = ?1 + (SELECT "
+			    "'Target.DeregistrationInProgress', description = 'Target "
+			    "deregistration is in progress', drain_until = ?1 + (SELECT "
 			    "dereg_delay "
 			    "FROM elb_tg WHERE arn = ?2) WHERE tg = ?2 AND ip = ?3 AND (?4 IS NULL "
 			    "OR "
@@ -1254,6 +1335,14 @@ static int deregister_targets(struct elb_call *c)
 				sqlite3_bind_int64(st, 4, strtol(port, NULL, 10));
 			sqlite3_step(st);
 			sqlite3_finalize(st);
+			if (sqlite3_changes(c->db) > 0) {
+				char name[64];
+
+				lc_log("elbv2: target %s%s%s of '%s': draining, out of the edge "
+				       "(DeregisterTargets)",
+					id, port ? ":" : "", port ? port : "",
+					tg_name(tg, name, sizeof(name)));
+			}
 		}
 	}
 	c->sync = 1;
@@ -1269,7 +1358,8 @@ static int describe_target_health(struct elb_call *c)
 		return elb_bad(
 			c, 400, "TargetGroupNotFound", "Target group '%s' not found", tg ? tg : "");
 	if (sqlite3_prepare_v2(c->db,
-		    "SELECT ip, port, state, reason FROM elb_target WHERE tg = ? ORDER BY ip, port",
+		    "SELECT ip, port, state, reason, description FROM elb_target WHERE tg = ? "
+		    "ORDER BY ip, port",
 		    -1, &st, NULL) != SQLITE_OK)
 		return elb_bad(c, 500, "InternalFailure", "store");
 	sqlite3_bind_text(st, 1, tg, -1, SQLITE_TRANSIENT);
@@ -1286,6 +1376,8 @@ static int describe_target_health(struct elb_call *c)
 		xml_el(&c->out, "State", (const char *)sqlite3_column_text(st, 2));
 		if (reason != NULL)
 			xml_el(&c->out, "Reason", reason);
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			xml_el(&c->out, "Description", (const char *)sqlite3_column_text(st, 4));
 		buf_appends(&c->out, "</TargetHealth></member>");
 	}
 	buf_appends(&c->out, "</TargetHealthDescriptions>");

@@ -5,7 +5,8 @@
 #   - leftover local clouds: caliberd, its nginx (master and workers) and the
 #     PostgreSQL servers it runs as 'caliber-db-<hash>' (one user per DB
 #     instance, in the group 'caliber-db');
-#   - /var/cache/caliber-edge (the edge workers' directories) and
+#   - /var/cache/caliber-edge (the edge workers' directories),
+#     /tmp/caliber-task-addresses (the task address blocks' locks) and
 #     /var/lib/caliber (database servers of local clouds whose home the
 #     servers' user cannot reach);
 #   - the system users and groups caliberd creates: 'caliber' (nginx's
@@ -82,7 +83,7 @@ if [ "$dry" -eq 0 ] && [ -n "$users" ]; then
 	done
 fi
 
-for d in /var/cache/caliber-edge /var/lib/caliber; do
+for d in /var/cache/caliber-edge /var/lib/caliber /tmp/caliber-task-addresses; do
 	[ ! -e "$d" ] || run rm -rf "$d"
 done
 for u in $users; do
@@ -97,7 +98,7 @@ done
 
 [ "$dry" -eq 0 ] || exit 0
 left=""
-for d in /var/cache/caliber-edge /var/lib/caliber; do
+for d in /var/cache/caliber-edge /var/lib/caliber /tmp/caliber-task-addresses; do
 	[ ! -e "$d" ] || left="$left $d"
 done
 left="$left$(awk -F: '($1 == "caliber" || $1 ~ /^caliber-/) && $3 < 1000 { printf " user:%s", $1 }' /etc/passwd)"
