@@ -946,6 +946,9 @@ static int create_target_group(struct elb_call *c)
 			&unhealthy) < 0 ||
 		form_int(c, "Port", "port", 80, 1, 65535, &port) < 0)
 		return -1;
+	/* a default timeout (5 s) yields to a short interval given alone: 5 s checks run */
+	if (form(c, "HealthCheckTimeoutSeconds") == NULL && timeout >= interval)
+		timeout = interval > 2 ? interval - 1 : interval;
 	if (timeout > interval || (timeout == interval && !quick))
 		return elb_bad(c, 400, "ValidationError",
 			"Health check timeout '%ld' must be smaller than the interval '%ld'", timeout,

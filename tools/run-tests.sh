@@ -70,6 +70,10 @@ make -s -j"$jobs" asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_unit build/asan
+# the sanitizers look for memory errors: 3 rollouts of the 20 are enough for them
+CALIBER_ROLLOUTS=3
+export CALIBER_ROLLOUTS
 run_suite integration "$top/build/asan" "integration (ASan+UBSan)"
+unset CALIBER_ROLLOUTS
 run_suite security "$top/build/asan" "security (ASan+UBSan)"
 echo "== all tests passed"

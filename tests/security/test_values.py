@@ -154,6 +154,20 @@ def test_health_check_settings_out_of_aws_ranges_are_refused(localcloud, setting
     assert "values-tg" not in groups
 
 
+def test_a_timeout_not_below_the_interval_is_refused_but_a_short_interval_alone_is_not(localcloud):
+    elb = client(localcloud, "elbv2")
+    kw = {"Name": "values-tg2", "Protocol": "HTTP", "Port": 8000, "VpcId": "vpc-local",
+          "TargetType": "ip", "HealthCheckIntervalSeconds": 5}
+    code, message = error_of(elb.create_target_group, HealthCheckTimeoutSeconds=5, **kw)
+    assert code == "ValidationError"
+    assert "must be smaller than the interval" in message
+    # the interval alone (the runbook's and the demo's way): the default timeout yields
+    tg = elb.create_target_group(**kw)["TargetGroups"][0]
+    assert tg["HealthCheckIntervalSeconds"] == 5
+    assert tg["HealthCheckTimeoutSeconds"] < 5
+    elb.delete_target_group(TargetGroupArn=tg["TargetGroupArn"])
+
+
 # -- CloudWatch Logs --------------------------------------------------------
 
 def test_an_empty_log_message_is_refused_and_the_batch_is_not_stored(localcloud):
