@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "spawn.h"
 #include "cmd-local-image.h"
 #include "localcloud/config.h"
 
@@ -199,7 +200,7 @@ static void log_tail(const char *log)
 	char line[1024];
 	char *lines[8] = { NULL };
 	size_t i, n = 0;
-	FILE *f = fopen(log, "r");
+	FILE *f = fopen(log, "re");
 
 	if (f == NULL)
 		return;
@@ -220,24 +221,26 @@ static void log_tail(const char *log)
  * The environment caliberd runs with: only what it and its children need,
  * never the operator's AWS_* keys, tokens or profile (caliberd has its own
  * local credentials), nor anything else of the caller's shell.  Sanitizer
- * options pass, so that the ASan test run checks the daemon too.  Called
- * in the child after fork (before execve); the array is not freed.
+ * options pass, so that the ASan test run checks the daemon too.  home is
+ * "CALIBER_HOME=...", which replaces the caller's.  The array is freed by
+ * the caller, not its strings.
  */
-static char **daemon_environment(void)
+static const char **daemon_environment(const char *home)
 {
 	static const char *const keep[] = { "PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR",
 		"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", NULL };
 	extern char **environ;
 	size_t n = 0, i, k;
-	char **envp;
+	const char **envp;
 
 	for (i = 0; environ[i] != NULL; i++)
 		n++;
-	envp = xcalloc(n + 1, sizeof(*envp));
+	envp = xcalloc(n + 2, sizeof(*envp));
 	n = 0;
+	envp[n++] = home;
 	for (i = 0; environ[i] != NULL; i++) {
 		const char *kv = environ[i];
-		int ok = strncmp(kv, "CALIBER_", 8) == 0;
+		int ok = strncmp(kv, "CALIBER_", 8) == 0 && strncmp(kv, "CALIBER_HOME=", 13) != 0;
 
 		for (k = 0; !ok && keep[k] != NULL; k++) {
 			size_t len = strlen(keep[k]);
@@ -282,30 +285,22 @@ static int local_start(struct localcloud_config *cfg, const struct local_opts *o
 	snprintf(p1, sizeof(p1), "%d", cfg->port);
 	snprintf(p2, sizeof(p2), "%d", cfg->edge_https_port);
 	snprintf(p3, sizeof(p3), "%d", cfg->edge_http_port);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		err_set(&e, "unable to fork: %s", strerror(errno));
-		goto fail;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	{
 		char *argv[] = { "caliberd", "--port", p1, "--edge-https-port", p2,
 			"--edge-http-port", p3, NULL };
-		char **envp;
+		struct spawn_child c = { .path = daemon, .argv = argv, .fd_in = -1,
+			.fd_out = logfd, .fd_err = logfd, .new_session = 1 };
+		char *home = xasprintf("CALIBER_HOME=%s", cfg->home);
+		const char **envp = daemon_environment(home);
+		int started;
 
-		setsid();
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		/* nothing of the caller's but 0-2: no pipe of a parent reaches caliberd or nginx */
-		close_range(3, ~0U, 0);
-		setenv("CALIBER_HOME", cfg->home, 1);
-		envp = daemon_environment();
-		execve(daemon, argv, envp);
-		fprintf(stderr, "caliber: unable to run '%s': %s\n", daemon, strerror(errno));
-		_exit(127);
+		c.env = envp;
+		started = spawn_start(&c, &pid, &e);
+
+		free(envp);
+		free(home);
+		if (started < 0)
+			goto fail;
 	}
 	deadline = now_s() + o->timeout;
 	for (;;) {

@@ -473,7 +473,7 @@ int tf_prepare(struct tf_run *run, struct err *e)
 	for (i = 0; i < dlen; i++)
 		buf_appendf(&marker, "%02x", digest[i]);
 	path = xasprintf("%s/.caliber-init", run->dir.data);
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (f) {
 		char line[128];
 

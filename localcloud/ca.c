@@ -206,13 +206,13 @@ out:
 
 static int ca_load(struct ca *ca, struct err *e)
 {
-	FILE *f = fopen(ca->key_path, "r");
+	FILE *f = fopen(ca->key_path, "re");
 
 	if (f == NULL)
 		return err_set(e, "unable to open '%s': %s", ca->key_path, strerror(errno));
 	ca->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
-	f = fopen(ca->cert_path, "r");
+	f = fopen(ca->cert_path, "re");
 	if (f == NULL)
 		return err_set(e, "unable to open '%s': %s", ca->cert_path, strerror(errno));
 	ca->cert = PEM_read_X509(f, NULL, NULL, NULL);

@@ -169,7 +169,7 @@ static int work_dir_setup(struct edge *edge, const char *base, struct err *e)
 			continue;
 		sub = xasprintf("%s/%s", base, de->d_name);
 		marker = xasprintf("%s/owner", sub);
-		f = fopen(marker, "r");
+		f = fopen(marker, "re");
 		if (f && fgets(line, sizeof(line), f) && access(line, F_OK) < 0)
 			nftw(sub, unlink_entry, 16, FTW_DEPTH | FTW_PHYS);
 		if (f)
@@ -188,7 +188,7 @@ static int work_dir_setup(struct edge *edge, const char *base, struct err *e)
 		goto out;
 	owner = xasprintf("%s/owner", edge->work);
 	{
-		FILE *f = fopen(owner, "w");
+		FILE *f = fopen(owner, "we");
 
 		if (f == NULL) {
 			err_set(e, "unable to write '%s': %s", owner, strerror(errno));
@@ -336,7 +336,7 @@ static int edge_certificate(struct edge *edge, struct err *e)
 			buf_appendf(&joined, "%s ", names[i]);
 	if (edge->cert_names == NULL) {
 		/* After a restart: the file says what the certificate on disk covers. */
-		FILE *f = fopen(names_path, "r");
+		FILE *f = fopen(names_path, "re");
 		char line[65536];
 
 		if (f && access(cert, R_OK) == 0 && access(key, R_OK) == 0 &&
@@ -588,35 +588,25 @@ static int nginx_spawn(struct edge *edge, struct err *e)
 	char *conf = edge_path(edge, "nginx.conf"), *prefix = xasprintf("%s/", edge->dir);
 	char *log = edge_path(edge, "logs/nginx.out");
 	char *argv[] = { edge->nginx, "-p", prefix, "-c", conf, NULL };
+	/* If caliberd dies, even by kill -9, nginx stops with it. */
+	struct spawn_child c = { .path = argv[0], .argv = argv, .env = edge_env, .fd_in = -1,
+		.new_group = 1, .death_signal = SIGTERM };
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	pid_t pid;
 	int rc = -1;
 
-	pid = fork();
-	if (pid < 0) {
-		err_set(e, "unable to fork: %s", strerror(errno));
+	if (fd < 0) {
+		err_set(e, "unable to open '%s': %s", log, strerror(errno));
 		goto out;
 	}
-	if (pid == 0) {
-		sigset_t all;
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-		/* caliberd blocks signals in its threads: nginx needs them. */
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		/* If caliberd dies, even by kill -9, nginx stops with it. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		setpgid(0, 0);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		close_range(3, ~0U, 0);
-		execvpe(argv[0], argv, (char *const *)edge_env);
-		_exit(127);
-	}
+	c.fd_out = c.fd_err = fd;
+	if (spawn_start(&c, &pid, e) < 0)
+		goto out;
 	edge->pid = pid;
 	rc = 0;
 out:
+	if (fd >= 0)
+		close(fd);
 	free(conf);
 	free(prefix);
 	free(log);
@@ -627,7 +617,7 @@ out:
 static void stop_stale(struct edge *edge)
 {
 	char *pidfile = edge_path(edge, "nginx.pid"), *cmdline = NULL;
-	FILE *f = fopen(pidfile, "r");
+	FILE *f = fopen(pidfile, "re");
 	long pid = 0;
 	char buf[4096];
 	size_t n;
@@ -640,7 +630,7 @@ static void stop_stale(struct edge *edge)
 	if (pid <= 1)
 		goto out;
 	cmdline = xasprintf("/proc/%ld/cmdline", pid);
-	f = fopen(cmdline, "r");
+	f = fopen(cmdline, "re");
 	if (f == NULL)
 		goto out;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -750,7 +740,7 @@ static size_t active_workers(pid_t master, pid_t *out, size_t max)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		f = fopen(path, "r");
+		f = fopen(path, "re");
 		if (f == NULL)
 			continue;
 		paren = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
@@ -759,7 +749,7 @@ static size_t active_workers(pid_t master, pid_t *out, size_t max)
 				ppid != master || state == 'Z')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-		f = fopen(path, "r");
+		f = fopen(path, "re");
 		if (f == NULL)
 			continue;
 		if (fgets(line, sizeof(line), f) && strstr(line, "worker process") &&

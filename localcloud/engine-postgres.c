@@ -186,12 +186,17 @@ static int pge_exec(char *const argv[], const char *const env_add[], const char 
 {
 	const char *envp[16];
 	size_t n = 0, i;
-	int logfd = -1, nullfd = -1, status, ret = -1;
-	int drop = as != NULL && pge_drop;
-	uid_t uid = as ? as->uid : 0;
-	gid_t gid = as ? as->gid : 0;
-	const char *cwd = pge_root_dir ? pge_root_dir : "/";
-	pid_t pid, parent;
+	/*
+	 * A tool (initdb, pg_basebackup, cp) dies with the thread waiting for
+	 * it, so a caliberd killed mid-create leaves nothing writing into the
+	 * directory the next start re-creates.
+	 */
+	struct spawn_child c = { .path = argv[0], .argv = argv, .env = envp, .fd_in = -1,
+		.fd_out = -1, .fd_err = -1, .cwd = pge_root_dir ? pge_root_dir : "/",
+		.new_session = daemon, .daemon = daemon, .death_signal = daemon ? 0 : SIGKILL,
+		.drop = as != NULL && pge_drop, .uid = as ? as->uid : 0, .gid = as ? as->gid : 0 };
+	int logfd = -1, ret = -1;
+	pid_t pid;
 	char tail[256];
 
 	envp[n++] = "PATH=" PGE_BIN ":/usr/bin:/bin";
@@ -203,78 +208,31 @@ static int pge_exec(char *const argv[], const char *const env_add[], const char 
 		envp[n++] = env_add[i];
 	envp[n] = NULL;
 
-	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nullfd < 0)
-		return err_set(e, "unable to open '/dev/null': %s", strerror(errno));
 	if (log != NULL) {
 		logfd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (logfd < 0) {
-			err_set(e, "unable to open '%s': %s", log, strerror(errno));
-			goto out;
-		}
+		if (logfd < 0)
+			return err_set(e, "unable to open '%s': %s", log, strerror(errno));
+		c.fd_out = c.fd_err = logfd;
 	}
-	parent = getpid();
-	pid = fork();
-	if (pid < 0) {
-		err_set(e, "unable to fork: %s", strerror(errno));
+	if (spawn_start(&c, &pid, e) < 0)
 		goto out;
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		if (daemon) {
-			setsid();
-			if (fork() != 0)
-				_exit(0);
-		}
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(nullfd, 0) < 0 || dup2(logfd >= 0 ? logfd : nullfd, 1) < 0 ||
-			dup2(logfd >= 0 ? logfd : nullfd, 2) < 0)
-			_exit(126);
-		if (syscall(SYS_close_range, 3U, ~0U, 0) < 0) {
-			int fd;
-
-			for (fd = 3; fd < 4096; fd++)
-				close(fd);
-		}
-		if (drop && (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0))
-			_exit(126);
-		/*
-		 * A tool (initdb, pg_basebackup, cp) dies with the thread waiting
-		 * for it, so a caliberd killed mid-create leaves nothing writing
-		 * into the directory the next start re-creates.  Set after setuid,
-		 * which clears it.
-		 */
-		if (!daemon && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
-			_exit(126);
-		if (chdir(cwd) < 0)
-			_exit(126);
-		execve(argv[0], argv, (char *const *)envp);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			err_set(e, "unable to wait for '%s': %s", argv[0], strerror(errno));
-			goto out;
-		}
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (spawn_wait(pid, argv[0], NULL, e) < 0) {
 		tail[0] = '\0';
 		if (log != NULL)
 			pge_log_tail(log, tail, sizeof(tail));
-		err_set(e, "'%s' failed (%s %d)%s%s", argv[0],
-			WIFEXITED(status) ? "exit status" : "signal",
-			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-			tail[0] ? ": " : "", tail);
+		if (tail[0]) {
+			char *why = xstrdup(e->msg);
+
+			err_clear(e);
+			err_set(e, "%s: %s", why, tail);
+			free(why);
+		}
 		goto out;
 	}
 	ret = 0;
 out:
 	if (logfd >= 0)
 		close(logfd);
-	close(nullfd);
 	return ret;
 }
 
@@ -1208,23 +1166,19 @@ int pge_free_port(const int *avoid, size_t n_avoid, int *port, struct err *e)
 	return err_set(e, "unable to find a free port");
 }
 
-/* Whether the servers' user can search (traverse) dir. */
+/* Whether the servers' user can search (traverse) dir: test(1) run as that user. */
 static int pge_user_reaches(const char *dir)
 {
-	pid_t pid = fork();
-	int status;
+	static const char *const env[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+	char *argv[] = { "/usr/bin/test", "-x", (char *)dir, NULL };
+	struct spawn_child c = { .path = argv[0], .argv = argv, .env = env, .fd_in = -1,
+		.fd_out = -1, .fd_err = -1, .cwd = "/", .drop = 1, .uid = pge_uid, .gid = pge_gid };
+	struct err e = ERR_INIT;
+	pid_t pid;
 
-	if (pid < 0)
+	if (geteuid() != 0 || spawn_start(&c, &pid, &e) < 0)
 		return 0;
-	if (pid == 0) {
-		if (setgroups(0, NULL) < 0 || setgid(pge_gid) < 0 || setuid(pge_uid) < 0)
-			_exit(2);
-		_exit(access(dir, X_OK) == 0 ? 0 : 1);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	return spawn_wait(pid, "test", NULL, &e) == 0;
 }
 
 static int pge_user_ensure(struct err *e)

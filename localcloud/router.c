@@ -15,6 +15,7 @@
 #include "caliberd.h"
 #include "reply.h"
 #include "router.h"
+#include "store.h"
 #include "services.h"
 
 #define KiB ((size_t)1024)
@@ -670,10 +671,34 @@ static int route_query(struct lc_request *req, struct lc_response *res)
 	return 0;
 }
 
+/*
+ * Whether an operation only reads the control plane, so that its
+ * transactions can be read transactions (store.h): the Describe, List,
+ * Get and Head operations, but those that record something as they
+ * answer.  Naming one here wrongly is safe: its write fails loudly.
+ */
+static int route_reads_only(const struct lc_route *route)
+{
+	static const char *const prefixes[] = { "Describe", "List", "Get", "Head", NULL };
+	/* they write: GetSecretValue records LastAccessedDate */
+	static const char *const writers[] = { "secretsmanager:GetSecretValue", NULL };
+	size_t i, n = strlen(route->service);
+
+	for (i = 0; writers[i] != NULL; i++)
+		if (!strncmp(writers[i], route->service, n) && writers[i][n] == ':' &&
+			!strcmp(writers[i] + n + 1, route->operation))
+			return 0;
+	for (i = 0; prefixes[i] != NULL; i++)
+		if (!strncmp(route->operation, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
+}
+
 void router_finish(struct lc_request *req, struct lc_response *res)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0, i;
+	int rc;
 
 	if (req->failed)
 		return;
@@ -700,7 +725,10 @@ void router_finish(struct lc_request *req, struct lc_response *res)
 	if (req->service->protocol == LC_PROTO_QUERY && req->route == NULL &&
 		route_query(req, res) < 0)
 		return;
-	if (req->route->handler(req, res) == 0 && res->status != 0)
+	store_read_only(route_reads_only(req->route));
+	rc = req->route->handler(req, res);
+	store_read_only(0);
+	if (rc == 0 && res->status != 0)
 		return;
 	if (res->status == 0) {
 		lc_log("%s %s: handler returned no reply", req->service->name, req->operation);

@@ -9,10 +9,27 @@
 #include "buf.h"
 #include "store.h"
 
-struct store {
+/* A read-only connection of the pool: one reader at a time on each. */
+struct store_reader {
 	sqlite3 *db;
 	pthread_mutex_t lock;
 };
+
+#define STORE_READERS 4
+
+struct store {
+	sqlite3 *db;
+	pthread_mutex_t lock;
+	char *path;
+	pthread_mutex_t readers_lock;	/* guards opening readers[] */
+	struct store_reader readers[STORE_READERS];
+};
+
+/* The read transaction this thread has open, on which store (NULL: none). */
+static _Thread_local struct store *tls_read_store;
+static _Thread_local struct store_reader *tls_reader;
+/* The request being handled only reads: store_begin() opens a read transaction. */
+static _Thread_local int tls_read_only;
 
 static int store_fail(struct store *s, const char *what, struct err *e)
 {
@@ -25,6 +42,10 @@ int store_open(const char *path, struct store **out, struct err *e)
 	int ret = -1;
 
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->readers_lock, NULL);
+	for (size_t i = 0; i < STORE_READERS; i++)
+		pthread_mutex_init(&s->readers[i].lock, NULL);
+	s->path = xstrdup(path);
 	if (sqlite3_open_v2(path, &s->db,
 		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 		    NULL) != SQLITE_OK) {
@@ -55,7 +76,14 @@ void store_close(struct store *s)
 		return;
 	if (s->db != NULL)
 		sqlite3_close(s->db);
+	for (size_t i = 0; i < STORE_READERS; i++) {
+		if (s->readers[i].db != NULL)
+			sqlite3_close(s->readers[i].db);
+		pthread_mutex_destroy(&s->readers[i].lock);
+	}
+	pthread_mutex_destroy(&s->readers_lock);
 	pthread_mutex_destroy(&s->lock);
+	free(s->path);
 	free(s);
 }
 
@@ -71,8 +99,73 @@ int store_exec(struct store *s, const char *sql, struct err *e)
 	return 0;
 }
 
+void store_read_only(int on)
+{
+	tls_read_only = on;
+}
+
+/*
+ * A reader of the pool, locked: a free one if there is one, else the
+ * thread waits on one picked by its thread id.  Opened on first use.
+ */
+static struct store_reader *reader_take(struct store *s, struct err *e)
+{
+	struct store_reader *r = NULL;
+	size_t i;
+
+	for (i = 0; i < STORE_READERS && r == NULL; i++)
+		if (pthread_mutex_trylock(&s->readers[i].lock) == 0)
+			r = &s->readers[i];
+	if (r == NULL) {
+		r = &s->readers[(size_t)pthread_self() % STORE_READERS];
+		pthread_mutex_lock(&r->lock);
+	}
+	pthread_mutex_lock(&s->readers_lock);
+	if (r->db == NULL) {
+		if (sqlite3_open_v2(s->path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
+			err_set(e, "store: unable to open '%s' to read: %s", s->path,
+				r->db ? sqlite3_errmsg(r->db) : "out of memory");
+			sqlite3_close(r->db);
+			r->db = NULL;
+		} else {
+			sqlite3_busy_timeout(r->db, 5000);
+		}
+	}
+	pthread_mutex_unlock(&s->readers_lock);
+	if (r->db == NULL) {
+		pthread_mutex_unlock(&r->lock);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * A read transaction: deferred, on a connection of its own, so that in
+ * WAL mode it sees the last commit and neither waits for the writer nor
+ * holds it up.  A handler that writes in one fails (SQLITE_READONLY):
+ * mislabelled operations show up as errors, never as lost writes.
+ */
+static int store_begin_read(struct store *s, struct err *e)
+{
+	struct store_reader *r = reader_take(s, e);
+
+	if (r == NULL)
+		return -1;
+	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		err_set(e, "store: begin: %s", sqlite3_errmsg(r->db));
+		pthread_mutex_unlock(&r->lock);
+		return -1;
+	}
+	tls_read_store = s;
+	tls_reader = r;
+	return 0;
+}
+
 int store_begin(struct store *s, struct err *e)
 {
+	if (tls_read_only)
+		return store_begin_read(s, e);
 	pthread_mutex_lock(&s->lock);
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		store_fail(s, "begin", e);
@@ -82,10 +175,26 @@ int store_begin(struct store *s, struct err *e)
 	return 0;
 }
 
+/* End this thread's read transaction on s, if it has one: 1 when it had. */
+static int store_end_read(struct store *s, const char *sql)
+{
+	struct store_reader *r = tls_reader;
+
+	if (tls_read_store != s)
+		return 0;
+	sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+	tls_read_store = NULL;
+	tls_reader = NULL;
+	pthread_mutex_unlock(&r->lock);
+	return 1;
+}
+
 int store_commit(struct store *s, struct err *e)
 {
 	int ret = 0;
 
+	if (store_end_read(s, "COMMIT"))
+		return 0;
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		ret = store_fail(s, "commit", e);
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -96,20 +205,24 @@ int store_commit(struct store *s, struct err *e)
 
 void store_rollback(struct store *s)
 {
+	if (store_end_read(s, "ROLLBACK"))
+		return;
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	pthread_mutex_unlock(&s->lock);
 }
 
 sqlite3 *store_db(struct store *s)
 {
-	return s->db;
+	return tls_read_store == s ? tls_reader->db : s->db;
 }
 
 int store_prepare(struct store *s, const char *sql, sqlite3_stmt **out, struct err *e)
 {
+	sqlite3 *db = store_db(s);
+
 	*out = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK)
-		return store_fail(s, "prepare", e);
+	if (sqlite3_prepare_v2(db, sql, -1, out, NULL) != SQLITE_OK)
+		return err_set(e, "store: prepare: %s", sqlite3_errmsg(db));
 	return 0;
 }
 

@@ -4,12 +4,15 @@
  * synchronous=FULL: a transaction is on disk when store_commit() returns,
  * so whatever caliberd acknowledged survives kill -9 and power loss.
  *
- * Concurrency: one connection shared by every handler thread, and one
- * mutex: store_begin() takes it and opens a write transaction,
- * store_commit()/store_rollback() end both.  Handlers use the sqlite3
- * handle only between those calls (store_db()).  Reads go in the same kind
- * of transaction: the database is small and this keeps every handler
- * trivially serialisable.
+ * Concurrency: one write connection shared by every handler thread, and
+ * one mutex: store_begin() takes it and opens a write transaction
+ * (BEGIN IMMEDIATE), store_commit()/store_rollback() end both.  A thread
+ * that said store_read_only(1) (the router does, for operations that only
+ * read) gets a deferred read transaction instead, on one of a small pool
+ * of read-only connections: in WAL mode readers see the last commit and
+ * never wait for the writer, nor it for them.  Handlers use the sqlite3
+ * handle only between store_begin() and its end (store_db() gives this
+ * thread's connection).
  */
 #ifndef CALIBER_LC_STORE_H
 #define CALIBER_LC_STORE_H
@@ -28,6 +31,8 @@ void store_close(struct store *s);
 int store_exec(struct store *s, const char *sql, struct err *e);
 
 int store_begin(struct store *s, struct err *e);
+/* This thread's next transactions only read (1) or may write (0, the default). */
+void store_read_only(int on);
 int store_commit(struct store *s, struct err *e);
 void store_rollback(struct store *s);
 sqlite3 *store_db(struct store *s);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "buf.h"
+#include "spawn.h"
 #include "supervisor.h"
 
 #ifndef CLOSE_RANGE_UNSHARE
@@ -54,18 +55,48 @@ static char *resolve(const char *name, const char *cwd, const char *path, struct
 	return NULL;
 }
 
+/*
+ * In the child, as root, before the drop: a mount namespace of its own
+ * with the image bound read-only where it is seen, and caliberd's home
+ * hidden.  Async-signal-safe calls only.
+ */
+static int sup_isolate(void *ctx)
+{
+	const struct sup_spec *spec = ctx;
+	const char *at = spec->image_at ? spec->image_at : spec->readonly_dir;
+	int isolated = unshare(CLONE_NEWNS) == 0;
+
+	/* private propagation first, so the mounts stay in here */
+	if (isolated &&
+		(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+			mount(spec->readonly_dir, at, NULL, MS_BIND, NULL) < 0 ||
+			mount(NULL, at, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+				NULL) < 0 ||
+			(spec->hide_dir != NULL &&
+				mount("tmpfs", spec->hide_dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+					"size=4k,mode=000") < 0)))
+		return -1;
+	/* asked to be kept apart and could not be */
+	if (!isolated && (spec->image_at != NULL || spec->hide_dir != NULL))
+		return -1;
+	return 0;
+}
+
 int sup_spawn(const struct sup_spec *spec, pid_t *pid_out, int *out_fd, struct err *e)
 {
+	int root = geteuid() == 0;
+	struct spawn_child c = { .argv = spec->argv, .env = (const char *const *)spec->envp,
+		.fd_in = -1, .fd_out = -1, .fd_err = -1, .cwd = spec->cwd, .new_session = 1,
+		.death_signal = SIGTERM, .drop = spec->drop, .uid = spec->uid, .gid = spec->gid };
+	int pipefd[2] = {-1, -1}, ret = -1;
 	char *exe = NULL;
-	int pipefd[2] = {-1, -1}, devnull = -1, ret = -1;
-	pid_t parent = getpid(), pid;
 
 	*pid_out = -1;
 	*out_fd = -1;
 	exe = resolve(spec->argv[0], spec->cwd, spec->path, e);
 	if (exe == NULL)
 		goto out;
-	if (spec->readonly_dir != NULL && spec->image_at != NULL && geteuid() == 0) {
+	if (spec->readonly_dir != NULL && spec->image_at != NULL && root) {
 		size_t n = strlen(spec->readonly_dir);
 
 		/* a program inside the image: named where the child sees the image */
@@ -75,76 +106,24 @@ int sup_spawn(const struct sup_spec *spec, pid_t *pid_out, int *out_fd, struct e
 			free(exe);
 			exe = moved;
 		}
+		/* the image is where it runs, so it needs no access to the path above */
+		c.cwd = spec->image_at;
 	}
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0) {
-		err_set(e, "unable to open '/dev/null': %s", strerror(errno));
-		goto out;
+	if (spec->readonly_dir != NULL && root) {
+		c.setup = sup_isolate;
+		c.setup_ctx = (void *)spec;
 	}
-	if (spec->capture && pipe2(pipefd, O_CLOEXEC) < 0) {
-		err_set(e, "unable to create a pipe: %s", strerror(errno));
-		goto out;
-	}
-	pid = fork();
-	if (pid < 0) {
-		err_set(e, "unable to fork: %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		/* the child: async-signal-safe calls only until execve */
-		sigset_t none;
-		int outfd = spec->capture ? pipefd[1] : devnull;
-
-		setsid();
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(127);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (spec->readonly_dir != NULL && geteuid() == 0) {
-			const char *at = spec->image_at ? spec->image_at : spec->readonly_dir;
-			int isolated = unshare(CLONE_NEWNS) == 0;
-
-			/* private propagation first, so the mounts stay in here */
-			if (isolated &&
-				(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-					mount(spec->readonly_dir, at, NULL, MS_BIND, NULL) < 0 ||
-					mount(NULL, at, NULL,
-						MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
-						NULL) < 0 ||
-					(spec->hide_dir != NULL &&
-						mount("tmpfs", spec->hide_dir, "tmpfs",
-							MS_NOSUID | MS_NODEV | MS_NOEXEC,
-							"size=4k,mode=000") < 0)))
-				_exit(126);
-			/* asked to be kept apart and could not be */
-			if (!isolated && (spec->image_at != NULL || spec->hide_dir != NULL))
-				_exit(126);
-		}
-		if (chdir(spec->readonly_dir != NULL && spec->image_at != NULL && geteuid() == 0
-				  ? spec->image_at
-				  : spec->cwd) < 0)
-			_exit(127);
-		if (spec->drop && geteuid() == 0) {
-			if (setgroups(0, NULL) < 0 || setgid(spec->gid) < 0 || setuid(spec->uid) < 0 ||
-				getuid() != spec->uid || geteuid() != spec->uid)
-				_exit(126);
-			/* a change of credentials clears the parent-death signal */
-			prctl(PR_SET_PDEATHSIG, SIGTERM);
-			if (getppid() != parent)
-				_exit(127);
-		}
-		if (dup2(devnull, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
-			_exit(127);
-		close_range(3, ~0U, 0);
-		execve(exe, spec->argv, spec->envp);
-		_exit(127);
-	}
-	*pid_out = pid;
 	if (spec->capture) {
-		close(pipefd[1]);
-		pipefd[1] = -1;
+		if (pipe2(pipefd, O_CLOEXEC) < 0) {
+			err_set(e, "unable to create a pipe: %s", strerror(errno));
+			goto out;
+		}
+		c.fd_out = c.fd_err = pipefd[1];
+	}
+	c.path = exe;
+	if (spawn_start(&c, pid_out, e) < 0)
+		goto out;
+	if (spec->capture) {
 		fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
 		*out_fd = pipefd[0];
 		pipefd[0] = -1;
@@ -155,8 +134,6 @@ out:
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
-	if (devnull >= 0)
-		close(devnull);
 	free(exe);
 	return ret;
 }

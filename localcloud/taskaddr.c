@@ -80,7 +80,7 @@ static int block_claim(struct err *e)
  */
 static int listened_on(const char *addr)
 {
-	FILE *f = fopen("/proc/net/tcp", "r");
+	FILE *f = fopen("/proc/net/tcp", "re");
 	char line[512];
 	int found = 0;
 

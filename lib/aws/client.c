@@ -162,7 +162,7 @@ int client_response_checksum_ok(const struct client_call *cc, const struct aws_r
 		strchr(want, '-'))
 		return 0;
 	if (resp->body_in_file) {
-		f = fopen(cc->req.out_file, "rb");
+		f = fopen(cc->req.out_file, "rbe");
 		if (f == NULL)
 			return err_set(e, "unable to read '%s': %s", cc->req.out_file,
 				strerror(errno));
@@ -212,7 +212,7 @@ static int payload_digests(const struct aws_request *req, const char *algorithm,
 		EVP_DigestInit_ex(alt, EVP_sha1(), NULL);
 	}
 	if (req->body_file) {
-		f = fopen(req->body_file, "rb");
+		f = fopen(req->body_file, "rbe");
 		if (f == NULL) {
 			err_set(e, "unable to read '%s': %s", req->body_file, strerror(errno));
 			goto out;

@@ -255,7 +255,7 @@ static char *read_small_file(const char *path, struct err *e)
 	struct buf b = BUF_INIT;
 	char chunk[4096];
 	size_t n;
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 
 	if (f == NULL) {
 		err_set(e, "unable to open '%s': %s", path, strerror(errno));

@@ -93,7 +93,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (t->req->out_file && status >= 200 && status < 300) {
 		if (t->out == NULL) {
-			t->out = fopen(t->req->out_file, "wb");
+			t->out = fopen(t->req->out_file, "wbe");
 			if (t->out == NULL) {
 				t->write_failed = errno;
 				return 0;
@@ -175,7 +175,7 @@ static int transfer_setup(struct aws_http_transfer *t, CURL *easy, const char *u
 	if (req->body_file) {
 		struct stat st;
 
-		t->in = fopen(req->body_file, "rb");
+		t->in = fopen(req->body_file, "rbe");
 		if (t->in == NULL || fstat(fileno(t->in), &st) < 0 ||
 			fseeko(t->in, (off_t)req->body_offset, SEEK_SET) < 0)
 			return err_set(e, "unable to read '%s': %s", req->body_file,
@@ -254,7 +254,7 @@ static int transfer_finish(struct aws_http_transfer *t, struct aws_response *res
 	} else if (t->req->out_file && t->resp.status >= 200 && t->resp.status < 300 &&
 		!t->resp.body_in_file && strcmp(t->req->method, "HEAD")) {
 		/* an empty object still makes an (empty) file */
-		FILE *f = fopen(t->req->out_file, "wb");
+		FILE *f = fopen(t->req->out_file, "wbe");
 
 		if (f == NULL || fclose(f) != 0)
 			ret = err_set(e, "unable to write '%s': %s", t->req->out_file,

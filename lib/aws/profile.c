@@ -155,7 +155,7 @@ int aws_ini_load(struct aws_ini *ini, const char *path, int *found, struct err *
 	int rc = -1;
 
 	*found = 0;
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (f == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;

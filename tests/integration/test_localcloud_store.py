@@ -73,3 +73,89 @@ def test_rds_calls_whose_write_fails_answer_500_and_change_nothing(localcloud):
             assert inst["DBInstanceStatus"] == "available", inst
             assert inst["BackupRetentionPeriod"] != 3
     rds.delete_db_instance(DBInstanceIdentifier="store-it", SkipFinalSnapshot=True)
+
+
+def test_reads_do_not_wait_for_a_writer_holding_the_store(localcloud):
+    """Describe/List/Get calls run in deferred read transactions (issue 8).
+
+    Another connection holds the store's write lock for longer than
+    caliberd's busy timeout (5 s).  Reads must answer at once with what was
+    last committed; a write waits and then fails with 500, as it must
+    while the database is locked by someone else.
+    """
+    lc = localcloud
+    sm = lc.client("secretsmanager")
+    ecs = lc.client("ecs")
+    sm.create_secret(Name="held/one", SecretString="v1")
+    ecs.create_cluster(clusterName="held")
+    db = sqlite3.connect(os.path.join(lc.home, "caliberd.db"), timeout=10, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("UPDATE sm_secret SET description = description WHERE 0")
+        for _ in range(3):
+            assert sm.describe_secret(SecretId="held/one")["Name"] == "held/one"
+            names = [s["Name"] for s in sm.list_secrets(
+                Filters=[{"Key": "name", "Values": ["held/"]}])["SecretList"]]
+            assert names == ["held/one"]
+            assert ecs.describe_clusters(clusters=["held"])["clusters"][0]["status"] == "ACTIVE"
+            assert any(a.endswith(":cluster/held") for a in ecs.list_clusters()["clusterArns"])
+        with pytest.raises(ClientError) as err:
+            sm.put_secret_value(SecretId="held/one", SecretString="v2")
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    sm.put_secret_value(SecretId="held/one", SecretString="v2")
+    assert sm.get_secret_value(SecretId="held/one")["SecretString"] == "v2"
+
+
+def test_concurrent_readers_and_writers_get_no_busy_answer(localcloud):
+    """Eight threads, reading and writing Secrets Manager and ECS at once,
+    while the ECS scheduler writes on its own connection: every call
+    succeeds, and nothing of SQLite's "database is locked" reaches a client
+    or the log.  Bounded: 8 threads x 60 calls."""
+    import threading
+
+    lc = localcloud
+    setup = lc.client("secretsmanager")
+    for i in range(4):
+        setup.create_secret(Name="busy/%d" % i, SecretString="0")
+    lc.client("ecs").create_cluster(clusterName="busy")
+    failures = []
+    log_from = len(lc.log())
+
+    def writer(n):
+        sm, ecs = lc.client("secretsmanager"), lc.client("ecs")
+        try:
+            for k in range(60):
+                sm.put_secret_value(SecretId="busy/%d" % (n % 4), SecretString=str(k))
+                ecs.register_task_definition(family="busy-%d" % n, containerDefinitions=[
+                    {"name": "c", "image": "none:v1", "command": ["true"]}])
+        except Exception as exc:  # noqa: BLE001 - the failure is what is asserted
+            failures.append("writer %d: %r" % (n, exc))
+
+    def reader(n):
+        sm, ecs = lc.client("secretsmanager"), lc.client("ecs")
+        try:
+            for k in range(60):
+                assert sm.describe_secret(SecretId="busy/%d" % (k % 4))["Name"]
+                assert len(sm.list_secrets(
+                    Filters=[{"Key": "name", "Values": ["busy/"]}])["SecretList"]) == 4
+                ecs.list_task_definitions()
+                assert ecs.describe_clusters(clusters=["busy"])["clusters"][0]["clusterName"]
+        except Exception as exc:  # noqa: BLE001
+            failures.append("reader %d: %r" % (n, exc))
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(3)]
+    threads += [threading.Thread(target=reader, args=(i,)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not [t for t in threads if t.is_alive()], "threads still running after 300 s"
+    assert failures == []
+    log = lc.log()[log_from:]
+    assert "database is locked" not in log and "SQLITE_BUSY" not in log, log[-3000:]
+    for n in range(3):
+        revs = lc.client("ecs").list_task_definitions(familyPrefix="busy-%d" % n)
+        assert len(revs["taskDefinitionArns"]) == 60
