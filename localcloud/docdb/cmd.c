@@ -296,6 +296,7 @@ static const struct cmd_desc commands[] = {
 	{ "count", cmd_count, ACT_READ, false },
 	{ "distinct", cmd_distinct, ACT_READ, false },
 	{ "explain", cmd_explain, ACT_READ, false },
+	{ "aggregate", cmd_aggregate, ACT_READ, false },
 	{ "listCollections", cmd_list_collections, ACT_READ, false },
 	{ "listIndexes", cmd_list_indexes, ACT_READ, false },
 	{ "insert", cmd_insert, ACT_WRITE, true },

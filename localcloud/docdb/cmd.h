@@ -37,6 +37,8 @@ int cmd_find_and_modify(struct docdb_conn *, const char *, const bson_t *, bson_
 int cmd_count(struct docdb_conn *, const char *, const bson_t *, bson_t *, struct docdb_error *);
 int cmd_distinct(struct docdb_conn *, const char *, const bson_t *, bson_t *, struct docdb_error *);
 int cmd_explain(struct docdb_conn *, const char *, const bson_t *, bson_t *, struct docdb_error *);
+/* agg.c */
+int cmd_aggregate(struct docdb_conn *, const char *, const bson_t *, bson_t *, struct docdb_error *);
 /* ddl.c */
 int cmd_create(struct docdb_conn *, const char *, const bson_t *, bson_t *, struct docdb_error *);
 int cmd_drop(struct docdb_conn *, const char *, const bson_t *, bson_t *, struct docdb_error *);

@@ -18,6 +18,7 @@
 #include "match.h"
 #include "store.h"
 #include "update.h"
+#include "query.h"
 
 /* ---- cursors ---- */
 
@@ -76,7 +77,7 @@ static void put_batch(bson_t *reply, const char *key, bson_t **docs, size_t n, s
 }
 
 /* Reply with a cursor over docs (taken); keep it when some remain. */
-static int reply_cursor(struct docdb_conn *c, bson_t *reply, const char *ns, bson_t **docs, size_t n,
+int reply_cursor(struct docdb_conn *c, bson_t *reply, const char *ns, bson_t **docs, size_t n,
 	long long batch, bool single, struct docdb_error *de)
 {
 	bson_t cur;
@@ -440,14 +441,8 @@ static int scan(PGconn *pg, struct coll *c, const bson_t *filter, bool for_updat
 	return rc < 0 ? -1 : 0;
 }
 
-struct collect {
-	bson_t **docs;
-	long long *seqs;
-	size_t n, cap, bytes;
-	long long stop_after;	/* 0: all */
-};
 
-static int collect_one(long long seq, const bson_t *doc, void *ctx, struct docdb_error *de)
+int collect_one(long long seq, const bson_t *doc, void *ctx, struct docdb_error *de)
 {
 	struct collect *k = ctx;
 
@@ -466,20 +461,15 @@ static int collect_one(long long seq, const bson_t *doc, void *ctx, struct docdb
 	return k->stop_after > 0 && (long long)k->n >= k->stop_after ? 1 : 0;
 }
 
-static void collect_release(struct collect *k)
+void collect_release(struct collect *k)
 {
 	docs_free(k->docs, k->n);
 	free(k->seqs);
 	memset(k, 0, sizeof(*k));
 }
 
-struct sort_spec {
-	const char *paths[32];
-	int dirs[32];
-	int n;
-};
 
-static int sort_parse(const bson_t *sort, struct sort_spec *s, struct docdb_error *de)
+int sort_parse(const bson_t *sort, struct sort_spec *s, struct docdb_error *de)
 {
 	bson_iter_t it;
 
@@ -529,7 +519,7 @@ static int sort_cmp(const void *a, const void *b, void *ctx)
 	return (x->order > y->order) - (x->order < y->order);
 }
 
-static void sort_collected(struct collect *k, const struct sort_spec *s)
+void sort_collected(struct collect *k, const struct sort_spec *s)
 {
 	struct sort_item *items;
 
@@ -547,7 +537,7 @@ static void sort_collected(struct collect *k, const struct sort_spec *s)
 }
 
 /* Drop the first skip entries and keep at most limit (0: all). */
-static void skip_limit(struct collect *k, long long skip, long long limit)
+void skip_limit(struct collect *k, long long skip, long long limit)
 {
 	size_t s = skip > 0 ? ((size_t)skip < k->n ? (size_t)skip : k->n) : 0;
 	size_t keep = k->n - s;
@@ -602,7 +592,7 @@ static bool get_bool(const bson_t *cmd, const char *key, bool dflt)
 }
 
 /* Run a query: matching documents, sorted, skipped, limited, projected. */
-static int query(struct docdb_conn *c, struct coll *coll, const bson_t *filter, const bson_t *sort,
+int query(struct docdb_conn *c, struct coll *coll, const bson_t *filter, const bson_t *sort,
 	const bson_t *proj, long long skip, long long limit, struct collect *k, struct docdb_error *de)
 {
 	struct sort_spec s;
@@ -632,7 +622,7 @@ static int query(struct docdb_conn *c, struct coll *coll, const bson_t *filter, 
 	return 0;
 }
 
-static int open_coll(struct docdb_conn *c, const char *db, const bson_t *cmd, bool create, struct coll *coll,
+int open_coll(struct docdb_conn *c, const char *db, const bson_t *cmd, bool create, struct coll *coll,
 	struct docdb_error *de)
 {
 	const char *name;

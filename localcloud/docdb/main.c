@@ -35,6 +35,13 @@
 
 static struct docdb_server server;
 
+/* PostgreSQL's notices ("already exists, skipping") are not ours to log. */
+static void quiet_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static int io_read(struct docdb_conn *c, void *p, size_t n)
 {
 	size_t got = 0;
@@ -145,6 +152,7 @@ static void *conn_thread(void *arg)
 		}
 	}
 	c->pg = PQconnectdb(c->srv->pg_conninfo);
+	PQsetNoticeProcessor(c->pg, quiet_notice, NULL);
 	if (PQstatus(c->pg) != CONNECTION_OK) {
 		docdb_log("connection %lld: cannot reach PostgreSQL: %s", c->id, PQerrorMessage(c->pg));
 		goto out;
@@ -370,6 +378,7 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_init(&server.lock, NULL);
 	pg = PQconnectdb(server.pg_conninfo);
+	PQsetNoticeProcessor(pg, quiet_notice, NULL);
 	if (PQstatus(pg) != CONNECTION_OK) {
 		fprintf(stderr, "caliber-docdb: cannot reach PostgreSQL: %s", PQerrorMessage(pg));
 		return EXIT_FAILED;

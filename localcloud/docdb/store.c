@@ -653,6 +653,11 @@ int store_index_create(PGconn *pg, struct coll *c, const char *name, const bson_
 	}
 	if (store_commit(pg, de) < 0)
 		goto out;
+	/* fresh statistics, so the planner knows the new index's selectivity */
+	buf_reset(&sql);
+	buf_appendf(&sql, "ANALYZE %s", c->qtable);
+	PQclear(r);
+	r = PQexec(pg, sql.data);
 	rc = 0;
 	goto out;
 fail:
