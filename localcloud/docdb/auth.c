@@ -26,7 +26,7 @@ struct scram_state {
 	char *db, *user;
 	char *client_first_bare, *server_first, *nonce;
 	unsigned char stored_key[EVP_MAX_MD_SIZE], server_key[EVP_MAX_MD_SIZE];
-	bson_t roles;
+	bson_t *roles;		/* heap: bson_t needs 128-byte alignment */
 	bool skip_empty;
 	int step;		/* 1: server-first sent; 2: server-final sent, awaiting the empty exchange */
 };
@@ -40,7 +40,8 @@ static void scram_free(struct scram_state *s)
 	free(s->client_first_bare);
 	free(s->server_first);
 	free(s->nonce);
-	bson_destroy(&s->roles);
+	if (s->roles)
+		bson_destroy(s->roles);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 }
@@ -52,7 +53,7 @@ void auth_conn_release(struct docdb_conn *c)
 	for (size_t i = 0; i < c->nusers; i++) {
 		free(c->users[i].db);
 		free(c->users[i].name);
-		bson_destroy(&c->users[i].roles);
+		bson_destroy(c->users[i].roles);
 	}
 	free(c->users);
 	c->users = NULL;
@@ -363,8 +364,7 @@ static int sasl_start(struct docdb_conn *c, const char *db, const bson_t *cmd, b
 	s->db = xstrdup(db);
 	s->user = xstrdup(user);
 	s->client_first_bare = xstrdup(bare);
-	bson_init(&s->roles);
-	bson_concat(&s->roles, &u.roles);
+	s->roles = bson_copy(&u.roles);
 	cred = xstrdup(u.cred[idx]);
 	user_row_release(&u);
 	{
@@ -435,8 +435,7 @@ static void add_user(struct docdb_conn *c, const struct scram_state *s)
 	c->users = xrealloc(c->users, (c->nusers + 1) * sizeof(*c->users));
 	c->users[c->nusers].db = xstrdup(s->db);
 	c->users[c->nusers].name = xstrdup(s->user);
-	bson_init(&c->users[c->nusers].roles);
-	bson_concat(&c->users[c->nusers].roles, &s->roles);
+	c->users[c->nusers].roles = bson_copy(s->roles);
 	c->nusers++;
 }
 

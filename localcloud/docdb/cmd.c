@@ -101,7 +101,7 @@ int docdb_allowed(const struct docdb_conn *c, const char *db, enum docdb_action 
 	for (size_t u = 0; u < c->nusers; u++) {
 		bson_iter_t it, r;
 
-		if (!bson_iter_init(&it, &c->users[u].roles))
+		if (!bson_iter_init(&it, c->users[u].roles))
 			continue;
 		while (bson_iter_next(&it)) {
 			const char *role = NULL, *rdb = NULL;

@@ -542,6 +542,8 @@ void skip_limit(struct collect *k, long long skip, long long limit)
 	size_t s = skip > 0 ? ((size_t)skip < k->n ? (size_t)skip : k->n) : 0;
 	size_t keep = k->n - s;
 
+	if (k->n == 0)
+		return;
 	if (limit > 0 && (size_t)limit < keep)
 		keep = (size_t)limit;
 	for (size_t i = 0; i < s; i++)

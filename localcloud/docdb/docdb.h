@@ -82,7 +82,7 @@ struct docdb_server {
 struct docdb_user {
 	char *db;
 	char *name;
-	bson_t roles;		/* [{role, db}] */
+	bson_t *roles;		/* [{role, db}]; heap, as libbson aligns bson_t to 128 bytes */
 };
 
 struct scram_state;

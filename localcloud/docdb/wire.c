@@ -96,7 +96,7 @@ static int add_sequence(bson_t *cmd, const uint8_t *p, size_t n, struct err *e)
 		char key[16];
 		const char *k;
 
-		if (dl < 0 || !bson_init_static(&d, p + off, (size_t)dl)) {
+		if (dl < 0 || !bson_init_static(&d, p + off, (size_t)dl) || !bson_validate(&d, BSON_VALIDATE_NONE, NULL)) {
 			bson_append_array_end(cmd, &arr);
 			return err_set(e, "malformed document %u in sequence '%s'", idx, (const char *)p);
 		}

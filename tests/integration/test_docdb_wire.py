@@ -31,7 +31,7 @@ from bson.raw_bson import RawBSONDocument
 from bson.regex import Regex
 from bson.son import SON
 
-from conftest import BIN_DIR, free_port
+from conftest import BIN_DIR, SANITIZER_MARKS, free_port
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 MASTER_PASSWORD = "Master-Pw-7d1e94"
@@ -136,6 +136,11 @@ class Docdb:
                 self.proc.kill()
                 self.proc.wait()
 
+    def assert_clean_log(self):
+        log = self.log()
+        for mark in SANITIZER_MARKS:
+            assert mark not in log, "caliber-docdb's log has a sanitizer report:\n%s" % log[-6000:]
+
     def log(self):
         with open(self.log_path, errors="replace") as f:
             return f.read()
@@ -172,6 +177,8 @@ def docdb(pg):
     try:
         d.start()
         yield d
+        d.stop()
+        d.assert_clean_log()
     finally:
         d.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -773,6 +780,8 @@ def test_acknowledged_writes_survive_kill_9_of_the_server(pg):
         assert c.durable.kept.count_documents({"touched": True}) == 50
         c.drop_database("durable")
         c.close()
+        own.stop()
+        own.assert_clean_log()
     finally:
         own.stop()
         shutil.rmtree(root, ignore_errors=True)
