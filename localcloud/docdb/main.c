@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include "buf.h"
 #include "ca.h"
@@ -143,6 +144,10 @@ static void *conn_thread(void *arg)
 	struct docdb_conn *c = arg;
 
 	if (c->srv->tls != NULL) {
+		/* a peer that never finishes its handshake must not keep a slot */
+		struct timeval hs = { 30, 0 }, none = { 0, 0 };
+
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &hs, sizeof(hs));
 		c->ssl = SSL_new(c->srv->tls);
 		SSL_set_fd(c->ssl, c->fd);
 		if (SSL_accept(c->ssl) != 1) {
@@ -150,6 +155,7 @@ static void *conn_thread(void *arg)
 				c->id, c->peer);
 			goto out;
 		}
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	}
 	c->pg = PQconnectdb(c->srv->pg_conninfo);
 	PQsetNoticeProcessor(c->pg, quiet_notice, NULL);

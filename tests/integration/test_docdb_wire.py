@@ -407,15 +407,16 @@ def test_retryable_writes_are_refused_with_documentdbs_error_301(docdb):
     c.close()
 
 
-def test_the_master_password_is_neither_in_argv_nor_in_the_log(docdb):
+def test_the_secrets_are_neither_in_argv_nor_in_the_environment_nor_in_the_log(docdb):
     with open("/proc/%d/cmdline" % docdb.proc.pid, "rb") as f:
-        assert MASTER_PASSWORD.encode() not in f.read()
+        cmdline = f.read()
+    assert MASTER_PASSWORD.encode() not in cmdline and PG_PASSWORD.encode() not in cmdline, cmdline
+    # the server wipes both values in its environment block once read
     with open("/proc/%d/environ" % docdb.proc.pid, "rb") as f:
         environ = f.read()
-    # the environment block of /proc is the one exec gave; the process
-    # removed the variables from its own environment after reading them
+    assert MASTER_PASSWORD.encode() not in environ, "the master password is still in /proc/<pid>/environ"
+    assert PG_PASSWORD.encode() not in environ, "the PostgreSQL password is still in /proc/<pid>/environ"
     assert MASTER_PASSWORD not in docdb.log() and PG_PASSWORD not in docdb.log()
-    assert environ is not None
 
 
 # ---- documents ----
@@ -687,12 +688,13 @@ def test_unique_index_refuses_duplicates_with_11000(coll):
     with pytest.raises(pymongo.errors.DuplicateKeyError):
         coll.update_one({"email": {"$exists": False}}, {"$set": {"email": "a@example.com"}}, upsert=True)
     assert coll.count_documents({}) == 1, "no refused write may leave a trace"
-    res = coll.insert_many([{"email": "c@x"}, {"email": "a@example.com"}, {"email": "d@x"}], ordered=False) \
-        if False else None
     with pytest.raises(pymongo.errors.BulkWriteError) as bi:
         coll.insert_many([{"email": "c@x"}, {"email": "a@example.com"}, {"email": "d@x"}], ordered=False)
     assert bi.value.details["nInserted"] == 2 and bi.value.details["writeErrors"][0]["index"] == 1
-    assert res is None
+    with pytest.raises(pymongo.errors.BulkWriteError) as bi:
+        coll.insert_many([{"email": "e@x"}, {"email": "a@example.com"}, {"email": "f@x"}], ordered=True)
+    assert bi.value.details["nInserted"] == 1, "an ordered insert stops at the first error"
+    assert coll.count_documents({"email": "f@x"}) == 0
 
 
 def test_compound_unique_index_is_enforced_on_the_pair(coll):
