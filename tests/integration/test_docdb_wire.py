@@ -17,6 +17,7 @@ import ssl
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 import bson
@@ -726,6 +727,33 @@ def test_a_query_on_an_indexed_field_uses_a_postgresql_index(coll):
     assert [d["qty"] for d in coll.find({"sku": "sku-01234"})] == [1234]
     assert [d["qty"] for d in coll.find({"sku": {"$gte": "sku-02997"}})] == [2997, 2998, 2999]
     assert [d["qty"] for d in coll.find({"sku": {"$in": ["sku-00001", "sku-00002", "nope"]}})] == [1, 2]
+
+
+def test_concurrent_writers_cannot_break_a_unique_index(coll):
+    """Four connections insert the same 40 keys at once: each key is stored
+    exactly once, every other attempt is an E11000."""
+    coll.create_index("k", unique=True)
+    inserted, duplicates, errors = [], [], []
+
+    def writer(w):
+        for i in range(40):
+            try:
+                coll.insert_one({"k": i, "writer": w})
+                inserted.append(i)
+            except pymongo.errors.DuplicateKeyError:
+                duplicates.append(i)
+            except Exception as e:  # reported below with its value
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [], errors
+    assert sorted(inserted) == list(range(40)), "each key inserted once: %r" % sorted(inserted)
+    assert len(duplicates) == 3 * 40
+    assert sorted(coll.distinct("k")) == list(range(40)) and coll.count_documents({}) == 40
 
 
 def test_an_index_over_arrays_never_hides_matches(coll):
