@@ -3,7 +3,8 @@
  * count_documents) and the common stages: $match, $sort, $skip, $limit,
  * $project (inclusion/exclusion), $count and $group with _id a constant, a
  * "$path" or a document of them, and $sum $avg $min $max $first $last
- * $push $addToSet.  A leading $match runs as a query (so it can use an
+ * $push $addToSet; $unwind, $addFields/$set (field paths and constants as
+ * values) and $lookup (from, localField, foreignField, as).  A leading $match runs as a query (so it can use an
  * index); the rest runs in memory on the matched documents.  Any other
  * stage or expression is refused with MongoDB's error, never guessed.
  */
@@ -334,7 +335,258 @@ static void replace_docs(struct collect *k, bson_t **docs, size_t n)
 	k->seqs = xcalloc(n + 1, sizeof(*k->seqs));
 }
 
-static int run_stage(struct collect *k, const char *name, const bson_value_t *v, struct docdb_error *de)
+/* Set path to v in doc, through the update machinery ($set). */
+static int set_path(const bson_t *doc, const char *path, const bson_value_t *v, bson_t **out, struct docdb_error *de)
+{
+	bson_t upd = BSON_INITIALIZER, set, nd;
+	int rc;
+
+	bson_append_document_begin(&upd, "$set", 4, &set);
+	bson_append_value(&set, path, -1, v);
+	bson_append_document_end(&upd, &set);
+	rc = update_apply(doc, &upd, true, &nd, de);
+	bson_destroy(&upd);
+	if (rc < 0) {
+		bson_destroy(&nd);
+		return -1;
+	}
+	*out = bson_copy(&nd);
+	bson_destroy(&nd);
+	return 0;
+}
+
+struct doc_list {
+	bson_t **docs;
+	size_t n, cap;
+};
+
+static void list_add(struct doc_list *l, bson_t *d)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->docs = xrealloc(l->docs, l->cap * sizeof(*l->docs));
+	}
+	l->docs[l->n++] = d;
+}
+
+static void list_free(struct doc_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		bson_destroy(l->docs[i]);
+	free(l->docs);
+}
+
+static int stage_unwind(struct collect *k, const bson_value_t *spec, struct docdb_error *de)
+{
+	const char *path = NULL, *index_field = NULL;
+	bool preserve = false;
+	struct doc_list out = { NULL, 0, 0 };
+
+	if (spec->value_type == BSON_TYPE_UTF8) {
+		path = spec->value.v_utf8.str;
+	} else if (spec->value_type == BSON_TYPE_DOCUMENT) {
+		bson_t d;
+		bson_iter_t it;
+
+		bson_init_static(&d, spec->value.v_doc.data, spec->value.v_doc.data_len);
+		if (bson_iter_init_find(&it, &d, "path") && BSON_ITER_HOLDS_UTF8(&it))
+			path = bson_iter_utf8(&it, NULL);
+		if (bson_iter_init_find(&it, &d, "preserveNullAndEmptyArrays"))
+			preserve = bson_iter_as_bool(&it);
+		if (bson_iter_init_find(&it, &d, "includeArrayIndex") && BSON_ITER_HOLDS_UTF8(&it))
+			index_field = bson_iter_utf8(&it, NULL);
+	}
+	if (path == NULL || path[0] != '$' || path[1] == 0)
+		return docdb_fail(de, 28650, "$unwind's path must be a field path prefixed by '$'");
+	path++;
+	for (size_t i = 0; i < k->n; i++) {
+		struct first_ctx f = { .have = false };
+		bson_t arr;
+		bson_iter_t it;
+		int64_t idx = 0;
+
+		path_visit(k->docs[i], path, first_value, &f);
+		if (f.have && f.v.value_type == BSON_TYPE_ARRAY &&
+		    bson_init_static(&arr, f.v.value.v_doc.data, f.v.value.v_doc.data_len) && bson_count_keys(&arr) > 0) {
+			bson_iter_init(&it, &arr);
+			while (bson_iter_next(&it)) {
+				bson_t *nd, *nd2;
+
+				if (set_path(k->docs[i], path, bson_iter_value(&it), &nd, de) < 0)
+					goto fail;
+				if (index_field != NULL) {
+					bson_value_t iv = { .value_type = BSON_TYPE_INT64 };
+
+					iv.value.v_int64 = idx;
+					if (set_path(nd, index_field, &iv, &nd2, de) < 0) {
+						bson_destroy(nd);
+						goto fail;
+					}
+					bson_destroy(nd);
+					nd = nd2;
+				}
+				idx++;
+				list_add(&out, nd);
+			}
+		} else if ((f.have && f.v.value_type != BSON_TYPE_ARRAY && f.v.value_type != BSON_TYPE_NULL) || preserve) {
+			/* a non-array is a one-element array; a preserved empty array
+			 * leaves the field out, and the index is null, as MongoDB's */
+			bson_t *nd = bson_copy(k->docs[i]), *nd2;
+			bson_value_t null = { .value_type = BSON_TYPE_NULL };
+
+			if (f.have && f.v.value_type == BSON_TYPE_ARRAY) {
+				bson_t upd = BSON_INITIALIZER, un, tmp;
+
+				bson_append_document_begin(&upd, "$unset", 6, &un);
+				bson_append_utf8(&un, path, -1, "", 0);
+				bson_append_document_end(&upd, &un);
+				if (update_apply(nd, &upd, true, &tmp, de) == 0) {
+					bson_destroy(nd);
+					nd = bson_copy(&tmp);
+				}
+				bson_destroy(&tmp);
+				bson_destroy(&upd);
+			}
+			if (index_field != NULL) {
+				if (set_path(nd, index_field, &null, &nd2, de) < 0) {
+					bson_destroy(nd);
+					goto fail;
+				}
+				bson_destroy(nd);
+				nd = nd2;
+			}
+			list_add(&out, nd);
+		}
+	}
+	replace_docs(k, out.docs, out.n);
+	return 0;
+fail:
+	list_free(&out);
+	return -1;
+}
+
+static int stage_add_fields(struct collect *k, const bson_value_t *spec, struct docdb_error *de)
+{
+	bson_t d;
+	bson_iter_t it;
+
+	if (spec->value_type != BSON_TYPE_DOCUMENT)
+		return docdb_fail(de, 40272, "$addFields specification stage must be an object");
+	bson_init_static(&d, spec->value.v_doc.data, spec->value.v_doc.data_len);
+	for (size_t i = 0; i < k->n; i++) {
+		bson_iter_init(&it, &d);
+		while (bson_iter_next(&it)) {
+			bson_t tmp = BSON_INITIALIZER, *nd;
+			bson_value_t v;
+			bool missing;
+
+			if (expr_eval(bson_iter_value(&it), k->docs[i], &tmp, &v, &missing, de) < 0 ||
+			    (!missing && set_path(k->docs[i], bson_iter_key(&it), &v, &nd, de) < 0)) {
+				bson_destroy(&tmp);
+				return -1;
+			}
+			bson_destroy(&tmp);
+			if (!missing) {
+				bson_destroy(k->docs[i]);
+				k->docs[i] = nd;
+			}
+		}
+	}
+	return 0;
+}
+
+struct lookup_env {
+	struct docdb_conn *c;
+	const char *db;
+};
+
+static int stage_lookup(struct collect *k, const bson_value_t *spec, const struct lookup_env *env,
+	struct docdb_error *de)
+{
+	const char *from = NULL, *local = NULL, *foreign = NULL, *as = NULL;
+	bson_t d, none = BSON_INITIALIZER;
+	bson_iter_t it;
+	struct coll fc;
+	struct collect fk;
+	int rc = -1;
+
+	memset(&fk, 0, sizeof(fk));
+	if (spec->value_type != BSON_TYPE_DOCUMENT)
+		return docdb_fail(de, 40319, "the $lookup stage specification must be an object");
+	bson_init_static(&d, spec->value.v_doc.data, spec->value.v_doc.data_len);
+	bson_iter_init(&it, &d);
+	while (bson_iter_next(&it)) {
+		const char *key = bson_iter_key(&it);
+
+		if (!BSON_ITER_HOLDS_UTF8(&it))
+			return docdb_fail(de, DOCDB_BAD_VALUE,
+				"$lookup's '%s' is not supported by the local DocumentDB; give from, localField,"
+				" foreignField and as", key);
+		if (strcmp(key, "from") == 0) from = bson_iter_utf8(&it, NULL);
+		else if (strcmp(key, "localField") == 0) local = bson_iter_utf8(&it, NULL);
+		else if (strcmp(key, "foreignField") == 0) foreign = bson_iter_utf8(&it, NULL);
+		else if (strcmp(key, "as") == 0) as = bson_iter_utf8(&it, NULL);
+		else
+			return docdb_fail(de, DOCDB_BAD_VALUE, "unknown argument to $lookup: %s", key);
+	}
+	if (!from || !local || !foreign || !as)
+		return docdb_fail(de, DOCDB_FAILED_TO_PARSE, "$lookup needs from, localField, foreignField and as");
+	if (!docdb_allowed(env->c, env->db, ACT_READ))
+		return docdb_fail(de, DOCDB_UNAUTHORIZED, "not authorized on %s", env->db);
+	if (store_coll_open(env->c->pg, env->db, from, false, &fc, de) < 0)
+		goto out;
+	if (query(env->c, &fc, &none, NULL, NULL, 0, 0, &fk, de) < 0)
+		goto out;
+	for (size_t i = 0; i < k->n; i++) {
+		struct first_ctx f = { .have = false };
+		bson_t flt = BSON_INITIALIZER, cond, arr = BSON_INITIALIZER, *nd;
+		bson_value_t av;
+		bson_iter_t ai;
+		unsigned n = 0;
+
+		path_visit(k->docs[i], local, first_value, &f);
+		bson_append_document_begin(&flt, foreign, -1, &cond);
+		if (f.have && f.v.value_type == BSON_TYPE_ARRAY)
+			bson_append_value(&cond, "$in", 3, &f.v);
+		else if (f.have)
+			bson_append_value(&cond, "$eq", 3, &f.v);
+		else
+			bson_append_null(&cond, "$eq", 3);
+		bson_append_document_end(&flt, &cond);
+		for (size_t j = 0; j < fk.n; j++) {
+			if (match_doc(&flt, fk.docs[j])) {
+				char ibuf[16];
+				const char *ik;
+
+				bson_uint32_to_string(n++, &ik, ibuf, sizeof(ibuf));
+				bson_append_document(&arr, ik, -1, fk.docs[j]);
+			}
+		}
+		bson_destroy(&flt);
+		{
+			bson_t holder = BSON_INITIALIZER;
+
+			bson_append_array(&holder, "a", 1, &arr);
+			bson_iter_init_find(&ai, &holder, "a");
+			av = *bson_iter_value(&ai);
+			rc = set_path(k->docs[i], as, &av, &nd, de);
+			bson_destroy(&holder);
+		}
+		bson_destroy(&arr);
+		if (rc < 0)
+			goto out;
+		bson_destroy(k->docs[i]);
+		k->docs[i] = nd;
+	}
+	rc = 0;
+out:
+	collect_release(&fk);
+	store_coll_release(&fc);
+	return rc;
+}
+
+static int run_stage(struct collect *k, const char *name, const bson_value_t *v, const struct lookup_env *env,
+	struct docdb_error *de)
 {
 	bson_t d;
 
@@ -408,6 +660,12 @@ static int run_stage(struct collect *k, const char *name, const bson_value_t *v,
 	}
 	if (strcmp(name, "$group") == 0)
 		return stage_group(k, v, de);
+	if (strcmp(name, "$unwind") == 0)
+		return stage_unwind(k, v, de);
+	if (strcmp(name, "$addFields") == 0 || strcmp(name, "$set") == 0)
+		return stage_add_fields(k, v, de);
+	if (strcmp(name, "$lookup") == 0)
+		return stage_lookup(k, v, env, de);
 	return docdb_fail(de, 40324, "Unrecognized pipeline stage name: '%s'", name);
 }
 
@@ -421,6 +679,7 @@ int cmd_aggregate(struct docdb_conn *c, const char *db, const bson_t *cmd, bson_
 	bool skip_first = false;
 	char *ns;
 	int rc = -1;
+	struct lookup_env env = { c, db };
 
 	memset(&k, 0, sizeof(k));
 	if (bson_iter_init(&it, cmd) && bson_iter_next(&it) && !BSON_ITER_HOLDS_UTF8(&it))
@@ -457,7 +716,7 @@ int cmd_aggregate(struct docdb_conn *c, const char *db, const bson_t *cmd, bson_
 			docdb_fail(de, 40323, "A pipeline stage specification object must contain exactly one field.");
 			goto out;
 		}
-		if (run_stage(&k, bson_iter_key(&st), bson_iter_value(&st), de) < 0)
+		if (run_stage(&k, bson_iter_key(&st), bson_iter_value(&st), &env, de) < 0)
 			goto out;
 	}
 	ns = xasprintf("%s.%s", db, coll.name);

@@ -502,6 +502,36 @@ def test_aggregate_common_stages(coll):
     assert ei.value.code == 40324, ei.value.details
 
 
+def test_aggregate_unwind_add_fields_and_lookup(client):
+    db = client.aggdb
+    db.orders.insert_many([{"_id": 1, "item": "almonds", "sizes": ["S", "M"]},
+                           {"_id": 2, "item": "pecans", "sizes": []},
+                           {"_id": 3, "item": "cookies"}])
+    db.stock.insert_many([{"_id": 10, "sku": "almonds", "n": 120}, {"_id": 11, "sku": "cookies", "n": 80},
+                          {"_id": 12, "sku": "almonds", "n": 5}])
+    try:
+        # $unwind: an empty array and a missing field produce no document unless preserved
+        assert [(d["_id"], d["sizes"]) for d in db.orders.aggregate([{"$unwind": "$sizes"}])] == [(1, "S"), (1, "M")]
+        kept = list(db.orders.aggregate([{"$unwind": {"path": "$sizes", "preserveNullAndEmptyArrays": True,
+                                                      "includeArrayIndex": "i"}}]))
+        assert [(d["_id"], d.get("sizes"), d.get("i")) for d in kept] == [(1, "S", 0), (1, "M", 1), (2, None, None),
+                                                                          (3, None, None)]
+        added = list(db.orders.aggregate([{"$match": {"_id": 3}}, {"$addFields": {"copy": "$item", "fixed": 7}}]))
+        assert added == [{"_id": 3, "item": "cookies", "copy": "cookies", "fixed": 7}]
+        joined = list(db.orders.aggregate([{"$lookup": {"from": "stock", "localField": "item",
+                                                        "foreignField": "sku", "as": "inv"}},
+                                           {"$project": {"sizes": 0}}]))
+        assert joined == [{"_id": 1, "item": "almonds", "inv": [{"_id": 10, "sku": "almonds", "n": 120},
+                                                                  {"_id": 12, "sku": "almonds", "n": 5}]},
+                          {"_id": 2, "item": "pecans", "inv": []},
+                          {"_id": 3, "item": "cookies", "inv": [{"_id": 11, "sku": "cookies", "n": 80}]}]
+        with pytest.raises(pymongo.errors.OperationFailure) as ei:
+            list(db.orders.aggregate([{"$addFields": {"x": {"$add": [1, 2]}}}]))
+        assert ei.value.code == 168, "an expression operator not implemented is refused"
+    finally:
+        client.drop_database("aggdb")
+
+
 # ---- query operators, expected results from MongoDB's manual ----
 
 INVENTORY = [
