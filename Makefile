@@ -51,9 +51,17 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PG_SERVER_INC := $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)
 GUARD_SO := $(B)/caliber_rds_guard.so
 
+# caliber-docdb: one DocumentDB cluster's data plane (localcloud/docdb/), a
+# binary of its own next to caliberd, which a cluster's supervisor runs.  It
+# links the local CA (localcloud/ca.c) to issue its TLS certificate.
+DOCDB_SRC := $(wildcard localcloud/docdb/*.c)
+DOCDB_OBJ := $(DOCDB_SRC:%.c=$(B)/%.o)
+DOCDB_BIN := $(if $(DOCDB_SRC),$(B)/caliber-docdb)
+$(DOCDB_OBJ): CFLAGS += $(shell pkg-config --cflags libbson-1.0 libpcre2-8 2>/dev/null) -Ilocalcloud
+
 TARGETS := $(B)/caliber $(UNIT_BIN)
 ifneq ($(LC_SRC),)
-TARGETS += $(B)/caliberd $(GUARD_SO)
+TARGETS += $(B)/caliberd $(GUARD_SO) $(DOCDB_BIN)
 endif
 
 .PHONY: all bin asan deps check test test-unit test-integration test-infra demo bench fuzz fuzz-long clean format
@@ -82,6 +90,9 @@ $(B)/caliber: $(CLI_OBJ) $(B)/libcaliber.a
 $(B)/caliberd: $(LC_OBJ) $(B)/libcaliber.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/caliber-docdb: $(DOCDB_OBJ) $(B)/localcloud/ca.o $(B)/libcaliber.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libbson-1.0 libpcre2-8 2>/dev/null) $(LDLIBS)
+
 build/%/caliber_rds_guard.so: localcloud/rds-guard/caliber_rds_guard.c
 	@mkdir -p $(dir $@)
 	@test -f "$(PG_SERVER_INC)/postgres.h" || { echo "make: no PostgreSQL 15 server headers;" \
@@ -93,7 +104,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(B)/libcaliber.a
 	$(CC) $(CFLAGS) -MMD -MP -Itests/unit -o $@ $< $(B)/libcaliber.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 asan:
-	$(MAKE) SANITIZE=1 build/asan/caliber $(if $(LC_SRC),build/asan/caliberd build/asan/caliber_rds_guard.so) $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
+	$(MAKE) SANITIZE=1 build/asan/caliber $(if $(LC_SRC),build/asan/caliberd build/asan/caliber_rds_guard.so build/asan/caliber-docdb) $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
 
 deps:
 	@tools/install-deps.sh

@@ -13,7 +13,7 @@ set -eu
 cd "$(dirname "$0")/.."
 out=build/fuzz
 mkdir -p "$out/obj"
-pkgs="libcurl jansson inih openssl libxml-2.0 sqlite3 libmicrohttpd libpq"
+pkgs="libcurl jansson inih openssl libxml-2.0 sqlite3 libmicrohttpd libpq libbson-1.0"
 cflags="-std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 -D_GNU_SOURCE -Ilib -Ilocalcloud $(pkg-config --cflags $pkgs) -fsanitize=address,undefined,fuzzer-no-link"
 libs="$(pkg-config --libs $pkgs) -lm -lpthread"
 
