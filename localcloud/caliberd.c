@@ -20,13 +20,12 @@
 
 #include <openssl/crypto.h>
 
-#include "caliberd.h"
-#include "crypt.h"
-#include "edgectl.h"
-#include "services.h"
-#include "http.h"
-#include "router.h"
-#include "services.h"
+#include "core/caliberd.h"
+#include "core/crypt.h"
+#include "core/edgectl.h"
+#include "core/services.h"
+#include "core/http.h"
+#include "core/router.h"
 
 static const char caliberd_usage[] =
 	"usage: caliberd [--port N] [--edge-https-port N] [--edge-http-port N]\n"

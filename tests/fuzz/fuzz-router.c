@@ -21,10 +21,10 @@
 #include <openssl/evp.h>
 
 #include "aws/sigv4.h"
-#include "caliberd.h"
-#include "reply.h"
-#include "router.h"
-#include "store.h"
+#include "core/caliberd.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "core/store.h"
 
 #define FUZZ_MAX_HEADERS 48
 

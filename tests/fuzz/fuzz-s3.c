@@ -7,7 +7,7 @@
  */
 #include "compat.h"
 
-#include "s3-wire.h"
+#include "s3/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

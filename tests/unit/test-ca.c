@@ -8,7 +8,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../localcloud/ca.c"
+#include <sys/stat.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "buf.h"
+#include "core/ca.h"
 
 static X509 *read_cert(const char *path)
 {

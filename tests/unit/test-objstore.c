@@ -14,8 +14,15 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "../../localcloud/objstore.c"
-#include "../../localcloud/s3-wire.c"
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "buf.h"
+#include "hex.h"
+#include "core/objstore.h"
+#include "s3/wire.h"
 
 static char *tmpdir_new(void)
 {

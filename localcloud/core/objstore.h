@@ -35,6 +35,10 @@
 #include "buf.h"
 #include "err.h"
 
+/* S3's limits: the longest key in bytes; the smallest part but the last */
+#define OBJSTORE_MAX_KEY 1024
+#define OBJSTORE_MIN_PART (5 * 1024 * 1024)
+
 enum objstore_status {
 	OBJSTORE_OK = 0,
 	OBJSTORE_ERROR,			/* internal: the struct err says why */

@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "edge.h"
+#include "edge-internal.h"
 #include "spawn.h"
 
 struct edge_site_copy {
@@ -35,40 +36,6 @@ struct edge_site_copy {
 	char *upstreams;
 	/* where its lines are in the nginx.conf written last, to blame it for nginx -t */
 	unsigned long first_line, last_line;
-};
-
-struct edge {
-	char *dir;
-	/*
-	 * Where the workers write (temp/, cache/): the edge directory, or
-	 * when nginx starts as root a directory of its own under
-	 * /var/cache/caliber-edge, so that the unprivileged workers never
-	 * need to reach into the private $CALIBER_HOME.
-	 */
-	char *work;
-	char *nginx;
-	char *listen;
-	int http_port, https_port;
-	char *origin;
-	char *token;
-	char *user;
-	void (*warn)(const char *msg);
-	uid_t uid;
-	gid_t gid;
-	int drop_privileges;
-	struct ca *ca;
-
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t supervisor;
-	int supervisor_running;
-	int stopping;
-	pid_t pid;
-	int restarts;
-	unsigned long generation;	/* of the configuration written last */
-	char *cert_names;		/* the names the current certificate covers, joined by ' ' */
-	struct edge_site_copy *sites;
-	size_t n_sites;
 };
 
 static char *edge_path(const struct edge *edge, const char *rel)
@@ -661,7 +628,7 @@ out:
 	free(cmdline);
 }
 
-static int port_open(const char *addr, int port)
+int edge_port_open(const char *addr, int port)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
@@ -911,7 +878,7 @@ int edge_start(const struct edge_config *cfg, struct ca *ca, struct edge **out, 
 		for (int i = 0; i < 200; i++) {
 			int status = 0, gone;
 
-			if (port_open(edge->listen, edge->https_port) &&
+			if (edge_port_open(edge->listen, edge->https_port) &&
 					generation_served(edge) == edge->generation) {
 				ready = 1;
 				break;

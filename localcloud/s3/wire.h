@@ -23,7 +23,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "objstore.h"
+#include "core/objstore.h"
 
 /* Where decoded bytes go; returns 0, or -1 to stop (with e filled). */
 typedef int (*s3_chunked_sink)(void *arg, const void *data, size_t len, struct err *e);

@@ -33,15 +33,15 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "caliberd.h"
-#include "edgectl.h"
-#include "ids.h"
-#include "objstore.h"
-#include "reply.h"
-#include "router.h"
-#include "services.h"
-#include "store.h"
-#include "xml-input.h"
+#include "core/caliberd.h"
+#include "core/edgectl.h"
+#include "core/ids.h"
+#include "core/objstore.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "core/services.h"
+#include "core/store.h"
+#include "core/xml-input.h"
 
 #define CF_XMLNS "http://cloudfront.amazonaws.com/doc/2020-05-31/"
 #define CF_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -18,9 +18,6 @@
 #include "hex.h"
 #include "objstore.h"
 
-#define OBJSTORE_MAX_KEY 1024
-#define OBJSTORE_MIN_PART (5 * 1024 * 1024)
-
 struct objstore {
 	char *dir;
 	sqlite3 *db;

@@ -19,12 +19,12 @@
 
 #include <jansson.h>
 
-#include "caliberd.h"
-#include "json-input.h"
-#include "reply.h"
-#include "router.h"
-#include "services.h"
-#include "store.h"
+#include "core/caliberd.h"
+#include "core/json-input.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "core/services.h"
+#include "core/store.h"
 
 #define LOGS_MAX_EVENT	   262144
 #define LOGS_DEFAULT_LIMIT 10000

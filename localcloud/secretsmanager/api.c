@@ -25,13 +25,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "caliberd.h"
-#include "crypt.h"
-#include "json-input.h"
-#include "reply.h"
-#include "router.h"
-#include "services.h"
-#include "store.h"
+#include "core/caliberd.h"
+#include "core/crypt.h"
+#include "core/json-input.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "core/services.h"
+#include "core/store.h"
 
 #define SM_MAX_VALUE 65536
 #define SM_MAX_STAGES_PER_VERSION 20

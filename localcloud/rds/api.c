@@ -34,13 +34,13 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "caliberd.h"
-#include "crypt.h"
-#include "engine-postgres.h"
-#include "reply.h"
-#include "router.h"
-#include "services.h"
-#include "store.h"
+#include "core/caliberd.h"
+#include "core/crypt.h"
+#include "core/engine-postgres.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "core/services.h"
+#include "core/store.h"
 
 #define RDS_DAY 86400.0
 #define RDS_HOSTED_ZONE "Z2R2ITUGPM61AM"

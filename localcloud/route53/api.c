@@ -16,14 +16,14 @@
 
 #include <libxml/tree.h>
 
-#include "caliberd.h"
-#include "edgectl.h"
-#include "ids.h"
-#include "reply.h"
-#include "router.h"
-#include "services.h"
-#include "store.h"
-#include "xml-input.h"
+#include "core/caliberd.h"
+#include "core/edgectl.h"
+#include "core/ids.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "core/services.h"
+#include "core/store.h"
+#include "core/xml-input.h"
 
 #define R53_XMLNS "https://route53.amazonaws.com/doc/2013-04-01/"
 #define R53_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

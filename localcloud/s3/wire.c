@@ -16,7 +16,7 @@
 #include "xml.h"
 
 #include "hex.h"
-#include "s3-wire.h"
+#include "wire.h"
 
 enum {
 	CH_SIZE,		/* reading "<hex>[;chunk-signature=<sig>]\r\n" */

@@ -33,12 +33,12 @@
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
-#include "caliberd.h"
-#include "edgectl.h"
-#include "reply.h"
-#include "router.h"
-#include "services.h"
-#include "store.h"
+#include "core/caliberd.h"
+#include "core/edgectl.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "core/services.h"
+#include "core/store.h"
 
 #define ELB_ACCOUNT "000000000000"
 /* us-east-1's ALB zone, as AWS reports it: Route 53 aliases name it */

@@ -49,17 +49,17 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "caliberd.h"
-#include "edgectl.h"
+#include "core/caliberd.h"
+#include "core/edgectl.h"
 #include "hex.h"
-#include "json-input.h"
+#include "core/json-input.h"
 #include "localcloud/images.h"
-#include "reply.h"
-#include "router.h"
-#include "services.h"
-#include "store.h"
-#include "supervisor.h"
-#include "taskaddr.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "core/services.h"
+#include "core/store.h"
+#include "core/supervisor.h"
+#include "core/taskaddr.h"
 
 #define ECS_ACCOUNT		 "000000000000"
 #define ECS_TICK_MS		 100

@@ -16,12 +16,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "caliberd.h"
-#include "objstore.h"
-#include "reply.h"
-#include "router.h"
-#include "s3-wire.h"
-#include "services.h"
+#include "core/caliberd.h"
+#include "core/objstore.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "wire.h"
+#include "core/services.h"
 
 #define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define S3_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
