@@ -5,11 +5,12 @@
 
 #include <pthread.h>
 
+#include "buf.h"
 #include "caliberd.h"
 #include "ca.h"
 #include "edge.h"
 #include "edgectl.h"
-#include "services.h"
+#include "edge-origin.h"
 
 #define EDGECTL_MAX_SOURCES 8
 
@@ -100,10 +101,13 @@ int edgectl_sync(struct lc_server *srv, struct err *e)
 	struct edgectl_sites l = { NULL, 0, 0 };
 	int rc = -1;
 
-	if (edge == NULL)
-		return 0;
 	/* One sync at a time, so the last change is the one applied. */
 	pthread_mutex_lock(&sync_lock);
+	/* before edgectl_start (a supervisor already running): the start applies all */
+	if (edge == NULL) {
+		rc = 0;
+		goto out;
+	}
 	for (size_t i = 0; i < n_sources; i++)
 		if (sources[i](srv, &l, e) < 0)
 			goto out;
@@ -129,6 +133,7 @@ static void edgectl_warn(const char *msg)
 int edgectl_start(struct lc_server *srv, struct err *e)
 {
 	struct edge_config cfg;
+	struct edge *started = NULL;
 	char *ca_dir = localcloud_path(&srv->cfg, "ca");
 	char *edge_dir = localcloud_path(&srv->cfg, "edge");
 	char *origin = NULL;
@@ -137,7 +142,7 @@ int edgectl_start(struct lc_server *srv, struct err *e)
 
 	if (ca_open(ca_dir, &edge_ca, e) < 0)
 		goto out;
-	if (cf_origin_start(srv, &port, e) < 0)
+	if (edge_origin_start(srv, &port, e) < 0)
 		goto out;
 	origin = xasprintf("127.0.0.1:%d", port);
 	memset(&cfg, 0, sizeof(cfg));
@@ -148,14 +153,17 @@ int edgectl_start(struct lc_server *srv, struct err *e)
 	cfg.http_port = srv->cfg.edge_http_port;
 	cfg.https_port = srv->cfg.edge_https_port;
 	cfg.origin = origin;
-	cfg.origin_token = cf_origin_token();
+	cfg.origin_token = edge_origin_token();
 	cfg.warn = edgectl_warn;
-	if (edge_start(&cfg, edge_ca, &edge, e) < 0) {
+	if (edge_start(&cfg, edge_ca, &started, e) < 0) {
 		err_prefix(e, "edge");
 		goto out;
 	}
+	pthread_mutex_lock(&sync_lock);
+	edge = started;
+	pthread_mutex_unlock(&sync_lock);
 	lc_log("edge: nginx (pid %d) on https://127.0.0.1:%d and http://127.0.0.1:%d, "
-		"ca '%s/ca.pem'", edge_pid(edge), cfg.https_port, cfg.http_port, ca_dir);
+		"ca '%s/ca.pem'", edge_pid(started), cfg.https_port, cfg.http_port, ca_dir);
 	rc = edgectl_sync(srv, e);
 out:
 	free(ca_dir);
@@ -184,7 +192,7 @@ void edgectl_stop(void)
 	pthread_mutex_lock(&sync_lock);
 	sites_release(&applied);
 	pthread_mutex_unlock(&sync_lock);
-	cf_origin_stop();
+	edge_origin_stop();
 	ca_close(edge_ca);
 	edge_ca = NULL;
 }

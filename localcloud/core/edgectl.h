@@ -1,7 +1,11 @@
 /*
  * edgectl.h: caliberd's edge, put together: the local CA, the nginx edge
  * (edge.c) and the origin server nginx fetches distribution content from
- * (a loopback libmicrohttpd server over the S3 object store, svc-cloudfront.c).
+ * (edge-origin.c, a loopback libmicrohttpd server over the S3 object store).
+ * caliberd's main starts it after every service's init and stops it after
+ * the services that use it.  Services call the edge, never the reverse:
+ * what the edge needs from them, they register at init (edgectl_register,
+ * edgectl_origin_register).
  *
  * Which names the edge serves is derived, never stored: edgectl_sync()
  * asks every registered source (CloudFront + Route 53: a Route 53 alias or
@@ -18,6 +22,7 @@
 #include "err.h"
 
 struct lc_server;
+struct objstore;
 
 /* A growable list of sites; strings are owned by the list. */
 struct edgectl_sites {
@@ -33,6 +38,29 @@ typedef int (*edgectl_source_fn)(struct lc_server *srv, struct edgectl_sites *l,
 
 /* Register a source (at init, before edgectl_start). */
 void edgectl_register(edgectl_source_fn fn);
+
+/*
+ * What the origin server serves for a distribution; the strings are owned
+ * (edgectl_origin_release), objects is borrowed.
+ */
+struct edgectl_origin {
+	char *bucket;			/* NULL: no such distribution */
+	char *default_root;		/* the default root object, "" none */
+	long min_ttl, default_ttl, max_ttl;
+	int enabled;
+	struct objstore *objects;	/* the object store the bucket is in */
+};
+
+/*
+ * The origin's source: fill out for distribution_id (out->bucket NULL
+ * when there is none) in a store transaction of its own; 0, or -1 with e.
+ */
+typedef int (*edgectl_origin_fn)(struct lc_server *srv, const char *distribution_id,
+	struct edgectl_origin *out, struct err *e);
+
+/* Register the origin's source (at init, before edgectl_start). */
+void edgectl_origin_register(edgectl_origin_fn fn);
+void edgectl_origin_release(struct edgectl_origin *o);
 
 /* Start the CA, the origin server and nginx, and apply the current sites. */
 int edgectl_start(struct lc_server *srv, struct err *e);

@@ -1,7 +1,7 @@
 /*
- * router.c: the tables of services and operations, and the path of a
- * request through them: service, authentication, body, operation,
- * handler.  See router.h for the rules and docs/localcloud.md for how to
+ * router.c: the path of a request through the catalogue of services
+ * (localcloud/services.c) and each service's own operations (its
+ * routes.c): service, authentication, body, operation, handler.  See router.h for the rules and docs/localcloud.md for how to
  * add a service.
  */
 #include "compat.h"
@@ -15,10 +15,9 @@
 #include "caliberd.h"
 #include "reply.h"
 #include "router.h"
-#include "services.h"
 
 #define KiB ((size_t)1024)
-#define MiB (1024 * KiB)
+#define MiB LC_MIB
 
 /* All request headers together (names, values, request line) */
 #define LC_MAX_HEADER_BYTES (16 * KiB)
@@ -32,206 +31,15 @@
 #define LC_MAX_FORM_PARAMS 1000
 
 /*
- * The services.  Columns: scope name, protocol, X-Amz-Target prefix,
- * xmlns of XML replies, buffered body cap, streamed body cap, S3 signing
- * rules, S3-style errors, start-up function.
- */
-const struct lc_service lc_services[] = {
-	{ "secretsmanager", LC_PROTO_JSON, "secretsmanager", NULL, 1 * MiB, 0, 0, 0, sm_init },
-	/* S3's single PUT limit is 5 GiB; XML bodies (DeleteObjects of 1000 keys) stay small */
-	{ "s3", LC_PROTO_REST_XML, NULL, "http://s3.amazonaws.com/doc/2006-03-01/", 2 * MiB,
-		5 * 1024 * MiB, 1, 1, s3_init },
-	{ "cloudfront", LC_PROTO_REST_XML, NULL, "http://cloudfront.amazonaws.com/doc/2020-05-31/",
-		1 * MiB, 0, 0, 0, cf_init },
-	{ "elasticloadbalancing", LC_PROTO_QUERY, NULL,
-		"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", 1 * MiB, 0, 0, 0,
-		elb_init },
-	/* route53 starts after s3 and cloudfront: its init brings up the edge */
-	{ "route53", LC_PROTO_REST_XML, NULL, "https://route53.amazonaws.com/doc/2013-04-01/",
-		1 * MiB, 0, 0, 0, r53_init },
-	/* ECS after the edge and ELBv2: its supervisor registers targets from the start */
-	{ "logs", LC_PROTO_JSON, "Logs_20140328", NULL, 1 * MiB, 0, 0, 0, logs_init },
-	{ "ecs", LC_PROTO_JSON, "AmazonEC2ContainerServiceV20141113", NULL, 1 * MiB, 0, 0, 0,
-		ecs_init },
-	{ "rds", LC_PROTO_QUERY, NULL, "http://rds.amazonaws.com/doc/2014-10-31/", 1 * MiB, 0, 0, 0,
-		rds_init },
-};
-const size_t lc_n_services = ARRAY_SIZE(lc_services);
-
-/*
- * The operations: one row per (service, operation).  Columns: service,
- * operation, handler; REST services add method, path pattern, required
- * query parameter, required header and body mode.  First match wins.
- */
-const struct lc_route lc_routes[] = {
-	/* Secrets Manager (JSON 1.1) */
-	{ "secretsmanager", "CreateSecret", sm_create_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "PutSecretValue", sm_put_secret_value, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "GetSecretValue", sm_get_secret_value, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "DescribeSecret", sm_describe_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "ListSecrets", sm_list_secrets, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "ListSecretVersionIds", sm_list_secret_version_ids, NULL, NULL, NULL,
-		NULL, 0 },
-	{ "secretsmanager", "UpdateSecret", sm_update_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "UpdateSecretVersionStage", sm_update_secret_version_stage, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "secretsmanager", "DeleteSecret", sm_delete_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "RestoreSecret", sm_restore_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "TagResource", sm_tag_resource, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "UntagResource", sm_untag_resource, NULL, NULL, NULL, NULL, 0 },
-	/* CloudWatch Logs (JSON 1.1) */
-	{ "logs", "CreateLogGroup", logs_create_log_group, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "DeleteLogGroup", logs_delete_log_group, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "PutRetentionPolicy", logs_put_retention_policy, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "DescribeLogGroups", logs_describe_log_groups, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "CreateLogStream", logs_create_log_stream, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "DescribeLogStreams", logs_describe_log_streams, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "PutLogEvents", logs_put_log_events, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "GetLogEvents", logs_get_log_events, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "FilterLogEvents", logs_filter_log_events, NULL, NULL, NULL, NULL, 0 },
-	/* ECS (JSON 1.1) */
-	{ "ecs", "CreateCluster", ecs_create_cluster, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "DescribeClusters", ecs_describe_clusters, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "ListClusters", ecs_list_clusters, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "DeleteCluster", ecs_delete_cluster, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "RegisterTaskDefinition", ecs_register_task_definition, NULL, NULL, NULL,
-		NULL, 0 },
-	{ "ecs", "DeregisterTaskDefinition", ecs_deregister_task_definition, NULL, NULL, NULL,
-		NULL, 0 },
-	{ "ecs", "DescribeTaskDefinition", ecs_describe_task_definition, NULL, NULL, NULL,
-		NULL, 0 },
-	{ "ecs", "ListTaskDefinitions", ecs_list_task_definitions, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "ListTaskDefinitionFamilies", ecs_list_task_definition_families, NULL, NULL, NULL,
-		NULL, 0 },
-	{ "ecs", "CreateService", ecs_create_service, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "UpdateService", ecs_update_service, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "DeleteService", ecs_delete_service, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "DescribeServices", ecs_describe_services, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "ListServices", ecs_list_services, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "RunTask", ecs_run_task, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "DescribeTasks", ecs_describe_tasks, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "ListTasks", ecs_list_tasks, NULL, NULL, NULL, NULL, 0 },
-	{ "ecs", "StopTask", ecs_stop_task, NULL, NULL, NULL, NULL, 0 },
-	/* Elastic Load Balancing v2 (Query) */
-	{ "elasticloadbalancing", "CreateLoadBalancer", elb_create_load_balancer, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "DescribeLoadBalancers", elb_describe_load_balancers, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "DeleteLoadBalancer", elb_delete_load_balancer, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "CreateTargetGroup", elb_create_target_group, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "DescribeTargetGroups", elb_describe_target_groups, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "DeleteTargetGroup", elb_delete_target_group, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "ModifyTargetGroupAttributes", elb_modify_target_group_attributes, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "CreateListener", elb_create_listener, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "DescribeListeners", elb_describe_listeners, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "CreateRule", elb_create_rule, NULL, NULL, NULL, NULL, 0 },
-	{ "elasticloadbalancing", "RegisterTargets", elb_register_targets, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "DeregisterTargets", elb_deregister_targets, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "elasticloadbalancing", "DescribeTargetHealth", elb_describe_target_health, NULL, NULL,
-		NULL, NULL, 0 },
-
-	/* S3 (REST-XML, path-style; virtual-hosted requests are rewritten to it) */
-	{ "s3", "ListBuckets", s3_list_buckets, "GET", "/", NULL, NULL, 0 },
-	{ "s3", "GetBucketLocation", s3_get_bucket_location, "GET", "/{Bucket}", "location", NULL,
-		0 },
-	{ "s3", "ListObjectsV2", s3_list_objects, "GET", "/{Bucket}", "list-type", NULL, 0 },
-	{ "s3", "ListObjects", s3_list_objects, "GET", "/{Bucket}", NULL, NULL, 0 },
-	{ "s3", "CreateBucket", s3_create_bucket, "PUT", "/{Bucket}", NULL, NULL, 0 },
-	{ "s3", "DeleteBucket", s3_delete_bucket, "DELETE", "/{Bucket}", NULL, NULL, 0 },
-	{ "s3", "HeadBucket", s3_head_bucket, "HEAD", "/{Bucket}", NULL, NULL, 0 },
-	{ "s3", "DeleteObjects", s3_delete_objects, "POST", "/{Bucket}", "delete", NULL, 0 },
-	{ "s3", "CreateMultipartUpload", s3_create_multipart_upload, "POST", "/{Bucket}/{Key+}",
-		"uploads", NULL, 0 },
-	{ "s3", "CompleteMultipartUpload", s3_complete_multipart_upload, "POST",
-		"/{Bucket}/{Key+}", "uploadId", NULL, 0 },
-	{ "s3", "UploadPart", s3_upload_part, "PUT", "/{Bucket}/{Key+}", "uploadId", NULL,
-		LC_BODY_FILE },
-	{ "s3", "CopyObject", s3_copy_object, "PUT", "/{Bucket}/{Key+}", NULL,
-		"x-amz-copy-source", 0 },
-	{ "s3", "PutObject", s3_put_object, "PUT", "/{Bucket}/{Key+}", NULL, NULL, LC_BODY_FILE },
-	{ "s3", "ListParts", s3_list_parts, "GET", "/{Bucket}/{Key+}", "uploadId", NULL, 0 },
-	{ "s3", "GetObject", s3_get_object, "GET", "/{Bucket}/{Key+}", NULL, NULL, 0 },
-	{ "s3", "HeadObject", s3_head_object, "HEAD", "/{Bucket}/{Key+}", NULL, NULL, 0 },
-	{ "s3", "AbortMultipartUpload", s3_abort_multipart_upload, "DELETE", "/{Bucket}/{Key+}",
-		"uploadId", NULL, 0 },
-	{ "s3", "DeleteObject", s3_delete_object, "DELETE", "/{Bucket}/{Key+}", NULL, NULL, 0 },
-
-	/* CloudFront (REST-XML) */
-	{ "cloudfront", "CreateDistributionWithTags", cf_create_distribution, "POST",
-		"/2020-05-31/distribution", "WithTags", NULL, 0 },
-	{ "cloudfront", "CreateDistribution", cf_create_distribution, "POST",
-		"/2020-05-31/distribution", NULL, NULL, 0 },
-	{ "cloudfront", "ListDistributions", cf_list_distributions, "GET",
-		"/2020-05-31/distribution", NULL, NULL, 0 },
-	{ "cloudfront", "GetDistributionConfig", cf_get_distribution_config, "GET",
-		"/2020-05-31/distribution/{Id}/config", NULL, NULL, 0 },
-	{ "cloudfront", "GetDistribution", cf_get_distribution, "GET",
-		"/2020-05-31/distribution/{Id}", NULL, NULL, 0 },
-	{ "cloudfront", "UpdateDistribution", cf_update_distribution, "PUT",
-		"/2020-05-31/distribution/{Id}/config", NULL, NULL, 0 },
-	{ "cloudfront", "DeleteDistribution", cf_delete_distribution, "DELETE",
-		"/2020-05-31/distribution/{Id}", NULL, NULL, 0 },
-	{ "cloudfront", "CreateInvalidation", cf_create_invalidation, "POST",
-		"/2020-05-31/distribution/{DistributionId}/invalidation", NULL, NULL, 0 },
-	{ "cloudfront", "GetInvalidation", cf_get_invalidation, "GET",
-		"/2020-05-31/distribution/{DistributionId}/invalidation/{Id}", NULL, NULL, 0 },
-	{ "cloudfront", "ListInvalidations", cf_list_invalidations, "GET",
-		"/2020-05-31/distribution/{DistributionId}/invalidation", NULL, NULL, 0 },
-
-	/* Route 53 (REST-XML) */
-	{ "route53", "CreateHostedZone", r53_create_hosted_zone, "POST", "/2013-04-01/hostedzone",
-		NULL, NULL, 0 },
-	{ "route53", "ListHostedZones", r53_list_hosted_zones, "GET", "/2013-04-01/hostedzone",
-		NULL, NULL, 0 },
-	{ "route53", "ListHostedZonesByName", r53_list_hosted_zones_by_name, "GET",
-		"/2013-04-01/hostedzonesbyname", NULL, NULL, 0 },
-	{ "route53", "GetHostedZone", r53_get_hosted_zone, "GET", "/2013-04-01/hostedzone/{Id}",
-		NULL, NULL, 0 },
-	{ "route53", "DeleteHostedZone", r53_delete_hosted_zone, "DELETE",
-		"/2013-04-01/hostedzone/{Id}", NULL, NULL, 0 },
-	{ "route53", "ChangeResourceRecordSets", r53_change_resource_record_sets, "POST",
-		"/2013-04-01/hostedzone/{Id}/rrset/", NULL, NULL, 0 },
-	{ "route53", "ChangeResourceRecordSets", r53_change_resource_record_sets, "POST",
-		"/2013-04-01/hostedzone/{Id}/rrset", NULL, NULL, 0 },
-	{ "route53", "ListResourceRecordSets", r53_list_resource_record_sets, "GET",
-		"/2013-04-01/hostedzone/{Id}/rrset", NULL, NULL, 0 },
-	{ "route53", "GetChange", r53_get_change, "GET", "/2013-04-01/change/{Id}", NULL, NULL,
-		0 },
-
-	{ "rds", "CreateDBInstance", rds_create_db_instance, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "DescribeDBInstances", rds_describe_db_instances, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "ModifyDBInstance", rds_modify_db_instance, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "RebootDBInstance", rds_reboot_db_instance, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "DeleteDBInstance", rds_delete_db_instance, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "CreateDBSnapshot", rds_create_db_snapshot, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "DescribeDBSnapshots", rds_describe_db_snapshots, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "DeleteDBSnapshot", rds_delete_db_snapshot, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "RestoreDBInstanceFromDBSnapshot", rds_restore_db_instance_from_db_snapshot, NULL,
-		NULL, NULL, NULL, 0 },
-	{ "rds", "RestoreDBInstanceToPointInTime", rds_restore_db_instance_to_point_in_time, NULL,
-		NULL, NULL, NULL, 0 },
-};
-const size_t lc_n_routes = ARRAY_SIZE(lc_routes);
-
-/*
  * Stand-ins used to word an error before the service is known (unsigned
  * or unknown-service requests): the protocol the request looks like.
  */
 static const struct lc_service guess_json = { "", LC_PROTO_JSON, NULL, NULL, 1 * MiB, 0, 0, 0,
-	NULL };
+	NULL, NULL, 0 };
 static const struct lc_service guess_query = { "", LC_PROTO_QUERY, NULL, NULL, 1 * MiB, 0, 0, 0,
-	NULL };
+	NULL, NULL, 0 };
 static const struct lc_service guess_rest = { "", LC_PROTO_REST_XML, NULL, NULL, 1 * MiB, 0, 1,
-	1, NULL };
+	1, NULL, NULL, 0 };
 
 const char *lc_request_header(const struct lc_request *req, const char *name)
 {
@@ -281,8 +89,8 @@ const struct lc_service *router_service(const char *name)
 	size_t i;
 
 	for (i = 0; i < lc_n_services; i++)
-		if (!strcmp(lc_services[i].name, name))
-			return &lc_services[i];
+		if (!strcmp(lc_services[i]->name, name))
+			return lc_services[i];
 	return NULL;
 }
 
@@ -305,22 +113,21 @@ static const struct lc_service *service_by_target(const char *target)
 	size_t i, n = strcspn(target, ".");
 
 	for (i = 0; i < lc_n_services; i++) {
-		const char *p = lc_services[i].target_prefix;
+		const char *p = lc_services[i]->target_prefix;
 
 		if (p != NULL && strlen(p) == n && !strncmp(p, target, n))
-			return &lc_services[i];
+			return lc_services[i];
 	}
 	return NULL;
 }
 
-static const struct lc_route *route_by_operation(const char *service, const char *op)
+const struct lc_route *router_operation(const struct lc_service *svc, const char *op)
 {
 	size_t i;
 
-	for (i = 0; i < lc_n_routes; i++)
-		if (lc_routes[i].method == NULL && !strcmp(lc_routes[i].service, service) &&
-			!strcmp(lc_routes[i].operation, op))
-			return &lc_routes[i];
+	for (i = 0; i < svc->n_routes; i++)
+		if (svc->routes[i].method == NULL && !strcmp(svc->routes[i].operation, op))
+			return &svc->routes[i];
 	return NULL;
 }
 
@@ -350,11 +157,10 @@ static const struct lc_route *route_rest(struct lc_request *req)
 {
 	size_t i;
 
-	for (i = 0; i < lc_n_routes; i++) {
-		const struct lc_route *r = &lc_routes[i];
+	for (i = 0; i < req->service->n_routes; i++) {
+		const struct lc_route *r = &req->service->routes[i];
 
-		if (r->method == NULL || strcmp(r->service, req->service->name) != 0 ||
-			strcmp(r->method, req->method) != 0)
+		if (r->method == NULL || strcmp(r->method, req->method) != 0)
 			continue;
 		if (r->query_flag != NULL && lc_request_query(req, r->query_flag) == NULL)
 			continue;
@@ -396,7 +202,7 @@ static int health(struct lc_request *req, struct lc_response *res)
 
 	for (i = 0; i < lc_n_services; i++)
 		json_array_append_new(json_object_get(o, "services"),
-			json_string(lc_services[i].name));
+			json_string(lc_services[i]->name));
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	lc_reply_raw(req, res, 200, "application/json", text, strlen(text));
@@ -501,7 +307,7 @@ static int router_check_headers(struct lc_request *req, struct lc_response *res)
 				svc->target_prefix);
 		}
 		req->operation = dot + 1;
-		req->route = route_by_operation(svc->name, dot + 1);
+		req->route = router_operation(svc, dot + 1);
 		if (req->route == NULL) {
 			req->failed = 1;
 			return lc_reply_error(req, res, 400, "UnknownOperationException",
@@ -663,7 +469,7 @@ static int route_query(struct lc_request *req, struct lc_response *res)
 		return lc_reply_error(req, res, 400, "MissingAction",
 			"the request has no Action parameter");
 	req->operation = action;
-	req->route = route_by_operation(req->service->name, action);
+	req->route = router_operation(req->service, action);
 	if (req->route == NULL)
 		return lc_reply_error(req, res, 400, "InvalidAction",
 			"The action %s is not valid for this web service.", action);

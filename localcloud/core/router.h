@@ -2,22 +2,25 @@
  * router.h: how a request reaches a service handler inside caliberd, and
  * what a handler gets and gives back.
  *
- * A request is routed in two steps, both from tables in router.c:
+ * A request is routed in two steps, both from tables:
  *
  *  1. The service: the SigV4 credential scope's service name (for
  *     unsigned requests: the X-Amz-Target prefix, else the protocol the
- *     request looks like) picks a row of lc_services[], which says the
- *     protocol (JSON 1.1, Query, REST-XML, REST-JSON), how errors look and
- *     the body cap.
- *  2. The operation: one row of lc_routes[] per (service, operation).
+ *     request looks like) picks a service of the catalogue lc_services[]
+ *     (localcloud/services.c); its struct lc_service says the protocol
+ *     (JSON 1.1, Query, REST-XML, REST-JSON), how errors look and the body
+ *     cap.  Each service defines its own in <service>/routes.c.
+ *  2. The operation: one row of the service's routes[] per operation.
  *     JSON 1.1 rows match the X-Amz-Target operation, Query rows the
  *     Action= parameter, REST rows the method and a path pattern with
  *     {Param} (one segment) and {Param+} (the rest, slashes included),
  *     plus optionally a query parameter and a header that must be present.
- *     The first matching row wins, so put specific REST rows first.
+ *     The first matching row of the service wins, so put specific REST
+ *     rows first.
  *
- * Adding an operation is one row in lc_routes[] and one handler function
- * (declared in services.h).  See docs/localcloud.md, "adding a service".
+ * Adding an operation is one row in <service>/routes.c and one handler
+ * function (declared in <service>/internal.h).  See docs/localcloud.md,
+ * "Adding a service".
  *
  * Ownership: caliberd owns struct lc_request (every string in it lives
  * until the response is sent) and struct lc_response; a handler fills the
@@ -39,6 +42,8 @@
 struct lc_server;
 struct lc_request;
 struct lc_response;
+
+#define LC_MIB ((size_t)1024 * 1024)
 
 enum lc_protocol {
 	LC_PROTO_JSON,		/* awsJson1_1: POST /, X-Amz-Target: <prefix>.<Operation> */
@@ -77,8 +82,14 @@ struct lc_service {
 	int s3_signing;
 	/* REST-XML errors as S3 writes them (<Error>), not <ErrorResponse> */
 	int s3_errors;
-	/* Called once at start-up: create tables, directories.  May be NULL. */
+	/*
+	 * Called once at start-up, in catalogue order: create tables,
+	 * directories, register edge sources.  May be NULL.
+	 */
 	int (*init)(struct lc_server *srv, struct err *e);
+	/* The service's operations (its routes.c), in match order */
+	const struct lc_route *routes;
+	size_t n_routes;
 };
 
 struct lc_route {
@@ -164,13 +175,19 @@ const char *lc_request_form(const struct lc_request *req, const char *name);
  */
 json_t *lc_request_json(struct lc_request *req, struct lc_response *res);
 
-extern const struct lc_service lc_services[];
-extern const struct lc_route lc_routes[];
+/* The catalogue (localcloud/services.c): every service, in start-up order. */
+extern const struct lc_service *const lc_services[];
 extern const size_t lc_n_services;
-extern const size_t lc_n_routes;
 
 /* Service by scope name, NULL when caliberd does not provide it. */
 const struct lc_service *router_service(const char *name);
+/*
+ * The JSON 1.1 or Query route of svc for operation, NULL when none: how one
+ * service calls another's operation (RDS's managed master password creates
+ * the secret through Secrets Manager's CreateSecret) without its handler
+ * being public.
+ */
+const struct lc_route *router_operation(const struct lc_service *svc, const char *op);
 
 /*
  * First step, when the headers have arrived: pick the service (and, for

@@ -37,7 +37,7 @@
 #include "core/edgectl.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "core/services.h"
+#include "internal.h"
 #include "core/store.h"
 
 #define ELB_ACCOUNT "000000000000"

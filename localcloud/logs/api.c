@@ -23,7 +23,7 @@
 #include "core/json-input.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "core/services.h"
+#include "internal.h"
 #include "core/store.h"
 
 #define LOGS_MAX_EVENT	   262144

@@ -39,7 +39,7 @@
 #include "core/engine-postgres.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "core/services.h"
+#include "internal.h"
 #include "core/store.h"
 
 #define RDS_DAY 86400.0
@@ -672,7 +672,7 @@ static void rds_snapshots_drop(const char *sql, const char *param)
 	free(ids);
 }
 
-/* Managed master password: the secret in Secrets Manager, through its handler. */
+/* Managed master password: the secret in Secrets Manager, through its route's handler. */
 static int rds_secret_call(const char *operation, const char *region, json_t *in, char **arn,
 	struct err *e)
 {
@@ -693,15 +693,14 @@ static int rds_secret_call(const char *operation, const char *region, json_t *in
 	req.body_fd = -1;
 	lc_request_id_new(req.request_id);
 	buf_init(&req.body);
-	if (req.service == NULL || text == NULL) {
+	if (req.service != NULL)
+		req.route = router_operation(req.service, operation);
+	if (req.route == NULL || text == NULL) {
 		err_set(e, "secrets manager is not available");
 		goto out;
 	}
 	buf_appends(&req.body, text);
-	if (!strcmp(operation, "CreateSecret"))
-		sm_create_secret(&req, &res);
-	else
-		sm_delete_secret(&req, &res);
+	req.route->handler(&req, &res);
 	if (res.status != 200) {
 		err_set(e, "secrets manager %s refused: %s", operation, res.error_code);
 		goto out;

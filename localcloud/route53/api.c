@@ -21,7 +21,8 @@
 #include "core/ids.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "core/services.h"
+#include "cloudfront/cloudfront.h"
+#include "internal.h"
 #include "core/store.h"
 #include "core/xml-input.h"
 
@@ -65,8 +66,7 @@ int r53_init(struct lc_server *srv, struct err *e)
 	if (store_exec(srv->store, r53_schema, e) < 0)
 		return -1;
 	edgectl_register(r53_edge_sites);
-	/* Route 53 is the last of the edge's services to start: the edge comes up now. */
-	return edgectl_start(srv, e);
+	return 0;
 }
 
 static int internal(struct lc_request *req, struct lc_response *res, const struct err *e)

@@ -21,7 +21,7 @@
 #include "core/reply.h"
 #include "core/router.h"
 #include "wire.h"
-#include "core/services.h"
+#include "internal.h"
 
 #define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define S3_XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -30,7 +30,7 @@
 #include "core/json-input.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "core/services.h"
+#include "internal.h"
 #include "core/store.h"
 
 #define SM_MAX_VALUE 65536

@@ -50,8 +50,8 @@ static void fuzz_init(void)
 	if (store_open(":memory:", &fuzz_srv.store, &e) < 0)
 		abort();
 	for (i = 0; i < lc_n_services; i++)
-		if (!strcmp(lc_services[i].name, "secretsmanager") &&
-			lc_services[i].init(&fuzz_srv, &e) < 0)
+		if (!strcmp(lc_services[i]->name, "secretsmanager") &&
+			lc_services[i]->init(&fuzz_srv, &e) < 0)
 			abort();
 	fuzz_ready = 1;
 }
