@@ -1,5 +1,5 @@
 /*
- * svc-elbv2.c: Elastic Load Balancing v2 (Query, 2015-12-01) realised by
+ * elbv2/api.c: Elastic Load Balancing v2 (Query, 2015-12-01) realised by
  * caliberd's nginx edge.
  *
  * Load balancers, target groups (IP targets, HTTP health checks),

@@ -1,5 +1,5 @@
 /*
- * svc-logs.c: Amazon CloudWatch Logs (JSON 1.1, Logs_20140328) on
+ * logs/api.c: Amazon CloudWatch Logs (JSON 1.1, Logs_20140328) on
  * caliberd's store.
  *
  * Log groups hold streams, streams hold events (timestamp, message,
@@ -178,7 +178,7 @@ int logs_append(sqlite3 *db, const char *group, const char *stream, long long ts
 	return event_insert(db, group, stream, ts_ms, now_ms(), msg, len);
 }
 
-/* One call, as in svc-secretsmanager.c: the request, its input, the reply. */
+/* One call, as in secretsmanager/api.c: the request, its input, the reply. */
 struct logs_call {
 	struct lc_request *req;
 	struct lc_response *res;

@@ -1,5 +1,5 @@
 /*
- * svc-route53.c: Amazon Route 53 (REST-XML, /2013-04-01/): hosted zones
+ * route53/api.c: Amazon Route 53 (REST-XML, /2013-04-01/): hosted zones
  * and their record sets, and the names the edge serves.
  *
  * Nothing resolves these names over DNS: *.localhost names reach

@@ -1,5 +1,5 @@
 /*
- * svc-s3.c: Amazon S3 (REST-XML, path-style and virtual-hosted) on the
+ * s3/api.c: Amazon S3 (REST-XML, path-style and virtual-hosted) on the
  * object store in objstore.c: buckets, objects with MD5 ETags, ranges and
  * conditional reads, ListObjectsV2 paging, DeleteObjects, CopyObject and
  * multipart uploads.  Bodies arrive in a file (LC_BODY_FILE), are decoded

@@ -1,6 +1,6 @@
 /*
- * s3-wire.c: aws-chunked bodies, S3's XML request bodies and checksum
- * values (see s3-wire.h).  Everything here reads untrusted input: lines
+ * s3/wire.c: aws-chunked bodies, S3's XML request bodies and checksum
+ * values (see s3/wire.h).  Everything here reads untrusted input: lines
  * and counts are bounded, and the XML parser never fetches or expands
  * external entities.
  */

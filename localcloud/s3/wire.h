@@ -1,5 +1,5 @@
 /*
- * s3-wire.h: the parts of S3's wire format that caliberd parses from
+ * s3/wire.h: the parts of S3's wire format that caliberd parses from
  * untrusted clients, kept apart from the handlers so that unit tests and
  * the fuzz target (tests/fuzz/fuzz-s3.c) reach them directly:
  *

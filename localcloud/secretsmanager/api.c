@@ -1,5 +1,5 @@
 /*
- * svc-secretsmanager.c: AWS Secrets Manager (JSON 1.1) on caliberd's
+ * secretsmanager/api.c: AWS Secrets Manager (JSON 1.1) on caliberd's
  * store.
  *
  * A secret has versions; each version holds one value (a string or bytes)
