@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "ca.h"
+#include "fsutil.h"
 
 struct ca {
 	char *dir;
@@ -64,37 +65,6 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	return ok ? 0 : -1;
 }
 
-/* Write data to path through a temporary file and rename, so readers never see half. */
-static int write_atomic(const char *path, const char *data, size_t len, mode_t mode,
-	struct err *e)
-{
-	char *tmp = xasprintf("%s.tmp", path);
-	int fd, rc = -1;
-
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd < 0) {
-		err_set(e, "unable to create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-		err_set(e, "unable to write '%s': %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		err_set(e, "unable to rename '%s': %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	return rc;
-}
-
 /* PEM of a key or certificate into a string the caller frees. */
 static char *pem_string(EVP_PKEY *key, X509 *cert, size_t *len)
 {
@@ -136,7 +106,7 @@ static int write_pem(const char *path, EVP_PKEY *key, X509 *cert, X509 *chain, m
 		}
 		buf_append(&all, b, m);
 	}
-	rc = write_atomic(path, all.data, all.len, mode, e);
+	rc = fsutil_write_atomic(path, all.data, all.len, mode, e);
 out:
 	if (key)
 		buf_release_secret(&all);

@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "edge.h"
 #include "edge-internal.h"
+#include "fsutil.h"
 #include "spawn.h"
 
 struct edge_site_copy {
@@ -96,17 +97,6 @@ static int worker_user(struct edge *edge, struct err *e)
 	return 0;
 }
 
-static int unlink_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 /*
  * Root only: the workers' directory, /var/cache/caliber-edge/<hash of the
  * edge directory>, owned by the worker user.  Its "owner" file names the
@@ -138,7 +128,7 @@ static int work_dir_setup(struct edge *edge, const char *base, struct err *e)
 		marker = xasprintf("%s/owner", sub);
 		f = fopen(marker, "r");
 		if (f && fgets(line, sizeof(line), f) && access(line, F_OK) < 0)
-			nftw(sub, unlink_entry, 16, FTW_DEPTH | FTW_PHYS);
+			fsutil_remove_tree(sub);
 		if (f)
 			fclose(f);
 		free(sub);
@@ -252,32 +242,6 @@ static void edge_warn(struct edge *edge, const char *fmt, ...)
 		fprintf(stderr, "caliberd: edge: %s\n", msg);
 }
 
-static int write_file(const char *path, const char *data, size_t len, struct err *e)
-{
-	char *tmp = xasprintf("%s.tmp", path);
-	int fd, rc = -1;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_set(e, "unable to create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-		err_set(e, "unable to write '%s': %s", tmp, strerror(errno));
-		close(fd);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		err_set(e, "unable to rename '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	return rc;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -329,7 +293,7 @@ static int edge_certificate(struct edge *edge, struct err *e)
 	}
 	if (rc < 0)
 		goto out;
-	rc = write_file(names_path, joined.data, joined.len, e);
+	rc = fsutil_write_atomic(names_path, joined.data, joined.len, 0600, e);
 	if (rc < 0)
 		goto out;
 	free(edge->cert_names);
@@ -475,7 +439,7 @@ static int edge_write_conf(struct edge *edge, struct err *e)
 		edge->sites[i].last_line = line - 1;
 	}
 	buf_appends(&b, "}\n");
-	rc = write_file(path, b.data, b.len, e);
+	rc = fsutil_write_atomic(path, b.data, b.len, 0600, e);
 	/* the file holds the origin token */
 	buf_release_secret(&b);
 	free(path);
@@ -1188,7 +1152,7 @@ reaped:
 	 * deleted before the next start would notice.
 	 */
 	if (edge->work && strcmp(edge->work, edge->dir) != 0)
-		nftw(edge->work, unlink_entry, 16, FTW_DEPTH | FTW_PHYS);
+		fsutil_remove_tree(edge->work);
 	sites_free(edge->sites, edge->n_sites, 1);
 	free(edge->cert_names);
 	free(edge->dir);

@@ -17,6 +17,7 @@
 
 #include "hex.h"
 #include "objstore.h"
+#include "store.h"
 
 struct objstore {
 	char *dir;
@@ -207,18 +208,6 @@ static int db_err(struct objstore *s, struct err *e, const char *what)
 	return err_set(e, "store: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int db_exec(struct objstore *s, const char *sql, struct err *e)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(e, "store: %s", msg ? msg : "sqlite error");
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
 static sqlite3_stmt *db_prepare(struct objstore *s, const char *sql, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
@@ -228,13 +217,6 @@ static sqlite3_stmt *db_prepare(struct objstore *s, const char *sql, struct err 
 		return NULL;
 	}
 	return st;
-}
-
-static char *col_strdup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? xstrdup((const char *)t) : NULL;
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -335,7 +317,7 @@ static int gc_load_ids(struct objstore *s, struct idset *set, struct err *e)
 			set->cap = set->cap ? 2 * set->cap : 256;
 			set->ids = xrealloc(set->ids, set->cap * sizeof(*set->ids));
 		}
-		set->ids[set->n++] = col_strdup(st, 0);
+		set->ids[set->n++] = store_col_text(st, 0);
 	}
 	sqlite3_finalize(st);
 	if (set->n > 1)
@@ -432,7 +414,7 @@ int objstore_open(const char *dir, struct objstore **out, struct err *e)
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (db_exec(s, objstore_schema, e) < 0)
+	if (store_db_exec(s->db, objstore_schema, e) < 0)
 		goto out;
 	if (objstore_gc(s, e) < 0)
 		goto out;
@@ -553,7 +535,7 @@ static int collect_ids(struct objstore *s, const char *sql, const char *arg, cha
 			cap = cap ? 2 * cap : 16;
 			*ids = xrealloc(*ids, cap * sizeof(**ids));
 		}
-		(*ids)[(*n)++] = col_strdup(st, 0);
+		(*ids)[(*n)++] = store_col_text(st, 0);
 	}
 	sqlite3_finalize(st);
 	return 0;
@@ -589,7 +571,7 @@ enum objstore_status objstore_bucket_delete(struct objstore *s, const char *name
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if (db_exec(s, "BEGIN", e) < 0)
+	if (store_db_exec(s->db, "BEGIN", e) < 0)
 		goto out;
 	st = db_prepare(s, "DELETE FROM parts WHERE upload_id IN"
 		" (SELECT id FROM uploads WHERE bucket = ?1);"
@@ -613,7 +595,7 @@ enum objstore_status objstore_bucket_delete(struct objstore *s, const char *name
 	bind_text(st, 1, name);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto rollback;
-	if (db_exec(s, "COMMIT", e) < 0)
+	if (store_db_exec(s->db, "COMMIT", e) < 0)
 		goto rollback;
 	rc = OBJSTORE_OK;
 	goto out;
@@ -648,7 +630,7 @@ enum objstore_status objstore_bucket_head(struct objstore *s, const char *name, 
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		if (region)
-			*region = col_strdup(st, 0);
+			*region = store_col_text(st, 0);
 		rc = OBJSTORE_OK;
 	} else if (step == SQLITE_DONE) {
 		rc = OBJSTORE_NO_SUCH_BUCKET;
@@ -679,8 +661,8 @@ int objstore_bucket_list(struct objstore *s, struct objstore_bucket **out, size_
 			cap = cap ? 2 * cap : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
-		(*out)[*n].name = col_strdup(st, 0);
-		(*out)[*n].region = col_strdup(st, 1);
+		(*out)[*n].name = store_col_text(st, 0);
+		(*out)[*n].region = store_col_text(st, 1);
 		(*out)[*n].created_ms = sqlite3_column_int64(st, 2);
 		(*n)++;
 	}
@@ -921,7 +903,7 @@ static int object_upsert_locked(struct objstore *s, const char *bucket, const ch
 	bind_text(st, 1, bucket);
 	bind_text(st, 2, key);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*old = col_strdup(st, 0);
+		*old = store_col_text(st, 0);
 	sqlite3_finalize(st);
 	st = db_prepare(s, "INSERT OR REPLACE INTO objects(bucket, key, size, etag, mtime_ms, "
 		ATTR_COLUMNS ", file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", e);
@@ -971,10 +953,10 @@ enum objstore_status objstore_put(struct objstore *s, const char *bucket, const 
 		rc = ex < 0 ? OBJSTORE_ERROR : OBJSTORE_NO_SUCH_BUCKET;
 		goto out;
 	}
-	if (db_exec(s, "BEGIN IMMEDIATE", e) < 0)
+	if (store_db_exec(s->db, "BEGIN IMMEDIATE", e) < 0)
 		goto out;
 	if (object_upsert_locked(s, bucket, key, w->id, w->d.size, etag, now_ms(), attrs, &old,
-			e) < 0 || db_exec(s, "COMMIT", e) < 0) {
+			e) < 0 || store_db_exec(s->db, "COMMIT", e) < 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
@@ -1080,7 +1062,7 @@ enum objstore_status objstore_delete(struct objstore *s, const char *bucket, con
 	bind_text(st, 1, bucket);
 	bind_text(st, 2, key);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		old = col_strdup(st, 0);
+		old = store_col_text(st, 0);
 	if (sqlite3_step(st) != SQLITE_DONE && old == NULL) {
 		db_err(s, e, "delete object");
 		goto out;
@@ -1145,10 +1127,10 @@ enum objstore_status objstore_copy(struct objstore *s, const char *src_bucket,
 			src.expires, src.user_meta, src.checksum_algorithm, src.checksum_value };
 		attrs = &keep;
 	}
-	if (db_exec(s, "BEGIN IMMEDIATE", e) < 0)
+	if (store_db_exec(s->db, "BEGIN IMMEDIATE", e) < 0)
 		goto out;
 	if (object_upsert_locked(s, dst_bucket, dst_key, id, src.size, src.etag, mtime, attrs,
-			&old, e) < 0 || db_exec(s, "COMMIT", e) < 0) {
+			&old, e) < 0 || store_db_exec(s->db, "COMMIT", e) < 0) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
@@ -1440,7 +1422,7 @@ enum objstore_status objstore_part_put(struct objstore *s, const char *bucket, c
 	if (rc != OBJSTORE_OK)
 		goto out;
 	rc = OBJSTORE_ERROR;
-	if (db_exec(s, "BEGIN IMMEDIATE", e) < 0)
+	if (store_db_exec(s->db, "BEGIN IMMEDIATE", e) < 0)
 		goto out;
 	st = db_prepare(s, "SELECT file FROM parts WHERE upload_id = ? AND number = ?", e);
 	if (st == NULL)
@@ -1448,7 +1430,7 @@ enum objstore_status objstore_part_put(struct objstore *s, const char *bucket, c
 	bind_text(st, 1, upload_id);
 	sqlite3_bind_int(st, 2, part_number);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		old = col_strdup(st, 0);
+		old = store_col_text(st, 0);
 	sqlite3_finalize(st);
 	st = db_prepare(s, "INSERT OR REPLACE INTO parts(upload_id, number, size, etag, md5,"
 		" mtime_ms, file) VALUES (?, ?, ?, ?, ?, ?, ?)", e);
@@ -1461,7 +1443,7 @@ enum objstore_status objstore_part_put(struct objstore *s, const char *bucket, c
 	sqlite3_bind_blob(st, 5, w->d.md5, 16, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 6, now_ms());
 	bind_text(st, 7, w->id);
-	if (sqlite3_step(st) != SQLITE_DONE || db_exec(s, "COMMIT", e) < 0)
+	if (sqlite3_step(st) != SQLITE_DONE || store_db_exec(s->db, "COMMIT", e) < 0)
 		goto rollback;
 	rc = OBJSTORE_OK;
 	goto out;
@@ -1625,7 +1607,7 @@ enum objstore_status objstore_upload_complete(struct objstore *s, const char *bu
 		snprintf(sp[n_sp].etag, sizeof(sp[n_sp].etag), "%s", sqlite3_column_text(st, 1));
 		memcpy(sp[n_sp].md5, sqlite3_column_blob(st, 2), 16);
 		sp[n_sp].size = (uint64_t)sqlite3_column_int64(st, 3);
-		sp[n_sp].file = col_strdup(st, 4);
+		sp[n_sp].file = store_col_text(st, 4);
 		n_sp++;
 	}
 	sqlite3_finalize(st);
@@ -1635,7 +1617,7 @@ enum objstore_status objstore_upload_complete(struct objstore *s, const char *bu
 	bind_text(st, 1, upload_id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		for (int i = 0; i < N_ATTRS; i++)
-			attr_copy[i] = col_strdup(st, i);
+			attr_copy[i] = store_col_text(st, i);
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -1706,7 +1688,7 @@ enum objstore_status objstore_upload_complete(struct objstore *s, const char *bu
 	if (rc != OBJSTORE_OK)
 		goto out;
 	rc = OBJSTORE_ERROR;
-	if (db_exec(s, "BEGIN IMMEDIATE", e) < 0)
+	if (store_db_exec(s->db, "BEGIN IMMEDIATE", e) < 0)
 		goto out;
 	if (object_upsert_locked(s, bucket, key, w->id, w->d.size, etag, now_ms(), &attrs, &old,
 			e) < 0)
@@ -1722,7 +1704,7 @@ enum objstore_status objstore_upload_complete(struct objstore *s, const char *bu
 	if (st == NULL)
 		goto rollback;
 	bind_text(st, 1, upload_id);
-	if (sqlite3_step(st) != SQLITE_DONE || db_exec(s, "COMMIT", e) < 0)
+	if (sqlite3_step(st) != SQLITE_DONE || store_db_exec(s->db, "COMMIT", e) < 0)
 		goto rollback;
 	committed = 1;
 	rc = OBJSTORE_OK;
@@ -1769,7 +1751,7 @@ enum objstore_status objstore_upload_abort(struct objstore *s, const char *bucke
 	if (collect_ids(s, "SELECT file FROM parts WHERE upload_id = ?", upload_id, &ids, &n,
 			e) < 0)
 		goto out;
-	if (db_exec(s, "BEGIN IMMEDIATE", e) < 0)
+	if (store_db_exec(s->db, "BEGIN IMMEDIATE", e) < 0)
 		goto out;
 	st = db_prepare(s, "DELETE FROM parts WHERE upload_id = ?1", e);
 	if (st == NULL)
@@ -1782,7 +1764,7 @@ enum objstore_status objstore_upload_abort(struct objstore *s, const char *bucke
 	if (st == NULL)
 		goto rollback;
 	bind_text(st, 1, upload_id);
-	if (sqlite3_step(st) != SQLITE_DONE || db_exec(s, "COMMIT", e) < 0)
+	if (sqlite3_step(st) != SQLITE_DONE || store_db_exec(s->db, "COMMIT", e) < 0)
 		goto rollback;
 	rc = OBJSTORE_OK;
 	goto out;

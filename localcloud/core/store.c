@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "buf.h"
+#include "caliberd.h"
 #include "store.h"
 
 struct store {
@@ -59,16 +60,21 @@ void store_close(struct store *s)
 	free(s);
 }
 
-int store_exec(struct store *s, const char *sql, struct err *e)
+int store_db_exec(sqlite3 *db, const char *sql, struct err *e)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		err_set(e, "store: %s", msg ? msg : "unknown error");
 		sqlite3_free(msg);
 		return -1;
 	}
 	return 0;
+}
+
+int store_exec(struct store *s, const char *sql, struct err *e)
+{
+	return store_db_exec(s->db, sql, e);
 }
 
 int store_begin(struct store *s, struct err *e)
@@ -123,4 +129,84 @@ char *store_col_text(sqlite3_stmt *st, int i)
 double store_col_real(sqlite3_stmt *st, int i)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+const char *store_col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+_Thread_local int store_write_failed;
+
+/* Step st (its bindings done) and finalize it; 0 or -1 as store_run says. */
+static int run_bound(sqlite3 *db, sqlite3_stmt *st, const char *sql)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		lc_log("store: step: %s: %s", sqlite3_errmsg(db), sql);
+		sqlite3_finalize(st);
+		store_write_failed = 1;
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static sqlite3_stmt *run_prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		lc_log("store: prepare: %s: %s", sqlite3_errmsg(db), sql);
+		sqlite3_finalize(st);
+		store_write_failed = 1;
+		return NULL;
+	}
+	return st;
+}
+
+int store_run(sqlite3 *db, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st = run_prepare(db, sql);
+	va_list ap;
+	int i;
+
+	if (st == NULL)
+		return -1;
+	va_start(ap, fmt);
+	for (i = 0; fmt[i]; i++) {
+		if (fmt[i] == 's') {
+			const char *v = va_arg(ap, const char *);
+
+			if (v == NULL)
+				sqlite3_bind_null(st, i + 1);
+			else
+				sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT);
+		} else if (fmt[i] == 'i') {
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+		} else {
+			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+		}
+	}
+	va_end(ap);
+	return run_bound(db, st, sql);
+}
+
+int store_run_texts(sqlite3 *db, const char *sql, size_t n, const char *const *params)
+{
+	sqlite3_stmt *st = run_prepare(db, sql);
+	size_t i;
+
+	if (st == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (params[i] == NULL)
+			sqlite3_bind_null(st, (int)i + 1);
+		else
+			sqlite3_bind_text(st, (int)i + 1, params[i], -1, SQLITE_TRANSIENT);
+	}
+	return run_bound(db, st, sql);
 }

@@ -60,16 +60,16 @@ static int ecs_step(void *arg)
 	struct ecs_call *c = arg;
 	int r;
 
-	ecs_write_failed = 0;
+	store_write_failed = 0;
 	r = c->fn(c);
-	if (r == 0 && ecs_write_failed) {
+	if (r == 0 && store_write_failed) {
 		/* never a success for what was not stored: json_in_run rolls it back */
 		lc_reply_error(c->req, c->res, 500, "ServerException",
 			"an internal error occurred: a write to the store failed (caliberd's log"
 			" says which)");
 		r = -1;
 	}
-	ecs_write_failed = 0;
+	store_write_failed = 0;
 	return r;
 }
 
@@ -115,7 +115,7 @@ static int cluster_find(struct ecs_call *c, const char *ident, char **arn)
 		return ecs_internal(c, "cluster");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*arn = col_dup(st, 0);
+		*arn = store_col_text(st, 0);
 	sqlite3_finalize(st);
 	if (*arn == NULL)
 		return ecs_bad(c, "ClusterNotFoundException", "Cluster not found.");
@@ -171,7 +171,7 @@ static int create_cluster(struct ecs_call *c)
 			name);
 	arn = xasprintf("arn:aws:ecs:%s:%s:cluster/%s", c->req->region, ECS_ACCOUNT, name);
 	/* creating an existing cluster returns it, as ECS does */
-	step_done(c->db,
+	store_run(c->db,
 		"INSERT INTO ecs_cluster (name, arn, status, created) VALUES (?, ?, 'ACTIVE', ?) "
 		"ON CONFLICT (name) DO UPDATE SET status = 'ACTIVE'",
 		"ssd", name, arn, c->now);
@@ -185,7 +185,7 @@ static int create_cluster(struct ecs_call *c)
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			json_object_set_new(c->out, "cluster",
-				cluster_json(c->db, col_str(st, 0), name, "ACTIVE"));
+				cluster_json(c->db, store_col_str(st, 0), name, "ACTIVE"));
 		sqlite3_finalize(st);
 	}
 	return 0;
@@ -216,8 +216,8 @@ static int describe_clusters(struct ecs_call *c)
 			return ecs_internal(c, "clusters");
 		sqlite3_bind_text(st, 1, arn_tail(ident), -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(list, cluster_json(c->db, col_str(st, 0),
-							    col_str(st, 1), col_str(st, 2)));
+			json_array_append_new(list, cluster_json(c->db, store_col_str(st, 0),
+							    store_col_str(st, 1), store_col_str(st, 2)));
 		else
 			json_array_append_new(failures,
 				json_pack("{s:s, s:s}", "arn", ident, "reason", "MISSING"));
@@ -268,7 +268,7 @@ static int list_column(
 			json_object_set_new(c->out, "nextToken", json_string(t));
 			break;
 		}
-		json_array_append_new(arr, json_string(col_str(st, 0)));
+		json_array_append_new(arr, json_string(store_col_str(st, 0)));
 	}
 	sqlite3_finalize(st);
 	return 0;
@@ -323,7 +323,7 @@ static int delete_cluster(struct ecs_call *c)
 			"The Cluster cannot be deleted while Tasks are active.");
 		goto out;
 	}
-	step_done(c->db, "UPDATE ecs_cluster SET status = 'INACTIVE' WHERE arn = ?", "s", arn);
+	store_run(c->db, "UPDATE ecs_cluster SET status = 'INACTIVE' WHERE arn = ?", "s", arn);
 	json_object_set_new(c->out, "cluster", cluster_json(c->db, arn, arn_tail(arn), "INACTIVE"));
 	ret = 0;
 out:
@@ -389,7 +389,7 @@ static int taskdef_find(struct ecs_call *c, const char *ident, char **arn, json_
 		sqlite3_bind_text(st, 1, ident, -1, SQLITE_TRANSIENT);
 	}
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*arn = col_dup(st, 0);
+		*arn = store_col_text(st, 0);
 	sqlite3_finalize(st);
 	free(family);
 	if (*arn != NULL) {
@@ -528,7 +528,7 @@ static int register_task_definition(struct ecs_call *c)
 		json_object_set_new(body, "volumes", json_array());
 	json_object_set_new(body, "status", json_string("ACTIVE"));
 	text = json_dumps(body, JSON_COMPACT);
-	if (step_done(c->db,
+	if (store_run(c->db,
 		    "INSERT INTO ecs_taskdef (family, revision, arn, status, body, registered) "
 		    "VALUES (?, ?, ?, 'ACTIVE', ?, ?)",
 		    "sissd", family, rev, arn, text, c->now) < 0) {
@@ -586,7 +586,7 @@ static int deregister_task_definition(struct ecs_call *c)
 	if (r > 0)
 		return ecs_bad(
 			c, "ClientException", "The specified task definition does not exist.");
-	step_done(c->db,
+	store_run(c->db,
 		"UPDATE ecs_taskdef SET status = 'INACTIVE', deregistered = coalesce(deregistered, "
 		"?) "
 		"WHERE arn = ?",
@@ -681,12 +681,12 @@ static json_t *service_json(sqlite3 *db, const char *arn)
 	max_p = sqlite3_column_int(st, 6);
 	cb_e = sqlite3_column_int(st, 7);
 	cb_r = sqlite3_column_int(st, 8);
-	extra = json_loads(col_str(st, 9), 0, NULL);
+	extra = json_loads(store_col_str(st, 9), 0, NULL);
 	svc = json_pack(
 		"{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:s, s:{s:s}, s:{s:I, s:I, s:{s:b, "
 		"s:b}}}",
-		"serviceArn", arn, "serviceName", col_str(st, 0), "clusterArn", col_str(st, 1),
-		"status", col_str(st, 2), "taskDefinition", col_str(st, 3), "desiredCount",
+		"serviceArn", arn, "serviceName", store_col_str(st, 0), "clusterArn", store_col_str(st, 1),
+		"status", store_col_str(st, 2), "taskDefinition", store_col_str(st, 3), "desiredCount",
 		(json_int_t)sqlite3_column_int64(st, 4), "createdAt",
 		json_time(sqlite3_column_double(st, 10)), "launchType", "FARGATE",
 		"schedulingStrategy", "REPLICA", "deploymentController", "type", "ECS",
@@ -713,7 +713,7 @@ static json_t *service_json(sqlite3 *db, const char *arn)
 			if (sqlite3_step(st) == SQLITE_ROW) {
 				created = sqlite3_column_double(st, 0);
 				updated = sqlite3_column_double(st, 1);
-				reason = col_dup(st, 2);
+				reason = store_col_text(st, 2);
 			}
 			sqlite3_finalize(st);
 			st = NULL;
@@ -752,7 +752,7 @@ static json_t *service_json(sqlite3 *db, const char *arn)
 			json_array_append_new(
 				events, json_pack("{s:s, s:o, s:s}", "id", id, "createdAt",
 						json_time(sqlite3_column_double(st, 1)), "message",
-						col_str(st, 2)));
+						store_col_str(st, 2)));
 		}
 		sqlite3_finalize(st);
 		st = NULL;
@@ -813,7 +813,7 @@ static int service_find(struct ecs_call *c, const char *cluster_arn, const char 
 	sqlite3_bind_text(st, 1, cluster_arn, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, ident, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*arn = col_dup(st, 0);
+		*arn = store_col_text(st, 0);
 	sqlite3_finalize(st);
 	if (*arn == NULL)
 		return ecs_bad(c, "ServiceNotFoundException", "Service not found.");
@@ -877,17 +877,17 @@ static int create_service(struct ecs_call *c)
 	sqlite3_bind_text(st, 1, cluster_arn, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		if (strcmp(col_str(st, 1), "INACTIVE")) {
+		if (strcmp(store_col_str(st, 1), "INACTIVE")) {
 			sqlite3_finalize(st);
 			ecs_bad(c, "InvalidParameterException",
 				"Creation of service was not idempotent.");
 			goto out;
 		}
 		/* a deleted service's name can be used again */
-		arn = col_dup(st, 0);
-		step_done(c->db, "DELETE FROM ecs_service WHERE arn = ?", "s", arn);
-		step_done(c->db, "DELETE FROM ecs_deployment WHERE service = ?", "s", arn);
-		step_done(c->db, "DELETE FROM ecs_event WHERE service = ?", "s", arn);
+		arn = store_col_text(st, 0);
+		store_run(c->db, "DELETE FROM ecs_service WHERE arn = ?", "s", arn);
+		store_run(c->db, "DELETE FROM ecs_deployment WHERE service = ?", "s", arn);
+		store_run(c->db, "DELETE FROM ecs_event WHERE service = ?", "s", arn);
 		free(arn);
 	}
 	sqlite3_finalize(st);
@@ -897,7 +897,7 @@ static int create_service(struct ecs_call *c)
 		if (json_object_get(c->in, echo[i]) != NULL)
 			json_object_set(extra, echo[i], json_object_get(c->in, echo[i]));
 	extra_text = json_dumps(extra, JSON_COMPACT);
-	if (step_done(c->db,
+	if (store_run(c->db,
 		    "INSERT INTO ecs_service (arn, cluster, name, status, taskdef, desired, "
 		    "min_healthy, max_percent, cb_enable, cb_rollback, extra, region, created) "
 		    "VALUES (?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -944,8 +944,8 @@ static int update_service(struct ecs_call *c)
 	}
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 	sqlite3_step(st);
-	status = col_dup(st, 0);
-	current = col_dup(st, 1);
+	status = store_col_text(st, 0);
+	current = store_col_text(st, 1);
 	min_h = sqlite3_column_int64(st, 2);
 	max_p = sqlite3_column_int64(st, 3);
 	cb_e = sqlite3_column_int(st, 4);
@@ -977,19 +977,19 @@ static int update_service(struct ecs_call *c)
 			goto out;
 		}
 	}
-	step_done(c->db,
+	store_run(c->db,
 		"UPDATE ecs_service SET min_healthy = ?, max_percent = ?, cb_enable = ?, "
 		"cb_rollback "
 		"= ? WHERE arn = ?",
 		"iiiis", min_h, max_p, (long long)cb_e, (long long)cb_r, arn);
 	if (has_desired)
-		step_done(c->db, "UPDATE ecs_service SET desired = ? WHERE arn = ?", "is", desired,
+		store_run(c->db, "UPDATE ecs_service SET desired = ? WHERE arn = ?", "is", desired,
 			arn);
 	if ((td_arn != NULL && strcmp(td_arn, current)) || force) {
 		char dep[40];
 		const char *use = td_arn != NULL ? td_arn : current;
 
-		step_done(
+		store_run(
 			c->db, "UPDATE ecs_service SET taskdef = ? WHERE arn = ?", "ss", use, arn);
 		deployment_new(c->db, arn, use, c->now, dep);
 	}
@@ -1025,7 +1025,7 @@ static int delete_service(struct ecs_call *c)
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		desired = sqlite3_column_int64(st, 0);
-		if (!strcmp(col_str(st, 1), "INACTIVE")) {
+		if (!strcmp(store_col_str(st, 1), "INACTIVE")) {
 			sqlite3_finalize(st);
 			ecs_bad(c, "ServiceNotActiveException", "Service was not ACTIVE.");
 			goto out;
@@ -1037,7 +1037,7 @@ static int delete_service(struct ecs_call *c)
 			"The service cannot be stopped while it is scaled above 0.");
 		goto out;
 	}
-	step_done(c->db, "UPDATE ecs_service SET status = 'DRAINING', desired = 0 WHERE arn = ?",
+	store_run(c->db, "UPDATE ecs_service SET status = 'DRAINING', desired = 0 WHERE arn = ?",
 		"s", arn);
 	json_object_set_new(c->out, "service", service_json(c->db, arn));
 	ret = 0;
@@ -1078,7 +1078,7 @@ static int describe_services(struct ecs_call *c)
 			sqlite3_bind_text(st, 1, cluster_arn, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(st, 2, ident, -1, SQLITE_TRANSIENT);
 			if (sqlite3_step(st) == SQLITE_ROW)
-				arn = col_dup(st, 0);
+				arn = store_col_text(st, 0);
 			sqlite3_finalize(st);
 		}
 		if (arn != NULL)
@@ -1133,18 +1133,18 @@ static json_t *task_json(sqlite3 *db, const char *arn)
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		goto out;
-	addr = col_dup(st, 8);
-	ov = json_loads(col_str(st, 9), 0, NULL);
+	addr = store_col_text(st, 8);
+	ov = json_loads(store_col_str(st, 9), 0, NULL);
 	t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}",
-		"taskArn", col_str(st, 0), "clusterArn", col_str(st, 1), "taskDefinitionArn",
-		col_str(st, 2), "lastStatus", col_str(st, 3), "desiredStatus", col_str(st, 4),
-		"healthStatus", col_str(st, 5), "group", col_str(st, 6), "launchType", "FARGATE",
+		"taskArn", store_col_str(st, 0), "clusterArn", store_col_str(st, 1), "taskDefinitionArn",
+		store_col_str(st, 2), "lastStatus", store_col_str(st, 3), "desiredStatus", store_col_str(st, 4),
+		"healthStatus", store_col_str(st, 5), "group", store_col_str(st, 6), "launchType", "FARGATE",
 		"platformVersion", "1.4.0", "createdAt", json_time(sqlite3_column_double(st, 10)),
 		"connectivity", "CONNECTED", "cpu", "256", "memory", "512");
 	if (t == NULL)
 		goto out;
 	if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-		json_object_set_new(t, "startedBy", json_string(col_str(st, 7)));
+		json_object_set_new(t, "startedBy", json_string(store_col_str(st, 7)));
 	for (k = 11; k <= 13; k++) {
 		static const char *const keys[] = {"startedAt", "stoppingAt", "stoppedAt"};
 
@@ -1153,9 +1153,9 @@ static json_t *task_json(sqlite3 *db, const char *arn)
 				t, keys[k - 11], json_time(sqlite3_column_double(st, k)));
 	}
 	if (sqlite3_column_type(st, 14) != SQLITE_NULL)
-		json_object_set_new(t, "stopCode", json_string(col_str(st, 14)));
+		json_object_set_new(t, "stopCode", json_string(store_col_str(st, 14)));
 	if (sqlite3_column_type(st, 15) != SQLITE_NULL)
-		json_object_set_new(t, "stoppedReason", json_string(col_str(st, 15)));
+		json_object_set_new(t, "stoppedReason", json_string(store_col_str(st, 15)));
 	json_object_set_new(t, "overrides",
 		json_is_object(ov) ? json_incref(ov) : json_pack("{s:[]}", "containerOverrides"));
 	if (json_object_get(json_object_get(t, "overrides"), "containerOverrides") == NULL)
@@ -1174,20 +1174,20 @@ static json_t *task_json(sqlite3 *db, const char *arn)
 		goto out;
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		char *carn = xasprintf("%s/%s", arn, col_str(st, 0));
+		char *carn = xasprintf("%s/%s", arn, store_col_str(st, 0));
 		json_t *cj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:s}]}", "containerArn",
-			carn, "taskArn", arn, "name", col_str(st, 0), "image", col_str(st, 1),
-			"lastStatus", col_str(st, 3), "healthStatus", col_str(st, 6),
+			carn, "taskArn", arn, "name", store_col_str(st, 0), "image", store_col_str(st, 1),
+			"lastStatus", store_col_str(st, 3), "healthStatus", store_col_str(st, 6),
 			"networkInterfaces", "privateIpv4Address", addr);
 
 		free(carn);
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			json_object_set_new(cj, "imageDigest", json_string(col_str(st, 2)));
+			json_object_set_new(cj, "imageDigest", json_string(store_col_str(st, 2)));
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 			json_object_set_new(
 				cj, "exitCode", json_integer(sqlite3_column_int64(st, 4)));
 		if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-			json_object_set_new(cj, "reason", json_string(col_str(st, 5)));
+			json_object_set_new(cj, "reason", json_string(store_col_str(st, 5)));
 		json_array_append_new(containers, cj);
 	}
 	json_object_set_new(t, "containers", containers);
@@ -1214,7 +1214,7 @@ static int task_find(struct ecs_call *c, const char *cluster_arn, const char *id
 	if (strncmp(ident, "arn:", 4) == 0)
 		sqlite3_bind_text(st, 2, ident, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*arn = col_dup(st, 0);
+		*arn = store_col_text(st, 0);
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -1401,7 +1401,7 @@ static int stop_task(struct ecs_call *c)
 		ecs_bad(c, "InvalidParameterException", "The referenced task was not found.");
 		goto out;
 	}
-	step_done(c->db,
+	store_run(c->db,
 		"UPDATE ecs_task SET desired_status = 'STOPPED', stop_code = coalesce(stop_code, "
 		"'UserInitiated'), stopped_reason = coalesce(stopped_reason, ?) WHERE arn = ? AND "
 		"desired_status != 'STOPPED'",

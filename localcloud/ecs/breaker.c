@@ -50,7 +50,7 @@ void deployment_failure(sqlite3 *db, const char *deployment, double now)
 
 	if (deployment == NULL)
 		return;
-	step_done(db,
+	store_run(db,
 		"UPDATE ecs_deployment SET failed = failed + 1, consecutive = consecutive + 1, "
 		"updated = ? WHERE id = ?",
 		"ds", now, deployment);
@@ -65,7 +65,7 @@ void deployment_failure(sqlite3 *db, const char *deployment, double now)
 	backoff = 0.25 * pow(2.0, (double)(consecutive > 8 ? 8 : consecutive - 1));
 	if (backoff > 30)
 		backoff = 30;
-	step_done(db, "UPDATE ecs_deployment SET next_launch = ? WHERE id = ?", "ds", now + backoff,
+	store_run(db, "UPDATE ecs_deployment SET next_launch = ? WHERE id = ?", "ds", now + backoff,
 		deployment);
 }
 
@@ -81,7 +81,7 @@ int breaker_trip(sqlite3 *db, const char *arn, const char *name, const struct ec
 {
 	if (!strcmp(d->rollout, "IN_PROGRESS") && cb_enable &&
 		d->failed >= cb_threshold(desired)) {
-		step_done(db,
+		store_run(db,
 			"UPDATE ecs_deployment SET rollout = 'FAILED', reason = 'ECS deployment "
 			"circuit breaker: tasks failed to start.', updated = ? WHERE id = ?",
 			"ds", now, d->id);
@@ -92,7 +92,7 @@ int breaker_trip(sqlite3 *db, const char *arn, const char *name, const struct ec
 			char id[40];
 
 			deployment_new(db, arn, last_good, now, id);
-			step_done(db, "UPDATE ecs_service SET taskdef = ? WHERE arn = ?", "ss",
+			store_run(db, "UPDATE ecs_service SET taskdef = ? WHERE arn = ?", "ss",
 				last_good, arn);
 			service_event(db, arn, now, "(service %s) rolling back to deployment %s.",
 				name, id);

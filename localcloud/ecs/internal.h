@@ -167,16 +167,10 @@ struct ecs_dep {
 	long long remaining; /* not STOPPED yet */
 };
 
-/* Set by a failed step_done() on this thread (records.c). */
-extern _Thread_local int ecs_write_failed;
-
 /* ecs/records.c */
 void deployment_id_new(char out[40]);
-char *col_dup(sqlite3_stmt *st, int i);
-const char *col_str(sqlite3_stmt *st, int i);
 const char *arn_tail(const char *s);
 json_t *json_time(double t);
-int step_done(sqlite3 *db, const char *sql, const char *fmt, ...);
 void service_event(sqlite3 *db, const char *service_arn, double now, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int secret_resolve(sqlite3 *db, const unsigned char *key, const char *region,

@@ -1,7 +1,7 @@
 /*
  * ecs/records.c: ECS's records in the store: small helpers shared by the
- * supervisor and the API (step_done and its ecs_write_failed flag, service
- * events, ids), task definitions and task rows, and the secrets a
+ * supervisor and the API (service events, ids, times; the SQLite helpers
+ * are core/store.h's), task definitions and task rows, and the secrets a
  * container definition names (read through Secrets Manager).
  * See internal.h for the picture: ECS as a whole is described there.
  */
@@ -54,18 +54,6 @@ void deployment_id_new(char out[40])
 	snprintf(out, 40, "ecs-svc/%019llu", v % 10000000000000000000ULL);
 }
 
-char *col_dup(sqlite3_stmt *st, int i)
-{
-	return store_col_text(st, i);
-}
-
-const char *col_str(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t != NULL ? (const char *)t : "";
-}
-
 /* the last part of an ARN-or-name: "arn:...:cluster/x" -> "x" */
 const char *arn_tail(const char *s)
 {
@@ -82,55 +70,6 @@ json_t *json_time(double t)
 	return json_real(floor(t * 1000.0) / 1000.0);
 }
 
-/*
- * Set by a failed step_done() on this thread.  An API call whose write
- * failed answers 500 and writes nothing (ecs_step); the supervisor keeps
- * what its tick did (it has started or stopped processes by then) and the
- * failure is in the log.
- */
-_Thread_local int ecs_write_failed;
-
-int step_done(sqlite3 *db, const char *sql, const char *fmt, ...)
-{
-	/*
-	 * Run one statement with its bindings: fmt has one letter per ?:
-	 * s (const char *, NULL binds NULL), i (long long), d (double).
-	 */
-	sqlite3_stmt *st = NULL;
-	va_list ap;
-	int i, rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		lc_log("ecs: prepare: %s: %s", sqlite3_errmsg(db), sql);
-		ecs_write_failed = 1;
-		return -1;
-	}
-	va_start(ap, fmt);
-	for (i = 0; fmt[i]; i++) {
-		if (fmt[i] == 's') {
-			const char *s = va_arg(ap, const char *);
-
-			if (s == NULL)
-				sqlite3_bind_null(st, i + 1);
-			else
-				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
-		} else if (fmt[i] == 'i') {
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
-		} else {
-			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
-		}
-	}
-	va_end(ap);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		lc_log("ecs: step: %s: %s", sqlite3_errmsg(db), sql);
-		ecs_write_failed = 1;
-		return -1;
-	}
-	return 0;
-}
-
 void service_event(sqlite3 *db, const char *service_arn, double now, const char *fmt, ...)
 {
 	char *msg = NULL;
@@ -143,7 +82,7 @@ void service_event(sqlite3 *db, const char *service_arn, double now, const char 
 	va_end(ap);
 	if (n < 0)
 		return;
-	step_done(db, "INSERT INTO ecs_event (service, created, message) VALUES (?, ?, ?)", "sds",
+	store_run(db, "INSERT INTO ecs_event (service, created, message) VALUES (?, ?, ?)", "sds",
 		service_arn, now, msg);
 	free(msg);
 }
@@ -254,9 +193,9 @@ int taskdef_load(sqlite3 *db, const char *arn, json_t **out)
 		return -1;
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = json_loads(col_str(st, 0), 0, NULL);
+		*out = json_loads(store_col_str(st, 0), 0, NULL);
 		if (*out != NULL) {
-			json_object_set_new(*out, "status", json_string(col_str(st, 1)));
+			json_object_set_new(*out, "status", json_string(store_col_str(st, 1)));
 			ret = 0;
 		}
 	}
@@ -307,7 +246,7 @@ int task_create(sqlite3 *db, const char *region, const char *cluster_arn, const 
 	random_hex(id, 16);
 	arn_out = xasprintf("arn:aws:ecs:%s:%s:task/%s/%s", region, ECS_ACCOUNT, cluster, id);
 	json_array_foreach(cdefs, i, cd) has_hc |= json_object_get(cd, "healthCheck") != NULL;
-	if (step_done(db,
+	if (store_run(db,
 		    "INSERT INTO ecs_task (arn, id, cluster, taskdef, grp, started_by, service, "
 		    "deployment, last_status, desired_status, has_hc, overrides, region, created) "
 		    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PROVISIONING', 'RUNNING', ?, ?, ?, ?)",
@@ -320,13 +259,13 @@ int task_create(sqlite3 *db, const char *region, const char *cluster_arn, const 
 		err_clear(&e);
 		goto fail;
 	}
-	if (step_done(db, "UPDATE ecs_task SET addr = ? WHERE arn = ?", "ss", addr, arn_out) < 0)
+	if (store_run(db, "UPDATE ecs_task SET addr = ? WHERE arn = ?", "ss", addr, arn_out) < 0)
 		goto fail;
 	json_array_foreach(cdefs, i, cd)
 	{
 		json_t *ess = json_object_get(cd, "essential");
 
-		if (step_done(db,
+		if (store_run(db,
 			    "INSERT INTO ecs_container (task, name, image, essential, last_status) "
 			    "VALUES (?, ?, ?, ?, 'PENDING')",
 			    "sssi", arn_out, json_string_value(json_object_get(cd, "name")),

@@ -153,9 +153,9 @@ int deps_load(sqlite3 *db, const char *service, struct ecs_dep **out, size_t *n_
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		d = xrealloc(d, (n + 1) * sizeof(*d));
 		memset(&d[n], 0, sizeof(*d));
-		d[n].id = col_dup(st, 0);
-		d[n].td = col_dup(st, 1);
-		d[n].rollout = col_dup(st, 2);
+		d[n].id = store_col_text(st, 0);
+		d[n].td = store_col_text(st, 1);
+		d[n].rollout = store_col_text(st, 2);
 		d[n].failed = sqlite3_column_int64(st, 3);
 		d[n].next_launch = sqlite3_column_double(st, 4);
 		n++;
@@ -219,8 +219,8 @@ static long long deployment_stop(
 		arns = xrealloc(arns, (n + 1) * sizeof(char *));
 		tids = xrealloc(tids, (n + 1) * sizeof(char *));
 		healthy = xrealloc(healthy, (n + 1) * sizeof(int));
-		arns[n] = col_dup(st, 0);
-		tids[n] = col_dup(st, 1);
+		arns[n] = store_col_text(st, 0);
+		tids[n] = store_col_text(st, 1);
 		healthy[n] = sqlite3_column_int(st, 2);
 		n++;
 	}
@@ -231,7 +231,7 @@ static long long deployment_stop(
 				continue;
 			(*healthy_budget)--;
 		}
-		step_done(db,
+		store_run(db,
 			"UPDATE ecs_task SET desired_status = 'STOPPED', stop_code = "
 			"'ServiceSchedulerInitiated', stopped_reason = ? WHERE arn = ?",
 			"ss", why, arns[i]);
@@ -257,11 +257,11 @@ void deployment_new(
 
 	deployment_id_new(id);
 	reason = xasprintf("ECS deployment %s in progress.", id);
-	step_done(db,
+	store_run(db,
 		"UPDATE ecs_deployment SET status = 'ACTIVE' WHERE service = ? AND status = "
 		"'PRIMARY'",
 		"s", service);
-	step_done(db,
+	store_run(db,
 		"INSERT INTO ecs_deployment (id, service, status, taskdef, rollout, reason, "
 		"created, "
 		"updated) VALUES (?, ?, 'PRIMARY', ?, 'IN_PROGRESS', ?, ?, ?)",
@@ -291,24 +291,24 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 		sqlite3_finalize(st);
 		return;
 	}
-	name = col_dup(st, 0);
-	status = col_dup(st, 1);
-	cluster = col_dup(st, 2);
+	name = store_col_text(st, 0);
+	status = store_col_text(st, 1);
+	cluster = store_col_text(st, 2);
 	desired = sqlite3_column_int64(st, 3);
 	min_pct = sqlite3_column_int64(st, 4);
 	max_pct = sqlite3_column_int64(st, 5);
 	cb_enable = sqlite3_column_int(st, 6);
 	cb_rollback = sqlite3_column_int(st, 7);
-	last_good = col_dup(st, 8);
+	last_good = store_col_text(st, 8);
 	steady = sqlite3_column_int(st, 9);
-	region = col_dup(st, 10);
+	region = store_col_text(st, 10);
 	sqlite3_finalize(st);
 	st = NULL;
 
 	if (!strcmp(status, "DRAINING")) {
 		int left = 0;
 
-		step_done(db,
+		store_run(db,
 			"UPDATE ecs_task SET desired_status = 'STOPPED', stop_code = "
 			"'ServiceSchedulerInitiated', stopped_reason = 'Service deletion' WHERE "
 			"service = ? AND desired_status = 'RUNNING'",
@@ -323,9 +323,9 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 			sqlite3_finalize(st);
 		}
 		if (left == 0) {
-			step_done(db, "UPDATE ecs_service SET status = 'INACTIVE' WHERE arn = ?",
+			store_run(db, "UPDATE ecs_service SET status = 'INACTIVE' WHERE arn = ?",
 				"s", arn);
-			step_done(db,
+			store_run(db,
 				"UPDATE ecs_deployment SET status = 'INACTIVE' WHERE service = ?",
 				"s", arn);
 		}
@@ -400,7 +400,7 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 				ids.data);
 		buf_reset(&ids);
 		if (d[i].remaining == 0)
-			step_done(db,
+			store_run(db,
 				"UPDATE ecs_deployment SET status = 'INACTIVE', updated = ? WHERE "
 				"id = ?",
 				"ds", now, d[i].id);
@@ -411,11 +411,11 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 		d[0].live == desired && remaining_old == 0) {
 		char *reason = xasprintf("ECS deployment %s completed.", d[0].id);
 
-		step_done(db,
+		store_run(db,
 			"UPDATE ecs_deployment SET rollout = 'COMPLETED', reason = ?, updated = ? "
 			"WHERE id = ?",
 			"sds", reason, now, d[0].id);
-		step_done(db, "UPDATE ecs_service SET last_good = ? WHERE arn = ?", "ss", d[0].td,
+		store_run(db, "UPDATE ecs_service SET last_good = ? WHERE arn = ?", "ss", d[0].td,
 			arn);
 		service_event(db, arn, now, "(service %s) (deployment %s) deployment completed.",
 			name, d[0].id);
@@ -428,7 +428,7 @@ static void service_step(sqlite3 *db, const char *arn, double now)
 	if (steady_now && !steady)
 		service_event(db, arn, now, "(service %s) has reached a steady state.", name);
 	if (steady_now != steady)
-		step_done(db, "UPDATE ecs_service SET steady = ? WHERE arn = ?", "is",
+		store_run(db, "UPDATE ecs_service SET steady = ? WHERE arn = ?", "is",
 			(long long)steady_now, arn);
 out:
 	deps_free(d, n);
@@ -451,7 +451,7 @@ static void services_step(sqlite3 *db, double now)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		arns = xrealloc(arns, (n + 1) * sizeof(char *));
-		arns[n++] = col_dup(st, 0);
+		arns[n++] = store_col_text(st, 0);
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < n; i++) {
@@ -553,19 +553,19 @@ static int ecs_recover(sqlite3 *db, double now)
 	}
 	sqlite3_finalize(st);
 	/* their load balancer targets are gone with them */
-	step_done(db,
+	store_run(db,
 		"DELETE FROM elb_target WHERE ip IN (SELECT addr FROM ecs_task WHERE last_status "
 		"!= "
 		"'STOPPED')",
 		"");
-	if (step_done(db,
+	if (store_run(db,
 		    "UPDATE ecs_task SET last_status = 'STOPPED', desired_status = 'STOPPED', "
 		    "stop_code = coalesce(stop_code, 'TaskFailedToStart'), stopped_reason = "
 		    "coalesce(stopped_reason, 'Task stopped: caliberd restarted'), stopping = "
 		    "coalesce(stopping, ?1), stopped = ?1 WHERE last_status != 'STOPPED'",
 		    "d", now) < 0)
 		return -1;
-	return step_done(db,
+	return store_run(db,
 		"UPDATE ecs_container SET last_status = 'STOPPED', pid = NULL WHERE pid IS NOT "
 		"NULL "
 		"OR last_status != 'STOPPED'",

@@ -500,7 +500,7 @@ static int container_start(sqlite3 *db, const char *task_arn, const char *task_i
 		strv_free(p->envp, 1);
 		p->envp = NULL;
 	}
-	step_done(db,
+	store_run(db,
 		"UPDATE ecs_container SET last_status = 'RUNNING', digest = ?, pid = ?, "
 		"pid_start = ? WHERE task = ? AND name = ?",
 		"siiss", digest, (long long)p->pid, (long long)sup_start_time(p->pid), task_arn,
@@ -532,14 +532,14 @@ static void task_stopped(sqlite3 *db, const char *arn, double now)
 		    NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW)
-			lc_log("ecs: task %s stopped: %s", col_str(st, 0), col_str(st, 1));
+			lc_log("ecs: task %s stopped: %s", store_col_str(st, 0), store_col_str(st, 1));
 		sqlite3_finalize(st);
 	}
-	step_done(db,
+	store_run(db,
 		"UPDATE ecs_task SET last_status = 'STOPPED', desired_status = 'STOPPED', "
 		"stopped = ?, stopping = coalesce(stopping, ?) WHERE arn = ?",
 		"dds", now, now, arn);
-	step_done(db, "UPDATE ecs_container SET last_status = 'STOPPED', pid = NULL WHERE task = ?",
+	store_run(db, "UPDATE ecs_container SET last_status = 'STOPPED', pid = NULL WHERE task = ?",
 		"s", arn);
 	procs_drop_task(arn);
 }
@@ -547,12 +547,12 @@ static void task_stopped(sqlite3 *db, const char *arn, double now)
 /* A task could not start: stopped at once, a failure for its deployment. */
 static void task_fail_start(sqlite3 *db, const char *arn, const char *reason, double now)
 {
-	step_done(db,
+	store_run(db,
 		"UPDATE ecs_task SET stop_code = 'TaskFailedToStart', stopped_reason = ?, failed = "
 		"1 "
 		"WHERE arn = ?",
 		"ss", reason, arn);
-	step_done(db,
+	store_run(db,
 		"UPDATE ecs_container SET reason = ? WHERE task = ? AND last_status != 'STOPPED'",
 		"ss", reason, arn);
 	task_stopped(db, arn, now);
@@ -590,7 +590,7 @@ static void task_start(sqlite3 *db, const char *arn, const char *id, const char 
 			goto out;
 		}
 	}
-	step_done(db, "UPDATE ecs_task SET last_status = 'RUNNING', started = ? WHERE arn = ?",
+	store_run(db, "UPDATE ecs_task SET last_status = 'RUNNING', started = ? WHERE arn = ?",
 		"ds", now, arn);
 out:
 	json_decref(td);
@@ -614,7 +614,7 @@ static void service_targets_register(sqlite3 *db, const char *task, const char *
 		return;
 	sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		extra = json_loads(col_str(st, 0), 0, NULL);
+		extra = json_loads(store_col_str(st, 0), 0, NULL);
 	sqlite3_finalize(st);
 	json_array_foreach(json_object_get(extra, "loadBalancers"), i, lb)
 	{
@@ -662,11 +662,11 @@ void tasks_prune(sqlite3 *db, double now)
 	if (now - ecs_sup.pruned < every && ecs_sup.pruned <= now)
 		return;
 	ecs_sup.pruned = now;
-	step_done(db,
+	store_run(db,
 		"DELETE FROM ecs_container WHERE task IN (SELECT arn FROM ecs_task WHERE "
 		"last_status = 'STOPPED' AND stopped < ?)",
 		"d", now - ecs_sup.retention);
-	step_done(db, "DELETE FROM ecs_task WHERE last_status = 'STOPPED' AND stopped < ?", "d",
+	store_run(db, "DELETE FROM ecs_task WHERE last_status = 'STOPPED' AND stopped < ?", "d",
 		now - ecs_sup.retention);
 }
 
@@ -688,12 +688,12 @@ static int task_drain(sqlite3 *db, const char *arn, const char *addr, double now
 		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW) {
-			id = col_dup(st, 0);
-			reason = col_dup(st, 1);
+			id = store_col_text(st, 0);
+			reason = store_col_text(st, 1);
 			why = xasprintf("task %s: %s", id, reason);
 			if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-				service = col_dup(st, 2);
-				name = col_dup(st, 3);
+				service = store_col_text(st, 2);
+				name = store_col_text(st, 3);
 			}
 		}
 		sqlite3_finalize(st);
@@ -741,7 +741,7 @@ void tasks_step(sqlite3 *db, double now)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		arns = xrealloc(arns, (n_arns + 1) * sizeof(char *));
-		arns[n_arns++] = col_dup(st, 0);
+		arns[n_arns++] = store_col_text(st, 0);
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -757,10 +757,10 @@ void tasks_step(sqlite3 *db, double now)
 		sqlite3_bind_text(st, 1, arns[t], -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) != SQLITE_ROW)
 			continue;
-		char *arn = col_dup(st, 0), *id = col_dup(st, 1), *td = col_dup(st, 2);
-		char *ov = col_dup(st, 3), *region = col_dup(st, 4), *addr = col_dup(st, 5);
-		char *last = col_dup(st, 6), *desired = col_dup(st, 7), *dep = col_dup(st, 8);
-		char *health = col_dup(st, 9);
+		char *arn = store_col_text(st, 0), *id = store_col_text(st, 1), *td = store_col_text(st, 2);
+		char *ov = store_col_text(st, 3), *region = store_col_text(st, 4), *addr = store_col_text(st, 5);
+		char *last = store_col_text(st, 6), *desired = store_col_text(st, 7), *dep = store_col_text(st, 8);
+		char *health = store_col_text(st, 9);
 		int has_hc = sqlite3_column_int(st, 11);
 
 		if (!strcmp(last, "PROVISIONING") && !strcmp(desired, "RUNNING") &&
@@ -800,7 +800,7 @@ void tasks_step(sqlite3 *db, double now)
 				if (strcmp(p->task, arn))
 					continue;
 				if (p->exited && !p->exit_recorded) {
-					step_done(db,
+					store_run(db,
 						"UPDATE ecs_container SET last_status = 'STOPPED', "
 						"exit_code = ?, pid = NULL WHERE task = ? AND name "
 						"= ?",
@@ -808,7 +808,7 @@ void tasks_step(sqlite3 *db, double now)
 					p->exit_recorded = 1;
 				}
 				if (p->health != HEALTH_UNKNOWN && !p->health_recorded) {
-					step_done(db,
+					store_run(db,
 						"UPDATE ecs_container SET health = ? WHERE task = "
 						"? AND "
 						"name = ?",
@@ -839,11 +839,11 @@ void tasks_step(sqlite3 *db, double now)
 							      : "UNKNOWN";
 
 				if (strcmp(h, health)) {
-					step_done(db,
+					store_run(db,
 						"UPDATE ecs_task SET health = ? WHERE arn = ?",
 						"ss", h, arn);
 					if (!strcmp(h, "HEALTHY") && dep != NULL)
-						step_done(db,
+						store_run(db,
 							"UPDATE ecs_deployment SET consecutive = 0 "
 							"WHERE id = ?",
 							"s", dep);
@@ -855,7 +855,7 @@ void tasks_step(sqlite3 *db, double now)
 						? xasprintf("Essential container in task exited")
 						: xasprintf("Task failed container health checks");
 
-				step_done(db,
+				store_run(db,
 					"UPDATE ecs_task SET desired_status = 'STOPPED', stop_code "
 					"= ?, "
 					"stopped_reason = ?, failed = 1 WHERE arn = ?",
@@ -864,7 +864,7 @@ void tasks_step(sqlite3 *db, double now)
 						       : "ServiceSchedulerInitiated",
 					why, arn);
 				if (unhealthy && !essential_exit)
-					step_done(db,
+					store_run(db,
 						"UPDATE ecs_container SET reason = 'Task failed "
 						"container "
 						"health checks' WHERE task = ? AND health = "
@@ -884,7 +884,7 @@ void tasks_step(sqlite3 *db, double now)
 					task_stopped(db, arn, now);
 				} else {
 					if (!strcmp(last, "RUNNING"))
-						step_done(db,
+						store_run(db,
 							"UPDATE ecs_task SET last_status = "
 							"'DEACTIVATING', "
 							"stopping = ? WHERE arn = ?",
@@ -907,7 +907,7 @@ void tasks_step(sqlite3 *db, double now)
 				}
 			} else if (!any_live) {
 				/* running, no process left (non-essential ones only exited) */
-				step_done(db,
+				store_run(db,
 					"UPDATE ecs_task SET desired_status = 'STOPPED', stop_code "
 					"= "
 					"'EssentialContainerExited', stopped_reason = 'Essential "

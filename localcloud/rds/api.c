@@ -807,7 +807,7 @@ static int rds_write(struct lc_request *req, struct lc_response *res, const char
 {
 	sqlite3 *db = store_db(req->srv->store);
 
-	if (rds_exec(db, sql, n, params) == 0)
+	if (store_run_texts(db, sql, n, params) == 0)
 		return 0;
 	lc_log("rds: write failed: %s: %s", sqlite3_errmsg(db), sql);
 	store_rollback(req->srv->store);

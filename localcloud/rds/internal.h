@@ -109,7 +109,6 @@ void rds_instance_read(sqlite3_stmt *st, struct rds_instance *i);
 void rds_snapshot_read(sqlite3_stmt *st, struct rds_snapshot *s);
 int rds_instance_get(sqlite3 *db, const char *id, struct rds_instance *out);
 int rds_snapshot_get(sqlite3 *db, const char *id, struct rds_snapshot *out);
-int rds_exec(sqlite3 *db, const char *sql, int n, const char *const *params);
 int rds_set_status(const char *id, const char *status, const char *job);
 void rds_backup_done(const char *id);
 int rds_snapshot_set_status(const char *id, const char *status, double completed);

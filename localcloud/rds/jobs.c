@@ -235,7 +235,7 @@ void rds_snapshots_drop(const char *sql, const char *param)
 	for (i = 0; i < n; i++) {
 		const char *p[] = { ids[i] };
 
-		rds_exec(db, "DELETE FROM rds_snapshot WHERE id = ?", 1, p);
+		store_run_texts(db, "DELETE FROM rds_snapshot WHERE id = ?", 1, p);
 	}
 	if (rds_wcommit(&e) < 0)
 		lc_log("rds: %s", e.msg);
@@ -335,7 +335,7 @@ static void rds_job_create(const struct rds_instance *in)
 		 */
 		if (rds_wbegin(&e) < 0)
 			goto fail;
-		if (rds_exec(store_db(rds_srv->store),
+		if (store_run_texts(store_db(rds_srv->store),
 			    "UPDATE rds_instance SET master_pw = NULL, status = 'available', job = NULL"
 			    " WHERE id = ?",
 			    1, p) < 0) {
@@ -440,7 +440,7 @@ static void rds_job_delete(const struct rds_instance *in)
 	if (rds_wbegin(&e) == 0) {
 		const char *p[] = { in->id };
 
-		rds_exec(store_db(rds_srv->store), "DELETE FROM rds_instance WHERE id = ?", 1, p);
+		store_run_texts(store_db(rds_srv->store), "DELETE FROM rds_instance WHERE id = ?", 1, p);
 		if (rds_wcommit(&e) == 0)
 			lc_log("rds: '%s' deleted", in->id);
 	}
@@ -468,7 +468,7 @@ static void rds_job_start(const struct rds_instance *in, int restart)
 			lc_log("rds: %s", e.msg);
 			return;
 		}
-		if (rds_exec(store_db(rds_srv->store),
+		if (store_run_texts(store_db(rds_srv->store),
 			    "UPDATE rds_instance SET status = 'available', job = NULL WHERE id = ? AND"
 			    " status IN ('starting', 'rebooting', 'available')",
 			    1, p) < 0) {
@@ -635,7 +635,7 @@ static void *rds_scheduler(void *arg)
 			const char *p[] = { due[i] };
 
 			rds_busy_mark(due[i]);
-			if (rds_exec(store_db(rds_srv->store),
+			if (store_run_texts(store_db(rds_srv->store),
 				    "UPDATE rds_instance SET status = 'backing-up', job = 'start'"
 				    " WHERE id = ? AND status = 'available'",
 				    1, p) < 0)
@@ -713,24 +713,24 @@ int rds_init(struct lc_server *srv, struct err *e)
 	for (i = 0; i < n; i++) {
 		const char *p[] = { ids[i] };
 
-		rds_exec(store_db(srv->store),
+		store_run_texts(store_db(srv->store),
 			"UPDATE rds_instance SET job = 'start' WHERE id = ? AND (job IS NULL OR"
 			" job IN ('reboot', 'snapshot'))",
 			1, p);
 		/* no backup outlives caliberd: a status that says so is stale */
-		rds_exec(store_db(srv->store),
+		store_run_texts(store_db(srv->store),
 			"UPDATE rds_instance SET status = 'starting' WHERE id = ? AND"
 			" status = 'backing-up'",
 			1, p);
 		/* a server that did not outlive caliberd is not available until started */
 		if (!pge_running(ids[i]))
-			rds_exec(store_db(srv->store),
+			store_run_texts(store_db(srv->store),
 				"UPDATE rds_instance SET status = 'starting' WHERE id = ? AND"
 				" job = 'start'",
 				1, p);
 	}
 	/* snapshots cut short by the crash are gone with it */
-	rds_exec(store_db(srv->store),
+	store_run_texts(store_db(srv->store),
 		"UPDATE rds_snapshot SET status = 'failed' WHERE status = 'creating'", 0, NULL);
 	if (store_commit(srv->store, e) < 0)
 		goto fail;

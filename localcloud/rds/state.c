@@ -240,25 +240,6 @@ int rds_snapshot_get(sqlite3 *db, const char *id, struct rds_snapshot *out)
 	return ret;
 }
 
-/* Run one statement with text parameters (NULL binds NULL); -1 on error. */
-int rds_exec(sqlite3 *db, const char *sql, int n, const char *const *params)
-{
-	sqlite3_stmt *st = NULL;
-	int i, rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (params[i] == NULL)
-			sqlite3_bind_null(st, i + 1);
-		else
-			sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
-	}
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* Set an instance's status (and job) in its own transaction. */
 int rds_set_status(const char *id, const char *status, const char *job)
 {
@@ -269,7 +250,7 @@ int rds_set_status(const char *id, const char *status, const char *job)
 		lc_log("rds: %s", e.msg);
 		return -1;
 	}
-	if (rds_exec(store_db(rds_srv->store),
+	if (store_run_texts(store_db(rds_srv->store),
 		    "UPDATE rds_instance SET status = ?, job = ? WHERE id = ?", 3, p) < 0) {
 		lc_log("rds: unable to update '%s': %s", id,
 			sqlite3_errmsg(store_db(rds_srv->store)));
@@ -293,7 +274,7 @@ void rds_backup_done(const char *id)
 		rds_busy_unmark(id);
 		return;
 	}
-	if (rds_exec(store_db(rds_srv->store),
+	if (store_run_texts(store_db(rds_srv->store),
 		    "UPDATE rds_instance SET status = 'available', job = NULL WHERE id = ? AND"
 		    " status = 'backing-up'",
 		    1, p) < 0) {
