@@ -31,7 +31,7 @@
  *
  * The master user keeps CREATEROLE, and PostgreSQL 15 would let it grant
  * itself pg_execute_server_program, pg_read_server_files or
- * pg_write_server_files; the guard module (localcloud/rds-guard/, built as
+ * pg_write_server_files; the guard module (localcloud/rds/guard/, built as
  * caliber_rds_guard.so next to caliberd and copied into the root) refuses
  * that to every role but a superuser, as RDS does.  No server starts
  * without it.

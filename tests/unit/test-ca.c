@@ -1,5 +1,5 @@
 /*
- * test-ca.c: the local certificate authority (localcloud/ca.c): made once
+ * test-ca.c: the local certificate authority (localcloud/core/ca.c): made once
  * and reused, and leaf certificates that verify against it for exactly
  * the names asked for.
  */

@@ -1,5 +1,5 @@
 /*
- * test-edge.c: the nginx edge manager (localcloud/edge.c) with a real
+ * test-edge.c: the nginx edge manager (localcloud/core/edge.c) with a real
  * nginx: it starts, redirects HTTP to HTTPS, reloads on a new site without
  * changing its master, is restarted after kill -9, purges exactly the
  * cache entries an invalidation names, and leaves out a site it cannot

@@ -1,10 +1,9 @@
 /*
- * test-objstore.c: the S3 object store (localcloud/objstore.c) and S3's
- * wire formats (localcloud/s3-wire.c): objects, listing, multipart,
+ * test-objstore.c: the S3 object store (localcloud/core/objstore.c) and S3's
+ * wire formats (localcloud/s3/wire.c): objects, listing, multipart,
  * crash leftovers, checksums, aws-chunked bodies and XML bodies.
  *
- * caliberd's sources are not in libcaliber.a, so the two files under test
- * are compiled into this program.
+ * Both come from liblocalcloud.a, which this program links.
  */
 #include "compat.h"
 
