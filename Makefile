@@ -9,8 +9,10 @@
 #   make fuzz-long  run every fuzz target FUZZ_LONG_SECONDS (600), two at a time
 #   make compile_commands.json
 #
-# Sources are found by wildcard: a new lib/**/*.c, cli/*.c, localcloud/*.c or
-# tests/unit/test-*.c needs no change here.
+# Sources are found by wildcard: a new lib/**/*.c, cli/*.c, localcloud/<dir>/*.c
+# or tests/unit/test-*.c needs no change here.  localcloud/ except caliberd.c
+# (main) and rds/guard/ (a PostgreSQL module) is liblocalcloud.a, which
+# caliberd and the unit tests link (docs/localcloud.md, "Layout").
 
 CC      ?= cc
 PKGS    := libcurl jansson inih openssl libxml-2.0 sqlite3 libmicrohttpd libpq
@@ -27,7 +29,7 @@ B       := build/release
 OPT     := -O2 -g
 endif
 
-CFLAGS  += $(WARN) $(OPT) -D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
+CFLAGS  += $(WARN) $(OPT) -D_GNU_SOURCE -Ilib -Ilocalcloud $(PKG_CFLAGS)
 LDFLAGS += $(OPT)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
@@ -35,15 +37,17 @@ LDLIBS  += $(PKG_LIBS) -lm -lpthread
 GEN_SRC := lib/aws/gen/aws-models.c
 LIB_SRC := $(sort $(shell find lib -name '*.c') $(GEN_SRC))
 CLI_SRC := $(wildcard cli/*.c)
-LC_SRC  := $(wildcard localcloud/*.c)
+LC_MAIN := localcloud/caliberd.c
+LC_SRC  := $(sort $(shell find localcloud -name '*.c' ! -path '$(LC_MAIN)' ! -path 'localcloud/rds/guard/*' ! -path 'localcloud/docdb/*'))
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 LC_OBJ  := $(LC_SRC:%.c=$(B)/%.o)
+LC_LIB  := $(if $(LC_SRC),$(B)/liblocalcloud.a)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 
-# The RDS guard: a PostgreSQL 15 server module (localcloud/rds-guard/) that every
+# The RDS guard: a PostgreSQL 15 server module (localcloud/rds/guard/) that every
 # instance's server preloads; caliberd finds it next to itself.  Built against the
 # server's headers (Debian's postgresql-server-dev-15), never with the sanitizers
 # (it runs inside postgres, not caliberd).
@@ -53,7 +57,7 @@ GUARD_SO := $(B)/caliber_rds_guard.so
 
 # caliber-docdb: one DocumentDB cluster's data plane (localcloud/docdb/), a
 # binary of its own next to caliberd, which a cluster's supervisor runs.  It
-# links the local CA (localcloud/ca.c) to issue its TLS certificate.
+# links the local CA (localcloud/core/ca.c) to issue its TLS certificate.
 DOCDB_SRC := $(wildcard localcloud/docdb/*.c)
 DOCDB_OBJ := $(DOCDB_SRC:%.c=$(B)/%.o)
 DOCDB_BIN := $(if $(DOCDB_SRC),$(B)/caliber-docdb)
@@ -87,21 +91,25 @@ $(B)/libcaliber.a: $(LIB_OBJ)
 $(B)/caliber: $(CLI_OBJ) $(B)/libcaliber.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/caliberd: $(LC_OBJ) $(B)/libcaliber.a
+$(B)/liblocalcloud.a: $(LC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/caliberd: $(B)/$(LC_MAIN:%.c=%.o) $(B)/liblocalcloud.a $(B)/libcaliber.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/caliber-docdb: $(DOCDB_OBJ) $(B)/localcloud/ca.o $(B)/libcaliber.a
+$(B)/caliber-docdb: $(DOCDB_OBJ) $(B)/localcloud/core/ca.o $(B)/libcaliber.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libbson-1.0 libpcre2-8 2>/dev/null) $(LDLIBS)
 
-build/%/caliber_rds_guard.so: localcloud/rds-guard/caliber_rds_guard.c
+build/%/caliber_rds_guard.so: localcloud/rds/guard/caliber_rds_guard.c
 	@mkdir -p $(dir $@)
 	@test -f "$(PG_SERVER_INC)/postgres.h" || { echo "make: no PostgreSQL 15 server headers;" \
 		"install postgresql-server-dev-15 (make deps)" >&2; exit 1; }
 	$(CC) $(WARN) -D_GNU_SOURCE -O2 -g -fPIC -shared -isystem $(PG_SERVER_INC) -MMD -MP -o $@ $<
 
-$(B)/tests/unit/%: tests/unit/%.c $(B)/libcaliber.a
+$(B)/tests/unit/%: tests/unit/%.c $(LC_LIB) $(B)/libcaliber.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -Itests/unit -o $@ $< $(B)/libcaliber.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -Itests/unit -o $@ $< $(LC_LIB) $(B)/libcaliber.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
 asan:
 	$(MAKE) SANITIZE=1 build/asan/caliber $(if $(LC_SRC),build/asan/caliberd build/asan/caliber_rds_guard.so build/asan/caliber-docdb) $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
@@ -137,7 +145,7 @@ compile_commands.json:
 	bear -- $(MAKE) all
 
 format:
-	clang-format -i $(filter-out $(GEN_SRC),$(LIB_SRC)) $(CLI_SRC) $(LC_SRC) $(UNIT_SRC) $$(find lib cli localcloud -name '*.h')
+	clang-format -i $(filter-out $(GEN_SRC),$(LIB_SRC)) $(CLI_SRC) $(LC_MAIN) $(LC_SRC) $(UNIT_SRC) $$(find lib cli localcloud -name '*.h')
 
 clean:
 	rm -rf build bin lib/aws/gen

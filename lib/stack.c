@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "fsutil.h"
 #include "stack.h"
 
 void stack_spec_names(struct stack_spec *s)
@@ -43,48 +44,6 @@ int stack_mkdirs(const char *path, struct err *e)
 	rc = 0;
 out:
 	free(p);
-	return rc;
-}
-
-int stack_write_file(const char *path, const char *data, size_t len, struct err *e)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = -1, rc = -1;
-	size_t off = 0;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_set(e, "cannot create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(e, "cannot write '%s': %s", tmp, strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		err_set(e, "cannot write '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		err_set(e, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
 	return rc;
 }
 
@@ -145,7 +104,7 @@ int stack_record_save(const struct config *c, const struct stack_spec *s, const 
 		cloud_name(s->env->cloud), "status", status);
 	text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
-	rc = stack_write_file(path.data, text, strlen(text), e);
+	rc = fsutil_write_atomic(path.data, text, strlen(text), 0600, e);
 out:
 	free(text);
 	buf_release(&path);
@@ -209,7 +168,7 @@ int stack_outputs_save(const struct config *c, const char *name, const char *tex
 	stack_dir(c, name, &path);
 	buf_appends(&path, "/outputs.json");
 	if (text)
-		rc = stack_write_file(path.data, text, strlen(text), e);
+		rc = fsutil_write_atomic(path.data, text, strlen(text), 0600, e);
 	else if (unlink(path.data) < 0 && errno != ENOENT)
 		rc = err_set(e, "cannot remove '%s': %s", path.data, strerror(errno));
 	buf_release(&path);

@@ -72,7 +72,5 @@ int stack_saas_tenants(const struct config *c, const char *env, struct buf *tena
 
 /* mkdir -p with mode 0700 for each created directory. */
 int stack_mkdirs(const char *path, struct err *e);
-/* Write data to path atomically (temp file + fsync + rename), mode 0600. */
-int stack_write_file(const char *path, const char *data, size_t len, struct err *e);
 
 #endif

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "spawn.h"
+#include "fsutil.h"
 #include "terraform.h"
 
 #define TF_PLANFILE "caliber.tfplan"
@@ -66,7 +67,7 @@ static int tf_cli_config(struct tf_run *run, struct err *e)
 			       "provider_installation {\n  filesystem_mirror {\n"
 			       "    path    = \"%s\"\n    include = [\"*/*/*\"]\n  }\n}\n",
 		run->config->plugin_dir);
-	int rc = stack_write_file(path, text, strlen(text), e);
+	int rc = fsutil_write_atomic(path, text, strlen(text), 0600, e);
 
 	free(run->cli_config_env);
 	run->cli_config_env = xasprintf("TF_CLI_CONFIG_FILE=%s", path);
@@ -211,7 +212,7 @@ static json_t *tf_variables(const struct tf_run *run)
 static int tf_write(const char *dir, const char *name, const char *text, struct err *e)
 {
 	char *path = xasprintf("%s/%s", dir, name);
-	int rc = stack_write_file(path, text, strlen(text), e);
+	int rc = fsutil_write_atomic(path, text, strlen(text), 0600, e);
 
 	free(path);
 	return rc;
@@ -532,7 +533,7 @@ int tf_show_json(struct tf_run *run, const char *path, struct err *e)
 
 	rc = tf_exec(run, argv, NULL, NULL, &out, e);
 	if (rc == 0)
-		rc = stack_write_file(path, out.data, out.len, e);
+		rc = fsutil_write_atomic(path, out.data, out.len, 0600, e);
 	buf_release(&out);
 	return rc;
 }

@@ -1,8 +1,8 @@
 /*
  * caliberd.c: the local cloud daemon.  Sets up the state directory
  * ($CALIBER_HOME: credentials, master key, SQLite control plane), starts
- * every service and the HTTP front, then waits for SIGTERM or SIGINT and
- * shuts down cleanly.  It runs in the foreground: 'caliber local start'
+ * every service (the catalogue, services.c), then the edge and the HTTP
+ * front, then waits for SIGTERM or SIGINT and shuts down cleanly.  It runs in the foreground: 'caliber local start'
  * daemonises it (own session, log file, pid file).
  *
  * usage: caliberd [--port N] [--edge-https-port N] [--edge-http-port N]
@@ -20,13 +20,15 @@
 
 #include <openssl/crypto.h>
 
-#include "caliberd.h"
-#include "crypt.h"
-#include "edgectl.h"
-#include "services.h"
-#include "http.h"
-#include "router.h"
-#include "services.h"
+#include "core/caliberd.h"
+#include "core/crypt.h"
+#include "core/edgectl.h"
+#include "core/http.h"
+#include "core/router.h"
+#include "ecs/ecs.h"
+#include "elbv2/elbv2.h"
+#include "rds/rds.h"
+#include "s3/s3.h"
 
 static const char caliberd_usage[] =
 	"usage: caliberd [--port N] [--edge-https-port N] [--edge-http-port N]\n"
@@ -157,10 +159,15 @@ static int server_open(struct lc_server *srv, struct err *e)
 	if (store_open(path, &srv->store, e) < 0)
 		goto out;
 	for (i = 0; i < lc_n_services; i++) {
-		if (lc_services[i].init != NULL && lc_services[i].init(srv, e) < 0) {
-			err_prefix(e, "unable to start %s", lc_services[i].name);
+		if (lc_services[i]->init != NULL && lc_services[i]->init(srv, e) < 0) {
+			err_prefix(e, "unable to start %s", lc_services[i]->name);
 			goto out;
 		}
+	}
+	/* every source of sites and the origin are registered: the edge comes up */
+	if (edgectl_start(srv, e) < 0) {
+		err_prefix(e, "unable to start the edge");
+		goto out;
 	}
 	ret = 0;
 out:

@@ -29,8 +29,8 @@ stale() {
 }
 
 objs=""
-# the library, and localcloud sources other than main()
-for src in $(find lib -name '*.c' | sort) $(ls localcloud/*.c 2>/dev/null | grep -v '/caliberd\.c$' || true); do
+# the library, and liblocalcloud.a's sources (localcloud/ but main() and the RDS guard)
+for src in $(find lib -name '*.c' | sort) $(find localcloud -name '*.c' ! -path localcloud/caliberd.c ! -path 'localcloud/rds/guard/*' | sort); do
 	obj="$out/obj/$(echo "$src" | tr / _).o"
 	if stale "$obj" "$src"; then
 		clang $cflags -MMD -MF "$obj.d" -c "$src" -o "$obj"

@@ -27,6 +27,7 @@
 #include "aws/fetch.h"
 #include "aws/profile.h"
 #include "aws/sigv4.h"
+#include "fsutil.h"
 #include "xml.h"
 
 /* botocore refreshes temporary credentials this long before they expire. */
@@ -725,11 +726,10 @@ out:
 static void cache_store(const char *key, const struct aws_credentials *c, const char *arn_user)
 {
 	char *dir = cache_dir(), *path = xasprintf("%s/%s.json", dir, key);
-	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid()), *dump = NULL;
+	char *dump = NULL;
+	struct err e = ERR_INIT;
 	char exp[32];
 	json_t *doc = NULL;
-	int fd = -1;
-	size_t len;
 
 	{
 		char *home = aws_home_dir(), *aws = xasprintf("%s/.aws", home);
@@ -754,27 +754,15 @@ static void cache_store(const char *key, const struct aws_credentials *c, const 
 	dump = doc ? json_dumps(doc, JSON_SORT_KEYS) : NULL;
 	if (dump == NULL)
 		goto out;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto out;
-	len = strlen(dump);
-	if (write(fd, dump, len) != (ssize_t)len || close(fd) != 0) {
-		fd = -1;
-		unlink(tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		unlink(tmp);
+	/* a cache: a failed write only costs a new login next time */
+	fsutil_write_atomic(path, dump, strlen(dump), 0600, &e);
+	err_clear(&e);
 out:
-	if (fd >= 0)
-		close(fd);
 	if (dump) {
 		OPENSSL_cleanse(dump, strlen(dump));
 		free(dump);
 	}
 	json_decref(doc);
-	free(tmp);
 	free(path);
 	free(dir);
 }

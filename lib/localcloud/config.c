@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "localcloud/config.h"
 
 int localcloud_port_parse(const char *s, const char *what, int *out, struct err *e)
@@ -167,49 +168,6 @@ out:
 	return ret;
 }
 
-/* Write path atomically (temp file + rename) with the given mode. */
-static int write_file(const char *path, const char *data, mode_t mode, struct err *e)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	size_t len = strlen(data), done = 0;
-	int fd, ret = -1;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		err_set(e, "unable to create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err_set(e, "unable to write '%s': %s", tmp, strerror(errno));
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		err_set(e, "unable to write '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		err_set(e, "unable to rename '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0)
-		unlink(tmp);
-	free(tmp);
-	return ret;
-}
-
 int localcloud_config_save(const struct localcloud_config *cfg, struct err *e)
 {
 	char *path = NULL, *text = NULL;
@@ -221,7 +179,7 @@ int localcloud_config_save(const struct localcloud_config *cfg, struct err *e)
 	text = xasprintf("# written by caliber local start: the ports of this local cloud\n"
 			 "port = %d\nedge_https_port = %d\nedge_http_port = %d\n",
 		cfg->port, cfg->edge_https_port, cfg->edge_http_port);
-	ret = write_file(path, text, 0600, e);
+	ret = fsutil_write_atomic(path, text, strlen(text), 0600, e);
 out:
 	free(path);
 	free(text);
@@ -327,7 +285,7 @@ int localcloud_credentials_ensure(const struct localcloud_config *cfg,
 	text = xasprintf("# the local cloud's credentials (caliber local env prints them)\n"
 			 "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
 		c.access_key_id, c.secret_access_key);
-	if (write_file(path, text, 0600, e) < 0)
+	if (fsutil_write_atomic(path, text, strlen(text), 0600, e) < 0)
 		goto out;
 	*out = c;
 	ret = 0;

@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "hex.h"
 #include "localcloud/images.h"
 
@@ -247,33 +248,6 @@ out:
 	return ret;
 }
 
-static int make_writable(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_D)
-		chmod(path, 0700);
-	return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-/* rm -rf path (best effort: a failed push's leftovers) */
-static void remove_tree(const char *path)
-{
-	nftw(path, make_writable, 16, FTW_PHYS);
-	nftw(path, remove_one, 16, FTW_PHYS | FTW_DEPTH);
-}
-
 static int mkdirs(const char *path, struct err *e)
 {
 	char *p = xstrdup(path), *s;
@@ -296,35 +270,6 @@ static int mkdirs(const char *path, struct err *e)
 	ret = 0;
 out:
 	free(p);
-	return ret;
-}
-
-static int write_file_atomic(const char *path, const char *text, struct err *e)
-{
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	size_t len = strlen(text);
-	int fd, ret = -1;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_set(e, "unable to create '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		err_set(e, "unable to write '%s': %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		err_set(e, "unable to rename '%s': %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	ret = 0;
-out:
-	free(tmp);
 	return ret;
 }
 
@@ -424,7 +369,7 @@ int images_push(const char *home, const char *src, const char *name, const char 
 	sha256_hex(listing.data ? listing.data : "", listing.len, hex);
 	snprintf(digest, IMAGES_DIGEST_LEN, "sha256:%s", hex);
 	path = xasprintf("%s/listing", tmpdir);
-	if (write_file_atomic(path, listing.data ? listing.data : "", e) < 0)
+	if (fsutil_write_atomic(path, listing.data ? listing.data : "", listing.len, 0600, e) < 0)
 		goto out;
 	free(path);
 	path = xasprintf("%s/images/sha256", home);
@@ -437,7 +382,7 @@ int images_push(const char *home, const char *src, const char *name, const char 
 			err_set(e, "unable to store image '%s': %s", final, strerror(errno));
 			goto out;
 		}
-		remove_tree(tmpdir);
+		fsutil_remove_tree(tmpdir);
 	}
 	free(tmpdir);
 	tmpdir = NULL;
@@ -446,12 +391,12 @@ int images_push(const char *home, const char *src, const char *name, const char 
 		goto out;
 	tagpath = xasprintf("%s/%s", tagdir, tag);
 	text = xasprintf("%s\n", digest);
-	if (write_file_atomic(tagpath, text, e) < 0)
+	if (fsutil_write_atomic(tagpath, text, strlen(text), 0600, e) < 0)
 		goto out;
 	ret = 0;
 out:
 	if (tmpdir != NULL)
-		remove_tree(tmpdir);
+		fsutil_remove_tree(tmpdir);
 	buf_release(&listing);
 	free(tmpdir);
 	free(rootfs);

@@ -29,7 +29,7 @@
 #include <sys/time.h>
 
 #include "buf.h"
-#include "ca.h"
+#include "core/ca.h"
 #include "cmd.h"
 #include "store.h"
 #include "wire.h"

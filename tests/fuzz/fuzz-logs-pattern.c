@@ -7,7 +7,7 @@
 #include "compat.h"
 
 #include "buf.h"
-#include "services.h"
+#include "logs/logs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -21,10 +21,10 @@
 #include <openssl/evp.h>
 
 #include "aws/sigv4.h"
-#include "caliberd.h"
-#include "reply.h"
-#include "router.h"
-#include "store.h"
+#include "core/caliberd.h"
+#include "core/reply.h"
+#include "core/router.h"
+#include "core/store.h"
 
 #define FUZZ_MAX_HEADERS 48
 
@@ -50,8 +50,8 @@ static void fuzz_init(void)
 	if (store_open(":memory:", &fuzz_srv.store, &e) < 0)
 		abort();
 	for (i = 0; i < lc_n_services; i++)
-		if (!strcmp(lc_services[i].name, "secretsmanager") &&
-			lc_services[i].init(&fuzz_srv, &e) < 0)
+		if (!strcmp(lc_services[i]->name, "secretsmanager") &&
+			lc_services[i]->init(&fuzz_srv, &e) < 0)
 			abort();
 	fuzz_ready = 1;
 }

@@ -1,13 +1,13 @@
 /*
  * fuzz-s3.c: libFuzzer target for what caliberd's S3 parses from clients
- * (localcloud/s3-wire.c): aws-chunked bodies, unsigned and signed, fed in
+ * (localcloud/s3/wire.c): aws-chunked bodies, unsigned and signed, fed in
  * pieces of every size; the DeleteObjects, CompleteMultipartUpload and
  * CreateBucketConfiguration XML bodies; Content-MD5 / checksum base64.
  * The first byte picks the parser and the split size.
  */
 #include "compat.h"
 
-#include "s3-wire.h"
+#include "s3/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 Both once started at 127.100.0.1, and the second cloud's task failed with
 "Address already in use".  Each caliberd now claims blocks of addresses
 machine-wide for as long as it runs (a lock that its death releases) and
-skips any address something already listens on (localcloud/taskaddr.h).
+skips any address something already listens on (localcloud/core/taskaddr.h).
 """
 import json
 import os

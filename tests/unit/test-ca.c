@@ -1,5 +1,5 @@
 /*
- * test-ca.c: the local certificate authority (localcloud/ca.c): made once
+ * test-ca.c: the local certificate authority (localcloud/core/ca.c): made once
  * and reused, and leaf certificates that verify against it for exactly
  * the names asked for.
  */
@@ -8,7 +8,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../localcloud/ca.c"
+#include <sys/stat.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "buf.h"
+#include "core/ca.h"
 
 static X509 *read_cert(const char *path)
 {

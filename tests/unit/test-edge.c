@@ -1,5 +1,5 @@
 /*
- * test-edge.c: the nginx edge manager (localcloud/edge.c) with a real
+ * test-edge.c: the nginx edge manager (localcloud/core/edge.c) with a real
  * nginx: it starts, redirects HTTP to HTTPS, reloads on a new site without
  * changing its master, is restarted after kill -9, purges exactly the
  * cache entries an invalidation names, and leaves out a site it cannot
@@ -10,8 +10,21 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "../../localcloud/ca.c"
-#include "../../localcloud/edge.c"
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <time.h>
+
+#include "buf.h"
+#include "core/ca.h"
+#include "core/edge.h"
+#include "core/edge-internal.h"
 
 /*
  * A free port on 127.0.0.1 outside the kernel's ephemeral range (20000-32000
@@ -215,7 +228,7 @@ static void test_edge_serves_reloads_restarts_and_purges(void **state)
 	kill(pid, SIGKILL);
 	for (int i = 0; i < 100; i++) {
 		pid2 = edge_pid(edge);
-		if (pid2 > 0 && pid2 != pid && port_open("127.0.0.1", https_port))
+		if (pid2 > 0 && pid2 != pid && edge_port_open("127.0.0.1", https_port))
 			break;
 		usleep(100000);
 	}

@@ -1,10 +1,9 @@
 /*
- * test-objstore.c: the S3 object store (localcloud/objstore.c) and S3's
- * wire formats (localcloud/s3-wire.c): objects, listing, multipart,
+ * test-objstore.c: the S3 object store (localcloud/core/objstore.c) and S3's
+ * wire formats (localcloud/s3/wire.c): objects, listing, multipart,
  * crash leftovers, checksums, aws-chunked bodies and XML bodies.
  *
- * caliberd's sources are not in libcaliber.a, so the two files under test
- * are compiled into this program.
+ * Both come from liblocalcloud.a, which this program links.
  */
 #include "compat.h"
 
@@ -14,8 +13,15 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "../../localcloud/objstore.c"
-#include "../../localcloud/s3-wire.c"
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "buf.h"
+#include "hex.h"
+#include "core/objstore.h"
+#include "s3/wire.h"
 
 static char *tmpdir_new(void)
 {

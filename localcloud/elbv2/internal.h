@@ -1,0 +1,26 @@
+/*
+ * elbv2/internal.h: private to elbv2/: its start-up function and its
+ * handlers, which routes.c routes to.  Other services use elbv2.h.
+ */
+#ifndef CALIBER_LC_ELBV2_INTERNAL_H
+#define CALIBER_LC_ELBV2_INTERNAL_H
+
+#include "core/router.h"
+#include "elbv2.h"
+
+int elb_init(struct lc_server *srv, struct err *e);
+int elb_create_load_balancer(struct lc_request *req, struct lc_response *res);
+int elb_describe_load_balancers(struct lc_request *req, struct lc_response *res);
+int elb_delete_load_balancer(struct lc_request *req, struct lc_response *res);
+int elb_create_target_group(struct lc_request *req, struct lc_response *res);
+int elb_describe_target_groups(struct lc_request *req, struct lc_response *res);
+int elb_delete_target_group(struct lc_request *req, struct lc_response *res);
+int elb_modify_target_group_attributes(struct lc_request *req, struct lc_response *res);
+int elb_create_listener(struct lc_request *req, struct lc_response *res);
+int elb_describe_listeners(struct lc_request *req, struct lc_response *res);
+int elb_create_rule(struct lc_request *req, struct lc_response *res);
+int elb_register_targets(struct lc_request *req, struct lc_response *res);
+int elb_deregister_targets(struct lc_request *req, struct lc_response *res);
+int elb_describe_target_health(struct lc_request *req, struct lc_response *res);
+
+#endif

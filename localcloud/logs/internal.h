@@ -1,0 +1,22 @@
+/*
+ * logs/internal.h: private to logs/: its start-up function and its
+ * handlers, which routes.c routes to.  Other services use logs.h.
+ */
+#ifndef CALIBER_LC_LOGS_INTERNAL_H
+#define CALIBER_LC_LOGS_INTERNAL_H
+
+#include "core/router.h"
+#include "logs.h"
+
+int logs_init(struct lc_server *srv, struct err *e);
+int logs_create_log_group(struct lc_request *req, struct lc_response *res);
+int logs_delete_log_group(struct lc_request *req, struct lc_response *res);
+int logs_put_retention_policy(struct lc_request *req, struct lc_response *res);
+int logs_describe_log_groups(struct lc_request *req, struct lc_response *res);
+int logs_create_log_stream(struct lc_request *req, struct lc_response *res);
+int logs_describe_log_streams(struct lc_request *req, struct lc_response *res);
+int logs_put_log_events(struct lc_request *req, struct lc_response *res);
+int logs_get_log_events(struct lc_request *req, struct lc_response *res);
+int logs_filter_log_events(struct lc_request *req, struct lc_response *res);
+
+#endif
