@@ -38,6 +38,16 @@ OPERATIONS = {
     "logs": ["GetLogEvents", "FilterLogEvents"],
 }
 
+# The services caliberd emulates (or will): the server side needs every
+# operation whole, so these are embedded a second time, untrimmed apart from
+# documentation, in aws_model_server_sources[] (only caliberd reads them;
+# 'caliber' never touches those pages).
+SERVER = ["acm", "cloudfront", "docdb", "ec2", "ecs", "elbv2", "iam", "kms", "logs", "rds",
+          "route53", "s3", "secretsmanager", "sts"]
+
+# Keys the server keeps that the client drops: its codec checks them.
+SERVER_KEEP = {"min", "max", "pattern", "exception", "fault", "box"}
+
 # Shape keys that only document.
 DROP = {"documentation", "documentationUrl", "deprecated", "deprecatedMessage", "min", "max",
         "pattern", "sensitive_doc", "exception", "fault", "box", "synthetic", "examples"}
@@ -61,13 +71,27 @@ def newest(data, service):
     return os.path.join(d, versions[-1])
 
 
-def trim(obj):
+def trim(obj, drop=DROP):
     if isinstance(obj, dict):
-        return {k: ({n: trim(m) for n, m in v.items()} if k == "members" else trim(v))
-                for k, v in obj.items() if k not in DROP}
+        return {k: ({n: trim(m, drop) for n, m in v.items()} if k == "members"
+                    else trim(v, drop))
+                for k, v in obj.items() if k not in drop}
     if isinstance(obj, list):
-        return [trim(v) for v in obj]
+        return [trim(v, drop) for v in obj]
     return obj
+
+
+def server_model(data, service):
+    """Every operation and every shape, documentation dropped."""
+    d = newest(data, service)
+    full = load(os.path.join(d, "service-2.json"))
+    drop = DROP - SERVER_KEEP
+    model = {
+        "metadata": trim(full["metadata"], drop),
+        "operations": {k: trim(v, drop) for k, v in full["operations"].items()},
+        "shapes": {k: trim(v, drop) for k, v in full["shapes"].items()},
+    }
+    return json.dumps(model, separators=(",", ":"))
 
 
 def reach(shapes, name, seen):
@@ -145,6 +169,14 @@ def main():
         parts.append("static const char model_%d[] =\n%s;\n" % (i, c_string(js)))
         rows.append('\t{ "%s", model_%d, sizeof(model_%d) - 1 },' % (svc, i, i))
     parts.append("const struct aws_model_source aws_model_sources[] = {")
+    parts += rows
+    parts.append("\t{ NULL, NULL, 0 },\n};\n")
+    rows = []
+    for i, svc in enumerate(SERVER):
+        js = server_model(data, svc)
+        parts.append("static const char server_model_%d[] =\n%s;\n" % (i, c_string(js)))
+        rows.append('\t{ "%s", server_model_%d, sizeof(server_model_%d) - 1 },' % (svc, i, i))
+    parts.append("const struct aws_model_source aws_model_server_sources[] = {")
     parts += rows
     parts.append("\t{ NULL, NULL, 0 },\n};")
     tmp = sys.argv[1] + ".tmp"

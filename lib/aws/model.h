@@ -27,11 +27,15 @@ struct aws_model_source {
 	size_t len;
 };
 extern const struct aws_model_source aws_model_sources[];
+/* Every operation of the services caliberd emulates (aws_model_server_get(), codec.h). */
+extern const struct aws_model_source aws_model_server_sources[];
 
 enum aws_protocol {
 	AWS_PROTO_JSON,		/* JSON 1.0/1.1: POST /, X-Amz-Target */
 	AWS_PROTO_QUERY,	/* form-encoded input, XML output */
 	AWS_PROTO_REST_XML,	/* URI templates, headers, XML bodies */
+	AWS_PROTO_EC2,		/* Query's input with EC2's names, <Response> errors (server only) */
+	AWS_PROTO_REST_JSON,	/* URI templates, headers, JSON bodies (not spoken yet) */
 };
 
 struct aws_model {
