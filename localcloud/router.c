@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "caliberd.h"
+#include "codec-glue.h"
 #include "reply.h"
 #include "router.h"
 #include "services.h"
@@ -62,23 +63,25 @@ const size_t lc_n_services = ARRAY_SIZE(lc_services);
  * The operations: one row per (service, operation).  Columns: service,
  * operation, handler; REST services add method, path pattern, required
  * query parameter, required header and body mode.  First match wins.
+ * Rows on the codec name a typed handler instead (.typed); the older rows
+ * leave that last column out, which is what it is for.
  */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 const struct lc_route lc_routes[] = {
-	/* Secrets Manager (JSON 1.1) */
-	{ "secretsmanager", "CreateSecret", sm_create_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "PutSecretValue", sm_put_secret_value, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "GetSecretValue", sm_get_secret_value, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "DescribeSecret", sm_describe_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "ListSecrets", sm_list_secrets, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "ListSecretVersionIds", sm_list_secret_version_ids, NULL, NULL, NULL,
-		NULL, 0 },
-	{ "secretsmanager", "UpdateSecret", sm_update_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "UpdateSecretVersionStage", sm_update_secret_version_stage, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "secretsmanager", "DeleteSecret", sm_delete_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "RestoreSecret", sm_restore_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "TagResource", sm_tag_resource, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "UntagResource", sm_untag_resource, NULL, NULL, NULL, NULL, 0 },
+	/* Secrets Manager (JSON 1.1, typed handlers on the codec) */
+	{ "secretsmanager", "CreateSecret", .typed = sm_create_secret },
+	{ "secretsmanager", "PutSecretValue", .typed = sm_put_secret_value },
+	{ "secretsmanager", "GetSecretValue", .typed = sm_get_secret_value },
+	{ "secretsmanager", "DescribeSecret", .typed = sm_describe_secret },
+	{ "secretsmanager", "ListSecrets", .typed = sm_list_secrets },
+	{ "secretsmanager", "ListSecretVersionIds", .typed = sm_list_secret_version_ids },
+	{ "secretsmanager", "UpdateSecret", .typed = sm_update_secret },
+	{ "secretsmanager", "UpdateSecretVersionStage", .typed = sm_update_secret_version_stage },
+	{ "secretsmanager", "DeleteSecret", .typed = sm_delete_secret },
+	{ "secretsmanager", "RestoreSecret", .typed = sm_restore_secret },
+	{ "secretsmanager", "TagResource", .typed = sm_tag_resource },
+	{ "secretsmanager", "UntagResource", .typed = sm_untag_resource },
 	/* CloudWatch Logs (JSON 1.1) */
 	{ "logs", "CreateLogGroup", logs_create_log_group, NULL, NULL, NULL, NULL, 0 },
 	{ "logs", "DeleteLogGroup", logs_delete_log_group, NULL, NULL, NULL, NULL, 0 },
@@ -220,6 +223,7 @@ const struct lc_route lc_routes[] = {
 	{ "rds", "RestoreDBInstanceToPointInTime", rds_restore_db_instance_to_point_in_time, NULL,
 		NULL, NULL, NULL, 0 },
 };
+#pragma GCC diagnostic pop
 const size_t lc_n_routes = ARRAY_SIZE(lc_routes);
 
 /*
@@ -700,7 +704,8 @@ void router_finish(struct lc_request *req, struct lc_response *res)
 	if (req->service->protocol == LC_PROTO_QUERY && req->route == NULL &&
 		route_query(req, res) < 0)
 		return;
-	if (req->route->handler(req, res) == 0 && res->status != 0)
+	if ((req->route->typed ? codec_glue_run(req, res) : req->route->handler(req, res)) == 0 &&
+		res->status != 0)
 		return;
 	if (res->status == 0) {
 		lc_log("%s %s: handler returned no reply", req->service->name, req->operation);

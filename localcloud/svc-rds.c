@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "aws/codec.h"
 #include "caliberd.h"
 #include "crypt.h"
 #include "engine-postgres.h"
@@ -672,17 +673,16 @@ static void rds_snapshots_drop(const char *sql, const char *param)
 	free(ids);
 }
 
-/* Managed master password: the secret in Secrets Manager, through its handler. */
+/* Managed master password: the secret in Secrets Manager, through its typed handler. */
 static int rds_secret_call(const char *operation, const char *region, json_t *in, char **arn,
 	struct err *e)
 {
+	struct codec_error ce = CODEC_ERROR_INIT;
 	struct lc_request req;
-	struct lc_response res;
-	char *text = json_dumps(in, JSON_COMPACT);
-	int ret = -1;
+	json_t *out = NULL;
+	int r, ret = -1;
 
 	memset(&req, 0, sizeof(req));
-	lc_response_init(&res);
 	req.srv = rds_srv;
 	req.service = router_service("secretsmanager");
 	req.operation = operation;
@@ -693,34 +693,27 @@ static int rds_secret_call(const char *operation, const char *region, json_t *in
 	req.body_fd = -1;
 	lc_request_id_new(req.request_id);
 	buf_init(&req.body);
-	if (req.service == NULL || text == NULL) {
+	if (req.service == NULL) {
 		err_set(e, "secrets manager is not available");
 		goto out;
 	}
-	buf_appends(&req.body, text);
 	if (!strcmp(operation, "CreateSecret"))
-		sm_create_secret(&req, &res);
+		r = sm_create_secret(&req, in, &out, &ce);
 	else
-		sm_delete_secret(&req, &res);
-	if (res.status != 200) {
-		err_set(e, "secrets manager %s refused: %s", operation, res.error_code);
+		r = sm_delete_secret(&req, in, &out, &ce);
+	if (r < 0) {
+		err_set(e, "secrets manager %s refused: %s", operation, ce.code);
 		goto out;
 	}
 	if (arn != NULL) {
-		json_t *r = json_loadb(res.body.data, res.body.len, 0, NULL);
-		const char *a = json_string_value(json_object_get(r, "ARN"));
+		const char *a = json_string_value(json_object_get(out, "ARN"));
 
 		*arn = a ? xstrdup(a) : NULL;
-		json_decref(r);
 	}
 	ret = 0;
 out:
-	if (text) {
-		OPENSSL_cleanse(text, strlen(text));
-		free(text);
-	}
-	buf_release_secret(&req.body);
-	lc_response_release(&res);
+	json_decref(out);
+	codec_error_release(&ce);
 	return ret;
 }
 

@@ -45,6 +45,19 @@ OPERATIONS = {
 SERVER = ["acm", "cloudfront", "docdb", "ec2", "ecs", "elbv2", "iam", "kms", "logs", "rds",
           "route53", "s3", "secretsmanager", "sts"]
 
+# Members AWS added after Debian's botocore (1.29) that caliberd serves: newer
+# clients (awscli v1 on botocore 1.43) send them, and the codec reads only
+# what the model has.  Service -> new shapes, and structure -> new members.
+SERVER_PATCHES = {
+    "secretsmanager": {
+        "shapes": {"SortByType": {"type": "string", "enum": [
+            "created-date", "last-accessed-date", "last-changed-date", "name"]}},
+        "members": {"ListSecretsRequest": {
+            "IncludePlannedDeletion": {"shape": "BooleanType", "box": True},
+            "SortBy": {"shape": "SortByType"}}},
+    },
+}
+
 # Keys the server keeps that the client drops: its codec checks them.
 SERVER_KEEP = {"min", "max", "pattern", "exception", "fault", "box"}
 
@@ -86,6 +99,12 @@ def server_model(data, service):
     d = newest(data, service)
     full = load(os.path.join(d, "service-2.json"))
     drop = DROP - SERVER_KEEP
+    patch = SERVER_PATCHES.get(service, {})
+    for name, shape in patch.get("shapes", {}).items():
+        full["shapes"].setdefault(name, shape)
+    for name, members in patch.get("members", {}).items():
+        for member, ref in members.items():
+            full["shapes"][name]["members"].setdefault(member, ref)
     model = {
         "metadata": trim(full["metadata"], drop),
         "operations": {k: trim(v, drop) for k, v in full["operations"].items()},
