@@ -51,15 +51,24 @@ int sm_secret_value_read(sqlite3 *db, const unsigned char *master_key, const cha
 
 /* svc-logs.c: CloudWatch Logs */
 int logs_init(struct lc_server *srv, struct err *e);
-int logs_create_log_group(struct lc_request *req, struct lc_response *res);
-int logs_delete_log_group(struct lc_request *req, struct lc_response *res);
-int logs_put_retention_policy(struct lc_request *req, struct lc_response *res);
-int logs_describe_log_groups(struct lc_request *req, struct lc_response *res);
-int logs_create_log_stream(struct lc_request *req, struct lc_response *res);
-int logs_describe_log_streams(struct lc_request *req, struct lc_response *res);
-int logs_put_log_events(struct lc_request *req, struct lc_response *res);
-int logs_get_log_events(struct lc_request *req, struct lc_response *res);
-int logs_filter_log_events(struct lc_request *req, struct lc_response *res);
+int logs_create_log_group(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_delete_log_group(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_put_retention_policy(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_describe_log_groups(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_create_log_stream(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_describe_log_streams(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_put_log_events(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_get_log_events(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_filter_log_events(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
 /*
  * For other services (the ECS supervisor), inside the caller's store
  * transaction on db.  logs_group_check: 1 the group exists (created first

@@ -56,6 +56,9 @@ SERVER_PATCHES = {
             "IncludePlannedDeletion": {"shape": "BooleanType", "box": True},
             "SortBy": {"shape": "SortByType"}}},
     },
+    "logs": {
+        "members": {"LogGroup": {"logGroupArn": {"shape": "Arn"}}},
+    },
 }
 
 # Keys the server keeps that the client drops: its codec checks them.
