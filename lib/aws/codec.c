@@ -29,6 +29,14 @@ int codec_error_set(struct codec_error *ce, int status, const char *code, const 
 	return -1;
 }
 
+/* In codec.c, not model.c, so that only what links the codec carries the server's models. */
+const struct aws_model *aws_model_server_get(const char *service, struct err *e)
+{
+	static struct aws_model *cache;
+
+	return aws_model_table_get(aws_model_server_sources, &cache, service, e);
+}
+
 static const json_t *codec_op(const struct aws_model *m, const char *op)
 {
 	return aws_model_operation(m, op);

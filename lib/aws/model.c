@@ -5,11 +5,9 @@
 
 #include <pthread.h>
 
-#include "aws/codec.h"
 #include "aws/model.h"
 
 static struct aws_model *model_cache;
-static struct aws_model *server_model_cache;
 static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int aws_model_from_json(struct aws_model *m, json_t *root, struct err *e)
@@ -49,8 +47,7 @@ void aws_model_release(struct aws_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* The model of service in table, parsed once into cache[table row] (allocated on first use). */
-static const struct aws_model *model_lookup(const struct aws_model_source *table,
+const struct aws_model *aws_model_table_get(const struct aws_model_source *table,
 	struct aws_model **cache, const char *service, struct err *e)
 {
 	const struct aws_model *found = NULL;
@@ -95,13 +92,7 @@ static const struct aws_model *model_lookup(const struct aws_model_source *table
 
 const struct aws_model *aws_model_get(const char *service, struct err *e)
 {
-	return model_lookup(aws_model_sources, &model_cache, service, e);
-}
-
-/* Declared in codec.h: only caliberd's codec reads the server's models. */
-const struct aws_model *aws_model_server_get(const char *service, struct err *e)
-{
-	return model_lookup(aws_model_server_sources, &server_model_cache, service, e);
+	return aws_model_table_get(aws_model_sources, &model_cache, service, e);
 }
 
 void aws_model_list_services(struct buf *out)

@@ -48,6 +48,12 @@ struct aws_model {
 
 /* The service's model, parsed on first use; NULL (and e) for an unknown service. */
 const struct aws_model *aws_model_get(const char *service, struct err *e);
+/*
+ * The model of service in table (aws_model_sources, or the server's),
+ * parsed once into (*cache)[row], the cache allocated on first use.
+ */
+const struct aws_model *aws_model_table_get(const struct aws_model_source *table,
+	struct aws_model **cache, const char *service, struct err *e);
 /* A model from its JSON (botocore's layout); for the protocol test suites. */
 int aws_model_from_json(struct aws_model *m, json_t *root, struct err *e);
 void aws_model_release(struct aws_model *m);
