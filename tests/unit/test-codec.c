@@ -335,6 +335,7 @@ static int blank(const xmlChar *s)
 
 struct child {
 	const char *name;
+	size_t pos;		/* document order */
 	char *canon;
 };
 
@@ -345,7 +346,7 @@ static int child_cmp(const void *a, const void *b)
 
 	/* qsort is not stable: same names keep document order (list items) */
 	if (r == 0)
-		return x < y ? -1 : x > y;
+		return x->pos < y->pos ? -1 : x->pos > y->pos;
 	return r;
 }
 
@@ -387,11 +388,13 @@ static void xml_canon(xmlNode *n, int depth, struct buf *out)
 			xml_canon(c, depth + 1, &b);
 			kids = xrealloc(kids, (nk + 1) * sizeof(*kids));
 			kids[nk].name = (const char *)c->name;
+			kids[nk].pos = nk;
 			kids[nk].canon = buf_detach(&b);
 			nk++;
 		}
 	}
-	qsort(kids, nk, sizeof(*kids), child_cmp);
+	if (nk > 1)
+		qsort(kids, nk, sizeof(*kids), child_cmp);
 	for (i = 0; i < nk; i++) {
 		buf_appends(out, kids[i].canon);
 		free(kids[i].canon);
