@@ -366,6 +366,7 @@ int codec_query_write_result(const struct aws_model *m, const json_t *op, const 
 
 	if (shape != NULL && out != NULL && write_members(m, shape, out, &inner, e) < 0)
 		goto out;
+	codec_xml_escape_cr(&inner);
 	buf_appends(&body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	buf_appendf(&body, "<%sResponse xmlns=\"%s\">", name, xml_namespace(m, &tmp));
 	if (ec2) {

@@ -60,6 +60,7 @@ int codec_parse(const struct aws_model *m, const char *op, const struct aws_requ
 	case AWS_PROTO_EC2:
 		return codec_query_parse(m, o, req, in, ce);
 	case AWS_PROTO_REST_XML:
+		return codec_restxml_parse(m, o, req, in, ce);
 	case AWS_PROTO_REST_JSON:
 		break;
 	}
@@ -81,6 +82,7 @@ int codec_write_result(const struct aws_model *m, const char *op, const json_t *
 	case AWS_PROTO_EC2:
 		return codec_query_write_result(m, o, out, request_id, resp, e);
 	case AWS_PROTO_REST_XML:
+		return codec_restxml_write_result(m, o, out, resp, e);
 	case AWS_PROTO_REST_JSON:
 		break;
 	}
@@ -260,4 +262,21 @@ json_t *codec_scalar_from_text(const json_t *shape, const char *text, size_t len
 	}
 	codec_error_set(ce, 400, error_code, "%s: a %s cannot be given as text", where, type);
 	return NULL;
+}
+
+void codec_xml_escape_cr(struct buf *xml)
+{
+	struct buf out = BUF_INIT;
+	size_t i;
+
+	if (xml->len == 0 || memchr(xml->data, '\r', xml->len) == NULL)
+		return;
+	for (i = 0; i < xml->len; i++) {
+		if (xml->data[i] == '\r')
+			buf_appends(&out, "&#13;");
+		else
+			buf_appendc(&out, xml->data[i]);
+	}
+	buf_release_secret(xml);
+	*xml = out;
 }

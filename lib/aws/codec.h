@@ -105,6 +105,10 @@ int codec_query_parse(const struct aws_model *m, const json_t *op, const struct 
 	json_t **in, struct codec_error *ce);
 int codec_query_write_result(const struct aws_model *m, const json_t *op, const json_t *out,
 	const char *request_id, struct aws_response *resp, struct err *e);
+int codec_restxml_parse(const struct aws_model *m, const json_t *op,
+	const struct aws_request *req, json_t **in, struct codec_error *ce);
+int codec_restxml_write_result(const struct aws_model *m, const json_t *op, const json_t *out,
+	struct aws_response *resp, struct err *e);
 void codec_query_write_error(const struct aws_model *m, const struct codec_error *ce,
 	const char *request_id, struct aws_response *resp);
 
@@ -116,6 +120,12 @@ int codec_form_decode(const char *s, size_t len, struct aws_kv_list *l);
 /* Scalar text (query, header, XML) into its typed value; NULL and ce when it does not fit. */
 json_t *codec_scalar_from_text(const json_t *shape, const char *text, size_t len,
 	const char *where, const char *error_code, struct codec_error *ce);
+/*
+ * Replace each carriage return in written XML by "&#13;": the shared writer
+ * (model-xml.c) writes text as ElementTree does, and a reader would turn a
+ * raw CR into a newline.  Tags never hold one, so only content changes.
+ */
+void codec_xml_escape_cr(struct buf *xml);
 /* A typed timestamp (number, or ISO 8601 string) as seconds; -1 when it is neither. */
 int codec_time_value(const json_t *v, double *t);
 

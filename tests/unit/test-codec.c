@@ -482,6 +482,50 @@ out:
 	return ok;
 }
 
+/* Status and every expected header (Content-Type aside: a body decides it). */
+static int rest_head_equal(const json_t *r, const struct aws_response *resp, struct buf *why)
+{
+	const char *h;
+	json_t *hv;
+	long status = (long)json_integer_value(json_object_get(r, "status_code"));
+
+	if (status && resp->status != status) {
+		buf_appendf(why, "status %ld, expected %ld", resp->status, status);
+		return 0;
+	}
+	json_object_foreach(json_object_get(r, "headers"), h, hv) {
+		const char *got = aws_kv_get(&resp->headers, h), *want = json_string_value(hv);
+		double x, y;
+
+		if (!strcasecmp(h, "Content-Type") || !strcasecmp(h, "Content-Length"))
+			continue;
+		if (got != NULL && (!strcmp(got, want) || (aws_time_parse(got, &x) == 0 &&
+			aws_time_parse(want, &y) == 0 && strchr(want, ':') && fabs(x - y) < 0.0005)))
+			continue;
+		{
+			/* lists: "a, b" and "a,b" are the same */
+			struct buf ga = BUF_INIT, wa = BUF_INIT;
+			const char *p;
+			int same;
+
+			for (p = got ? got : ""; *p; p++)
+				if (*p != ' ')
+					buf_appendc(&ga, *p);
+			for (p = want; *p; p++)
+				if (*p != ' ')
+					buf_appendc(&wa, *p);
+			same = got && !strcmp(buf_str(&ga), buf_str(&wa));
+			buf_release(&ga);
+			buf_release(&wa);
+			if (same)
+				continue;
+		}
+		buf_appendf(why, "header %s: '%s', expected '%s'", h, got ? got : "(none)", want);
+		return 0;
+	}
+	return 1;
+}
+
 static int output_case(json_t *suite, json_t *c, const char *protocol, struct buf *why,
 	const char **reason)
 {
@@ -534,8 +578,18 @@ static int output_case(json_t *suite, json_t *c, const char *protocol, struct bu
 	} else {
 		char *a = xml_canon_text(resp.body.data, resp.body.len);
 		char *b = body && *body ? xml_canon_text(body, strlen(body)) : NULL;
+		int rest = !strcmp(protocol, "rest-xml");
 
-		if (b == NULL) {
+		if (rest && !rest_head_equal(r, &resp, why)) {
+			ok = 0;
+		} else if (rest && b == NULL) {
+			/* no body, or a raw payload (blob, string): the bytes */
+			ok = resp.body.len == (body ? strlen(body) : 0) &&
+			     (resp.body.len == 0 || !memcmp(resp.body.data, body, resp.body.len));
+			if (!ok)
+				buf_appendf(why, "body '%s', expected '%s'", buf_str(&resp.body),
+					body ? body : "");
+		} else if (b == NULL) {
 			/* an empty expected body: only the frame is written */
 			*reason = "the expected body is empty (botocore reads no members from it)";
 			ok = -1;
@@ -572,6 +626,13 @@ static void run_suite(const char *protocol, const char *direction, const char *u
 
 			if (unsupported != NULL) {
 				tally_skip(&t, unsupported);
+				continue;
+			}
+			if (id && !strcmp(id, "XmlLists") && !strcmp(protocol, "rest-xml") &&
+				!strcmp(direction, "input")) {
+				tally_skip(&t, "a flattened list whose member has its own xmlName: "
+					"botocore writes it under the structure member's name but reads "
+					"it under the list member's; the codec reads as botocore reads");
 				continue;
 			}
 			if (ignored(protocol, direction, desc, id ? id : "")) {
@@ -615,8 +676,8 @@ SUITE(test_query_requests_parse_back_to_their_params, "query", "input", NULL)
 SUITE(test_query_results_write_the_expected_bodies, "query", "output", NULL)
 SUITE(test_ec2_requests_parse_back_to_their_params, "ec2", "input", NULL)
 SUITE(test_ec2_results_write_the_expected_bodies, "ec2", "output", NULL)
-SUITE(test_restxml_requests, "rest-xml", "input", "the codec does not speak REST-XML yet")
-SUITE(test_restxml_results, "rest-xml", "output", "the codec does not speak REST-XML yet")
+SUITE(test_restxml_requests_parse_back_to_their_params, "rest-xml", "input", NULL)
+SUITE(test_restxml_results_write_the_expected_bodies, "rest-xml", "output", NULL)
 SUITE(test_restjson_requests, "rest-json", "input", "the codec does not speak REST-JSON yet")
 SUITE(test_restjson_results, "rest-json", "output", "the codec does not speak REST-JSON yet")
 
@@ -701,8 +762,8 @@ int main(void)
 		cmocka_unit_test(test_query_results_write_the_expected_bodies),
 		cmocka_unit_test(test_ec2_requests_parse_back_to_their_params),
 		cmocka_unit_test(test_ec2_results_write_the_expected_bodies),
-		cmocka_unit_test(test_restxml_requests),
-		cmocka_unit_test(test_restxml_results),
+		cmocka_unit_test(test_restxml_requests_parse_back_to_their_params),
+		cmocka_unit_test(test_restxml_results_write_the_expected_bodies),
 		cmocka_unit_test(test_restjson_requests),
 		cmocka_unit_test(test_restjson_results),
 	};
