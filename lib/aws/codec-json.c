@@ -361,7 +361,13 @@ bad:
 static void content_type(const struct aws_model *m, struct aws_response *resp)
 {
 	const char *version = aws_model_str(m->metadata, "jsonVersion");
-	char *ct = xasprintf("application/x-amz-json-%s", version ? version : "1.1");
+	char *ct;
+
+	if (m->protocol == AWS_PROTO_REST_JSON) {
+		aws_kv_set(&resp->headers, "Content-Type", "application/json");
+		return;
+	}
+	ct = xasprintf("application/x-amz-json-%s", version ? version : "1.1");
 
 	aws_kv_set(&resp->headers, "Content-Type", ct);
 	free(ct);
@@ -412,4 +418,16 @@ void codec_json_write_error(const struct aws_model *m, const struct codec_error 
 	aws_kv_set(&resp->headers, "x-amzn-ErrorType", ce->code);
 	buf_appends(&resp->body, text ? text : "{}");
 	free(text);
+}
+
+json_t *codec_json_read_value(const struct aws_model *m, const json_t *shape, const json_t *v,
+	const char *where, struct codec_error *ce)
+{
+	return jparse(m, shape, v, where, 0, ce);
+}
+
+json_t *codec_json_write_value(const struct aws_model *m, const json_t *shape, const json_t *v,
+	const char *where, struct err *e)
+{
+	return jwrite(m, shape, v, where, e);
 }

@@ -14,6 +14,9 @@
  * (timestamps in RFC 822 unless the model says otherwise), the payload
  * member or the remaining members the XML body, with the model's
  * xmlNamespace.  Errors share the Query writer's <ErrorResponse> (codec-query.c).
+ *
+ * REST-JSON is the same but for the body, which is JSON (codec-json.c's
+ * values: jsonName, epoch timestamps, base64 blobs); its errors are JSON.
  */
 #include "compat.h"
 
@@ -152,7 +155,7 @@ static json_t *text_value(const struct aws_model *m, const json_t *shape, const 
 	if (!strcmp(type, "list")) {
 		const json_t *mshape = aws_model_ref(m, json_object_get(shape, "member"));
 		json_t *arr = json_array(), *item;
-		char *copy = xstrdup(text), *save = NULL, *tok;
+		char *copy = xstrdup(text), *tok;
 
 		/* header lists: "a, b"; an RFC 822 date holds a comma of its own */
 		if (!strcmp(aws_model_type(mshape), "timestamp")) {
@@ -175,19 +178,37 @@ static json_t *text_value(const struct aws_model *m, const json_t *shape, const 
 			free(copy);
 			return arr;
 		}
-		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			size_t n;
+		/* items split at commas outside double quotes; a quoted item unescaped */
+		for (tok = copy; *tok;) {
+			struct buf one = BUF_INIT;
+			int quoted;
 
 			while (*tok == ' ')
 				tok++;
-			n = strlen(tok);
-			while (n && tok[n - 1] == ' ')
-				n--;
-			if (n >= 2 && tok[0] == '"' && tok[n - 1] == '"') {
-				tok++;
-				n -= 2;
+			quoted = *tok == '"';
+			if (quoted) {
+				for (tok++; *tok && *tok != '"'; tok++) {
+					if (*tok == '\\' && tok[1])
+						tok++;
+					buf_appendc(&one, *tok);
+				}
+				if (*tok == '"')
+					tok++;
+				while (*tok && *tok != ',')
+					tok++;
+			} else {
+				size_t n = strcspn(tok, ",");
+
+				while (n && tok[n - 1] == ' ')
+					n--;
+				buf_append(&one, tok, n);
+				tok += strcspn(tok, ",");
 			}
-			item = codec_scalar_from_text(mshape, tok, n, where, BAD_VALUE, ce);
+			if (*tok == ',')
+				tok++;
+			item = codec_scalar_from_text(mshape, buf_str(&one), one.len, where, BAD_VALUE,
+				ce);
+			buf_release(&one);
 			if (item == NULL)
 				goto bad;
 			json_array_append_new(arr, item);
@@ -257,6 +278,7 @@ static int query_members(const struct aws_model *m, const json_t *shape,
 		int lists = !strcmp(aws_model_type(vshape), "list");
 		json_t *map = json_object();
 
+		/* the parameters no named member binds */
 		for (i = 0; i < q->n; i++) {
 			int taken = 0;
 
@@ -336,6 +358,22 @@ int codec_restxml_parse(const struct aws_model *m, const json_t *op,
 				goto out;
 			}
 			json_object_set_new(obj, payload, v);
+		} else if (req->body.len && m->protocol == AWS_PROTO_REST_JSON) {
+			json_t *v = json_loadb(req->body.data, req->body.len, JSON_DECODE_ANY, NULL);
+			json_t *t = v ? codec_json_read_value(m, pshape, v, payload, ce) : NULL;
+
+			if (v == NULL)
+				codec_error_set(ce, 400, "SerializationException",
+					"the body is not JSON");
+			json_decref(v);
+			if (t == NULL)
+				goto out;
+			/* "{}" is what a client sends for an absent structure payload */
+			if (json_is_object(t) && json_object_size(t) == 0 &&
+				!strcmp(ptype, "structure"))
+				json_decref(t);
+			else
+				json_object_set_new(obj, payload, t);
 		} else if (req->body.len) {
 			if ((doc = proto_xml_read(req->body.data, req->body.len, &e)) == NULL) {
 				codec_error_set(ce, 400, "MalformedXML", "the body is not XML: %s",
@@ -347,6 +385,19 @@ int codec_restxml_parse(const struct aws_model *m, const json_t *op,
 			if (json_object_get(obj, payload) == NULL)
 				json_object_set_new(obj, payload, json_object());
 		}
+	} else if (req->body.len && m->protocol == AWS_PROTO_REST_JSON) {
+		json_t *v = json_loadb(req->body.data, req->body.len, 0, NULL);
+
+		if (!json_is_object(v)) {
+			json_decref(v);
+			codec_error_set(ce, 400, "SerializationException",
+				"the body is not a JSON object");
+			goto out;
+		}
+		obj = codec_json_read_value(m, shape, v, "", ce);
+		json_decref(v);
+		if (obj == NULL)
+			goto out;
 	} else if (req->body.len) {
 		if ((doc = proto_xml_read(req->body.data, req->body.len, &e)) == NULL) {
 			codec_error_set(ce, 400, "MalformedXML", "the body is not XML: %s", e.msg);
@@ -508,12 +559,32 @@ int codec_restxml_write_result(const struct aws_model *m, const json_t *op, cons
 		v = json_object_get(body, payload);
 		if (v != NULL && (!strcmp(ptype, "blob") || !strcmp(ptype, "string"))) {
 			buf_append(&resp->body, json_string_value(v), json_string_length(v));
+		} else if (v != NULL && m->protocol == AWS_PROTO_REST_JSON) {
+			json_t *w = codec_json_write_value(m, pshape, v, payload, e);
+			char *d = w ? json_dumps(w, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+			json_decref(w);
+			if (d == NULL)
+				goto out;
+			buf_appends(&resp->body, d);
+			free(d);
+			aws_kv_set(&resp->headers, "Content-Type", "application/json");
 		} else if (v != NULL) {
 			if (proto_xml_write(m, pref, v, root ? root : aws_model_str(pref, "shape"),
 				    &resp->body, payload, e) < 0)
 				goto out;
 			aws_kv_set(&resp->headers, "Content-Type", "application/xml");
 		}
+	} else if (m->protocol == AWS_PROTO_REST_JSON) {
+		json_t *w = codec_json_write_value(m, shape, body, "output", e);
+		char *d = w ? json_dumps(w, JSON_COMPACT) : NULL;
+
+		json_decref(w);
+		if (d == NULL)
+			goto out;
+		buf_appends(&resp->body, d);
+		free(d);
+		aws_kv_set(&resp->headers, "Content-Type", "application/json");
 	} else if (json_object_size(body)) {
 		const char *root = aws_model_str(oref, "locationName");
 
@@ -524,7 +595,8 @@ int codec_restxml_write_result(const struct aws_model *m, const json_t *op, cons
 			goto out;
 		aws_kv_set(&resp->headers, "Content-Type", "application/xml");
 	}
-	codec_xml_escape_cr(&resp->body);
+	if (m->protocol == AWS_PROTO_REST_XML)
+		codec_xml_escape_cr(&resp->body);
 	ret = 0;
 out:
 	buf_release(&text);

@@ -60,9 +60,8 @@ int codec_parse(const struct aws_model *m, const char *op, const struct aws_requ
 	case AWS_PROTO_EC2:
 		return codec_query_parse(m, o, req, in, ce);
 	case AWS_PROTO_REST_XML:
-		return codec_restxml_parse(m, o, req, in, ce);
 	case AWS_PROTO_REST_JSON:
-		break;
+		return codec_restxml_parse(m, o, req, in, ce);
 	}
 	return codec_error_set(ce, 501, "NotImplemented",
 		"the codec does not parse this service's protocol yet");
@@ -82,9 +81,8 @@ int codec_write_result(const struct aws_model *m, const char *op, const json_t *
 	case AWS_PROTO_EC2:
 		return codec_query_write_result(m, o, out, request_id, resp, e);
 	case AWS_PROTO_REST_XML:
-		return codec_restxml_write_result(m, o, out, resp, e);
 	case AWS_PROTO_REST_JSON:
-		break;
+		return codec_restxml_write_result(m, o, out, resp, e);
 	}
 	return err_set(e, "the codec does not write this service's protocol yet");
 }

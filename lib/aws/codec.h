@@ -105,6 +105,12 @@ int codec_query_parse(const struct aws_model *m, const json_t *op, const struct 
 	json_t **in, struct codec_error *ce);
 int codec_query_write_result(const struct aws_model *m, const json_t *op, const json_t *out,
 	const char *request_id, struct aws_response *resp, struct err *e);
+/* One JSON wire value of shape to its typed value, and back (codec-json.c; REST-JSON bodies). */
+json_t *codec_json_read_value(const struct aws_model *m, const json_t *shape, const json_t *v,
+	const char *where, struct codec_error *ce);
+json_t *codec_json_write_value(const struct aws_model *m, const json_t *shape, const json_t *v,
+	const char *where, struct err *e);
+/* REST-XML, and REST-JSON (the same but for the body: m->protocol decides). */
 int codec_restxml_parse(const struct aws_model *m, const json_t *op,
 	const struct aws_request *req, json_t **in, struct codec_error *ce);
 int codec_restxml_write_result(const struct aws_model *m, const json_t *op, const json_t *out,

@@ -190,6 +190,37 @@ static int value_equal(const struct aws_model *m, const json_t *shape, const jso
 	return 0;
 }
 
+/*
+ * Do the params give a query-string map a key that a named member binds too?
+ * The request carries such a parameter once: which member it came from is
+ * lost (the codec gives it to the named member).
+ */
+static int query_map_overlap(const struct aws_model *m, const json_t *shape, const json_t *params)
+{
+	const json_t *members = json_object_get(shape, "members"), *ref, *other;
+	const char *member, *key, *o;
+	json_t *v;
+
+	json_object_foreach((json_t *)members, member, ref) {
+		const char *loc = aws_model_str(ref, "location");
+
+		if (!loc || strcmp(loc, "querystring") ||
+			strcmp(aws_model_type(aws_model_ref(m, ref)), "map"))
+			continue;
+		json_object_foreach(json_object_get(params, member), key, v) {
+			json_object_foreach((json_t *)members, o, other) {
+				const char *oloc = aws_model_str(other, "location");
+				const char *name = aws_model_str(other, "locationName");
+
+				if (other != ref && oloc && !strcmp(oloc, "querystring") &&
+					!strcmp(name ? name : o, key))
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Returns 1 pass, 0 fail, or -1 with *reason for a case not run. */
 static int input_case(json_t *suite, json_t *c, struct buf *why, const char **reason)
 {
@@ -225,7 +256,13 @@ static int input_case(json_t *suite, json_t *c, struct buf *why, const char **re
 	ok = value_equal(&m, aws_model_ref(&m, json_object_get(json_object_get(c, "given"),
 						       "input")), json_object_get(c, "params"), in, why,
 		"input");
-	if (ok && lossy_empty) {
+	if (!ok && query_map_overlap(&m, aws_model_ref(&m, json_object_get(json_object_get(c,
+		"given"), "input")), json_object_get(c, "params"))) {
+		*reason = "the params' query-string map repeats a parameter a named member binds; "
+			  "the request carries it once (lossy in reverse)";
+		buf_reset(why);
+		ok = -1;
+	} else if (ok && lossy_empty) {
 		*reason = "the params hold an empty list or map that the request does not carry "
 			  "(lossy in reverse); the rest matched";
 		ok = -1;
@@ -442,6 +479,9 @@ static int output_error_case(struct aws_model *m, json_t *c, struct buf *why)
 	/* the client reads EC2's <Response><Errors> with its Query parser */
 	if (m->protocol == AWS_PROTO_EC2)
 		m->protocol = AWS_PROTO_QUERY;
+	/* REST-JSON errors are JSON 1.1's: {"__type", "message"} and x-amzn-ErrorType */
+	if (m->protocol == AWS_PROTO_REST_JSON)
+		m->protocol = AWS_PROTO_JSON;
 	if (proto_parse(m, op, &resp, &out, &ae, &e) != 1) {
 		buf_appendf(why, "the written error does not read back as one: %s", e.msg);
 		goto out;
@@ -558,11 +598,28 @@ static int output_case(json_t *suite, json_t *c, const char *protocol, struct bu
 		buf_appendf(why, "write: %s", e.msg);
 		goto out;
 	}
-	if (!strcmp(protocol, "json")) {
-		json_t *a = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	if (!strcmp(protocol, "rest-json") && !rest_head_equal(r, &resp, why)) {
+		ok = 0;
+	} else if (!strcmp(protocol, "rest-json") && body && *body &&
+		   body[strspn(body, " \n\t")] != '{' && body[strspn(body, " \n\t")] != '[') {
+		/* a raw payload (blob, string): the bytes */
+		ok = resp.body.len == strlen(body) && !memcmp(resp.body.data, body, resp.body.len);
+		if (!ok)
+			buf_appendf(why, "body '%s', expected '%s'", buf_str(&resp.body), body);
+	} else if (!strcmp(protocol, "json") || !strcmp(protocol, "rest-json")) {
+		json_t *a = resp.body.len ? json_loadb(resp.body.data, resp.body.len, 0, NULL) :
+			json_object();
 		json_t *b = body && *body ? json_loads(body, 0, NULL) : json_object();
-		json_t *pruned = json_prune(&m, aws_model_ref(&m, json_object_get(
-			json_object_get(c, "given"), "output")), b);
+		const json_t *oshape = aws_model_ref(&m, json_object_get(json_object_get(c, "given"),
+			"output"));
+		const char *payload = aws_model_str(oshape, "payload");
+		json_t *pruned;
+
+		/* a payload member is the whole body */
+		if (payload != NULL)
+			oshape = aws_model_ref(&m, json_object_get(json_object_get(oshape, "members"),
+				payload));
+		pruned = json_prune(&m, oshape, b);
 
 		ok = a && b && json_tree_equal(a, pruned);
 		if (!ok)
@@ -678,8 +735,8 @@ SUITE(test_ec2_requests_parse_back_to_their_params, "ec2", "input", NULL)
 SUITE(test_ec2_results_write_the_expected_bodies, "ec2", "output", NULL)
 SUITE(test_restxml_requests_parse_back_to_their_params, "rest-xml", "input", NULL)
 SUITE(test_restxml_results_write_the_expected_bodies, "rest-xml", "output", NULL)
-SUITE(test_restjson_requests, "rest-json", "input", "the codec does not speak REST-JSON yet")
-SUITE(test_restjson_results, "rest-json", "output", "the codec does not speak REST-JSON yet")
+SUITE(test_restjson_requests_parse_back_to_their_params, "rest-json", "input", NULL)
+SUITE(test_restjson_results_write_the_expected_bodies, "rest-json", "output", NULL)
 
 /* The server's models hold every operation of the services caliberd emulates. */
 static void test_server_models_hold_every_operation(void **state)
@@ -764,8 +821,8 @@ int main(void)
 		cmocka_unit_test(test_ec2_results_write_the_expected_bodies),
 		cmocka_unit_test(test_restxml_requests_parse_back_to_their_params),
 		cmocka_unit_test(test_restxml_results_write_the_expected_bodies),
-		cmocka_unit_test(test_restjson_requests),
-		cmocka_unit_test(test_restjson_results),
+		cmocka_unit_test(test_restjson_requests_parse_back_to_their_params),
+		cmocka_unit_test(test_restjson_results_write_the_expected_bodies),
 	};
 	int r;
 
