@@ -26,7 +26,8 @@
  * handler's: services word it differently.
  *
  * One file per protocol family: codec-json.c (JSON 1.0/1.1), codec-query.c
- * (Query and EC2), codec-restxml.c (REST-XML); codec.c dispatches.
+ * (Query and EC2), codec-restxml.c (REST-XML and REST-JSON); codec.c
+ * dispatches.
  *
  * Ownership: the request and response structs are the client's (request.h);
  * the caller owns them.  *in from codec_parse() is the caller's (decref);
@@ -66,8 +67,8 @@ const struct aws_model *aws_model_server_get(const char *service, struct err *e)
  * headers, body) as a call of op.  Returns 0 and the input object in *in;
  * -1 with ce filled with the protocol's refusal (SerializationException
  * for JSON, ValidationError / MalformedQueryString for Query,
- * MalformedXML / InvalidArgument for REST-XML), naming the member and the
- * value.  For REST, the path must match op's requestUri (the router chose
+ * InvalidParameterValue for EC2, MalformedXML / InvalidArgument for
+ * REST-XML), naming the member and the value.  For REST, the path must match op's requestUri (the router chose
  * op by it).
  */
 int codec_parse(const struct aws_model *m, const char *op, const struct aws_request *req,
