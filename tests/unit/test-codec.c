@@ -791,6 +791,53 @@ static void test_json_wrong_type_names_member_and_value(void **state)
 	aws_request_release(&req);
 }
 
+/* Query and REST-XML refuse in their own words, naming the parameter and the value. */
+static void test_query_and_restxml_refusals_name_member_and_value(void **state)
+{
+	struct err e = ERR_INIT;
+	const struct aws_model *rds = aws_model_server_get("rds", &e);
+	const struct aws_model *r53 = aws_model_server_get("route53", &e);
+	struct codec_error ce = CODEC_ERROR_INIT;
+	struct aws_request req;
+	json_t *in = NULL;
+
+	(void)state;
+	aws_request_init(&req);
+	aws_kv_add(&req.headers, "Content-Type", "application/x-www-form-urlencoded");
+	buf_appends(&req.body, "Action=CreateDBInstance&DBInstanceIdentifier=a&AllocatedStorage=lots");
+	assert_int_equal(codec_parse(rds, "CreateDBInstance", &req, &in, &ce), -1);
+	assert_string_equal(ce.code, "ValidationError");
+	assert_non_null(strstr(ce.message, "AllocatedStorage"));
+	assert_non_null(strstr(ce.message, "lots"));
+	aws_request_release(&req);
+
+	aws_request_init(&req);
+	aws_kv_add(&req.headers, "Content-Type", "application/x-www-form-urlencoded");
+	buf_appends(&req.body, "Action=CreateDBInstance&DBInstanceIdentifier=a%zz");
+	assert_int_equal(codec_parse(rds, "CreateDBInstance", &req, &in, &ce), -1);
+	assert_string_equal(ce.code, "MalformedQueryString");
+	aws_request_release(&req);
+
+	aws_request_init(&req);
+	snprintf(req.method, sizeof(req.method), "POST");
+	buf_appends(&req.path, "/2013-04-01/hostedzone/Z1/rrset/");
+	buf_appends(&req.body, "<ChangeResourceRecordSetsRequest><ChangeBatch>");
+	assert_int_equal(codec_parse(r53, "ChangeResourceRecordSets", &req, &in, &ce), -1);
+	assert_string_equal(ce.code, "MalformedXML");
+	aws_request_release(&req);
+
+	aws_request_init(&req);
+	snprintf(req.method, sizeof(req.method), "GET");
+	buf_appends(&req.path, "/2013-04-01/hostedzone/Z1/rrset");
+	buf_appends(&req.query, "maxitems=many");
+	assert_int_equal(codec_parse(r53, "ListResourceRecordSets", &req, &in, &ce), 0);
+	/* maxitems is a string in Route 53's model: the handler decides */
+	assert_string_equal(json_string_value(json_object_get(in, "MaxItems")), "many");
+	assert_string_equal(json_string_value(json_object_get(in, "HostedZoneId")), "Z1");
+	json_decref(in);
+	aws_request_release(&req);
+}
+
 /* A handler's output member that the shape does not have is a bug, never sent. */
 static void test_output_outside_the_shape_is_refused(void **state)
 {
@@ -813,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_server_models_hold_every_operation),
 		cmocka_unit_test(test_json_wrong_type_names_member_and_value),
 		cmocka_unit_test(test_output_outside_the_shape_is_refused),
+		cmocka_unit_test(test_query_and_restxml_refusals_name_member_and_value),
 		cmocka_unit_test(test_json_requests_parse_back_to_their_params),
 		cmocka_unit_test(test_json_results_write_the_expected_bodies),
 		cmocka_unit_test(test_query_requests_parse_back_to_their_params),
