@@ -33,8 +33,10 @@ CFLAGS  += $(WARN) $(OPT) -D_GNU_SOURCE -Ilib -Ilocalcloud $(PKG_CFLAGS)
 LDFLAGS += $(OPT)
 LDLIBS  += $(PKG_LIBS) -lm -lpthread
 
-# The AWS service models, generated from Debian's python3-botocore (not committed).
-GEN_SRC := lib/aws/gen/aws-models.c
+# The AWS service models, generated from Debian's python3-botocore (not committed):
+# the client's trimmed ones, and the server's whole ones (only caliberd's codec
+# links those: nothing in caliber references them).
+GEN_SRC := lib/aws/gen/aws-models.c lib/aws/gen/aws-server-models.c
 LIB_SRC := $(sort $(shell find lib -name '*.c') $(GEN_SRC))
 CLI_SRC := $(wildcard cli/*.c)
 LC_MAIN := localcloud/caliberd.c
@@ -76,9 +78,9 @@ bin: $(TARGETS)
 	@ln -sf ../$(B)/caliber bin/caliber
 	@if [ -e $(B)/caliberd ]; then ln -sf ../$(B)/caliberd bin/caliberd; fi
 
-$(GEN_SRC): tools/gen-models.py
-	@mkdir -p $(dir $@)
-	python3 tools/gen-models.py $@
+$(GEN_SRC) &: tools/gen-models.py
+	@mkdir -p lib/aws/gen
+	python3 tools/gen-models.py $(GEN_SRC)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

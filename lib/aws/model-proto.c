@@ -198,6 +198,9 @@ int proto_serialize(const struct aws_model *m, const char *op, const json_t *inp
 		return proto_query_serialize(m, o, input, req, e);
 	case AWS_PROTO_REST_XML:
 		return proto_restxml_serialize(m, o, input, req, e);
+	case AWS_PROTO_EC2:
+	case AWS_PROTO_REST_JSON:
+		break;
 	}
 	return err_set(e, "unsupported protocol");
 }
@@ -218,6 +221,9 @@ int proto_parse(const struct aws_model *m, const char *op, const struct aws_resp
 		return proto_query_parse(m, o, resp, out, ae, e);
 	case AWS_PROTO_REST_XML:
 		return proto_restxml_parse(m, o, resp, out, ae, e);
+	case AWS_PROTO_EC2:
+	case AWS_PROTO_REST_JSON:
+		break;
 	}
 	return err_set(e, "unsupported protocol");
 }

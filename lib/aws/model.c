@@ -31,6 +31,10 @@ int aws_model_from_json(struct aws_model *m, json_t *root, struct err *e)
 		m->protocol = AWS_PROTO_QUERY;
 	else if (!strcmp(proto, "rest-xml"))
 		m->protocol = AWS_PROTO_REST_XML;
+	else if (!strcmp(proto, "ec2"))
+		m->protocol = AWS_PROTO_EC2;
+	else if (!strcmp(proto, "rest-json"))
+		m->protocol = AWS_PROTO_REST_JSON;
 	else
 		return err_set(e, "unsupported protocol '%s'", proto);
 	m->root = json_incref(root);
@@ -43,34 +47,34 @@ void aws_model_release(struct aws_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-const struct aws_model *aws_model_get(const char *service, struct err *e)
+const struct aws_model *aws_model_table_get(const struct aws_model_source *table,
+	struct aws_model **cache, const char *service, struct err *e)
 {
 	const struct aws_model *found = NULL;
 	json_t *root = NULL;
 	json_error_t je;
 	size_t i, n;
 
-	for (n = 0; aws_model_sources[n].service != NULL; n++)
+	for (n = 0; table[n].service != NULL; n++)
 		;
 	pthread_mutex_lock(&model_lock);
-	if (model_cache == NULL)
-		model_cache = xcalloc(n, sizeof(*model_cache));
+	if (*cache == NULL)
+		*cache = xcalloc(n + 1, sizeof(**cache));
 	for (i = 0; i < n; i++) {
-		if (strcmp(aws_model_sources[i].service, service))
+		if (strcmp(table[i].service, service))
 			continue;
-		if (model_cache[i].root == NULL) {
-			root = json_loadb(aws_model_sources[i].json, aws_model_sources[i].len, 0,
-				&je);
+		if ((*cache)[i].root == NULL) {
+			root = json_loadb(table[i].json, table[i].len, 0, &je);
 			if (root == NULL) {
 				err_set(e, "embedded model of '%s' does not parse: %s", service,
 					je.text);
 				break;
 			}
-			if (aws_model_from_json(&model_cache[i], root, e) < 0)
+			if (aws_model_from_json(&(*cache)[i], root, e) < 0)
 				break;
-			model_cache[i].service = aws_model_sources[i].service;
+			(*cache)[i].service = table[i].service;
 		}
-		found = &model_cache[i];
+		found = &(*cache)[i];
 		break;
 	}
 	pthread_mutex_unlock(&model_lock);
@@ -78,11 +82,17 @@ const struct aws_model *aws_model_get(const char *service, struct err *e)
 	if (found == NULL && i == n) {
 		struct buf list = BUF_INIT;
 
-		aws_model_list_services(&list);
+		for (i = 0; table[i].service != NULL; i++)
+			buf_appendf(&list, "%s%s", i ? ", " : "", table[i].service);
 		err_usage(e, "unknown service '%s'; valid services: %s", service, buf_str(&list));
 		buf_release(&list);
 	}
 	return found;
+}
+
+const struct aws_model *aws_model_get(const char *service, struct err *e)
+{
+	return aws_model_table_get(aws_model_sources, &model_cache, service, e);
 }
 
 void aws_model_list_services(struct buf *out)

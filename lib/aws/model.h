@@ -27,11 +27,15 @@ struct aws_model_source {
 	size_t len;
 };
 extern const struct aws_model_source aws_model_sources[];
+/* Every operation of the services caliberd emulates (aws_model_server_get(), codec.h). */
+extern const struct aws_model_source aws_model_server_sources[];
 
 enum aws_protocol {
 	AWS_PROTO_JSON,		/* JSON 1.0/1.1: POST /, X-Amz-Target */
 	AWS_PROTO_QUERY,	/* form-encoded input, XML output */
 	AWS_PROTO_REST_XML,	/* URI templates, headers, XML bodies */
+	AWS_PROTO_EC2,		/* Query's input with EC2's names, <Response> errors (server only) */
+	AWS_PROTO_REST_JSON,	/* URI templates, headers, JSON bodies (not spoken yet) */
 };
 
 struct aws_model {
@@ -44,6 +48,12 @@ struct aws_model {
 
 /* The service's model, parsed on first use; NULL (and e) for an unknown service. */
 const struct aws_model *aws_model_get(const char *service, struct err *e);
+/*
+ * The model of service in table (aws_model_sources, or the server's),
+ * parsed once into (*cache)[row], the cache allocated on first use.
+ */
+const struct aws_model *aws_model_table_get(const struct aws_model_source *table,
+	struct aws_model **cache, const char *service, struct err *e);
 /* A model from its JSON (botocore's layout); for the protocol test suites. */
 int aws_model_from_json(struct aws_model *m, json_t *root, struct err *e);
 void aws_model_release(struct aws_model *m);

@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "caliberd.h"
+#include "codec-glue.h"
 #include "reply.h"
 #include "router.h"
 #include "store.h"
@@ -532,7 +533,7 @@ void router_finish(struct lc_request *req, struct lc_response *res)
 		route_query(req, res) < 0)
 		return;
 	store_read_only(route_reads_only(req->route));
-	rc = req->route->handler(req, res);
+	rc = req->route->typed ? codec_glue_run(req, res) : req->route->handler(req, res);
 	store_read_only(0);
 	if (rc == 0 && res->status != 0)
 		return;

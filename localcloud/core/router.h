@@ -66,6 +66,16 @@ enum lc_body_mode {
  */
 typedef int (*lc_handler_fn)(struct lc_request *req, struct lc_response *res);
 
+/*
+ * A typed handler (codec-glue.h): sees the operation's input as typed
+ * values and returns its output the same way; the codec reads and writes
+ * the wire.  Returns 0 and *out (a new reference, or NULL for no output
+ * members), or -1 with err filled (codec_error_set()).
+ */
+struct codec_error;
+typedef int (*lc_typed_fn)(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+
 struct lc_service {
 	const char *name;		/* SigV4 scope service name: "secretsmanager", "s3" */
 	enum lc_protocol protocol;
@@ -102,6 +112,8 @@ struct lc_route {
 	const char *query_flag;		/* a query parameter that must be present: "uploads" */
 	const char *header_flag;	/* a header that must be present: "x-amz-copy-source" */
 	enum lc_body_mode body_mode;
+	/* set instead of handler: the operation runs on the codec (codec-glue.c) */
+	lc_typed_fn typed;
 };
 
 #define LC_MAX_PATH_PARAMS 8

@@ -9,6 +9,9 @@
  * AWS pages them (the same forward token comes back when nothing is new),
  * FilterLogEvents with the simple term syntax of filter patterns.
  *
+ * Every operation is a typed handler on the codec (codec-glue.h): no wire
+ * format is written here.
+ *
  * Differences from AWS: one namespace for every region; JSON ({ $.x })
  * and space-delimited ([a, b]) filter patterns are refused; no retention
  * expiry, metric filters, subscriptions or Insights.
@@ -19,12 +22,12 @@
 
 #include <jansson.h>
 
+#include "aws/codec.h"
 #include "core/caliberd.h"
-#include "core/json-input.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "internal.h"
 #include "core/store.h"
+#include "internal.h"
 
 #define LOGS_MAX_EVENT	   262144
 #define LOGS_DEFAULT_LIMIT 10000
@@ -178,50 +181,63 @@ int logs_append(sqlite3 *db, const char *group, const char *stream, long long ts
 	return event_insert(db, group, stream, ts_ms, now_ms(), msg, len);
 }
 
-/* One call, as in secretsmanager/api.c: the request, its input, the reply. */
+/* One call, as in secretsmanager/api.c: the request, its typed input, its output, its error. */
 struct logs_call {
 	struct lc_request *req;
-	struct lc_response *res;
 	sqlite3 *db;
-	json_t *in;
+	const json_t *in;
 	json_t *out;
-	int (*fn)(struct logs_call *c);	/* the operation, run by logs_run */
+	struct codec_error *err;
 };
 
-/* a 400 error of the call c (lc_reply_error checks the format) */
-#define logs_bad(c, code, ...) lc_reply_error((c)->req, (c)->res, 400, (code), __VA_ARGS__)
+/* a 400 error of the call c (codec_error_set checks the format) */
+#define logs_bad(c, code, ...) codec_error_set((c)->err, 400, (code), __VA_ARGS__)
 
 static int logs_internal(struct logs_call *c, const char *what)
 {
 	lc_log("logs: %s: %s", what, sqlite3_errmsg(c->db));
-	return lc_reply_error(
-		c->req, c->res, 500, "ServiceUnavailableException", "an internal error occurred");
+	return codec_error_set(c->err, 500, "ServiceUnavailableException",
+		"an internal error occurred");
 }
 
-static int logs_step(void *arg)
+/* Run fn in a store transaction: *out its output when it returns 0. */
+static int logs_run(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err, int (*fn)(struct logs_call *c))
 {
-	struct logs_call *c = arg;
-
-	return c->fn(c);
-}
-
-static int logs_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct logs_call *c))
-{
+	struct store *store = req->srv->store;
+	struct err e = ERR_INIT;
 	struct logs_call c;
 
 	memset(&c, 0, sizeof(c));
 	c.req = req;
-	c.res = res;
-	c.fn = fn;
-	return json_in_run(req, res, "logs", "ServiceUnavailableException", &c.in, &c.out, &c.db,
-		logs_step, &c);
+	c.in = in;
+	c.err = err;
+	if (store_begin(store, &e) < 0) {
+		lc_log("logs: %s", e.msg);
+		return codec_error_set(err, 500, "ServiceUnavailableException",
+			"an internal error occurred");
+	}
+	c.db = store_db(store);
+	c.out = json_object();
+	if (fn(&c) < 0) {
+		store_rollback(store);
+		json_decref(c.out);
+		return -1;
+	}
+	if (store_commit(store, &e) < 0) {
+		lc_log("logs: %s", e.msg);
+		json_decref(c.out);
+		return codec_error_set(err, 500, "ServiceUnavailableException",
+			"an internal error occurred");
+	}
+	*out = c.out;
+	return 0;
 }
 
-/* input members (json-input.h), with the validation message AWS gives a missing one */
+/* input members, typed by the codec, with the validation message AWS gives a missing one */
 static int in_str(struct logs_call *c, const char *key, int required, const char **out)
 {
-	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
-		return -1;
+	*out = json_string_value(json_object_get(c->in, key));
 	if (*out == NULL && required)
 		return logs_bad(c, "InvalidParameterException",
 			"1 validation error detected: Value null at '%s' failed to satisfy "
@@ -232,7 +248,12 @@ static int in_str(struct logs_call *c, const char *key, int required, const char
 
 static int in_int(struct logs_call *c, const char *key, long long *out, int *present)
 {
-	return json_in_int(c->req, c->res, c->in, key, out, present);
+	json_t *v = json_object_get(c->in, key);
+
+	*present = v != NULL;
+	if (v != NULL)
+		*out = (long long)json_integer_value(v);
+	return 0;
 }
 
 /* logGroupName, or logGroupIdentifier (a name or an ARN) */
@@ -896,47 +917,20 @@ out:
 	return ret;
 }
 
-int logs_create_log_group(struct lc_request *req, struct lc_response *res)
-{
-	return logs_run(req, res, create_log_group);
-}
+/* The typed handlers of the routes (router.c), one per operation. */
+#define LOGS_HANDLER(op)                                                                           \
+	int logs_##op(struct lc_request *req, const json_t *in, json_t **out,                      \
+		struct codec_error *err)                                                           \
+	{                                                                                          \
+		return logs_run(req, in, out, err, op);                                            \
+	}
 
-int logs_delete_log_group(struct lc_request *req, struct lc_response *res)
-{
-	return logs_run(req, res, delete_log_group);
-}
-
-int logs_put_retention_policy(struct lc_request *req, struct lc_response *res)
-{
-	return logs_run(req, res, put_retention_policy);
-}
-
-int logs_describe_log_groups(struct lc_request *req, struct lc_response *res)
-{
-	return logs_run(req, res, describe_log_groups);
-}
-
-int logs_create_log_stream(struct lc_request *req, struct lc_response *res)
-{
-	return logs_run(req, res, create_log_stream);
-}
-
-int logs_describe_log_streams(struct lc_request *req, struct lc_response *res)
-{
-	return logs_run(req, res, describe_log_streams);
-}
-
-int logs_put_log_events(struct lc_request *req, struct lc_response *res)
-{
-	return logs_run(req, res, put_log_events);
-}
-
-int logs_get_log_events(struct lc_request *req, struct lc_response *res)
-{
-	return logs_run(req, res, get_log_events);
-}
-
-int logs_filter_log_events(struct lc_request *req, struct lc_response *res)
-{
-	return logs_run(req, res, filter_log_events);
-}
+LOGS_HANDLER(create_log_group)
+LOGS_HANDLER(delete_log_group)
+LOGS_HANDLER(put_retention_policy)
+LOGS_HANDLER(describe_log_groups)
+LOGS_HANDLER(create_log_stream)
+LOGS_HANDLER(describe_log_streams)
+LOGS_HANDLER(put_log_events)
+LOGS_HANDLER(get_log_events)
+LOGS_HANDLER(filter_log_events)

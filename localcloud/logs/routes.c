@@ -8,15 +8,17 @@
 #include "internal.h"
 
 static const struct lc_route logs_routes[] = {
-	{ "logs", "CreateLogGroup", logs_create_log_group, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "DeleteLogGroup", logs_delete_log_group, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "PutRetentionPolicy", logs_put_retention_policy, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "DescribeLogGroups", logs_describe_log_groups, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "CreateLogStream", logs_create_log_stream, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "DescribeLogStreams", logs_describe_log_streams, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "PutLogEvents", logs_put_log_events, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "GetLogEvents", logs_get_log_events, NULL, NULL, NULL, NULL, 0 },
-	{ "logs", "FilterLogEvents", logs_filter_log_events, NULL, NULL, NULL, NULL, 0 },
+	{ .service = "logs", .operation = "CreateLogGroup", .typed = logs_create_log_group },
+	{ .service = "logs", .operation = "DeleteLogGroup", .typed = logs_delete_log_group },
+	{ .service = "logs", .operation = "PutRetentionPolicy",
+		.typed = logs_put_retention_policy },
+	{ .service = "logs", .operation = "DescribeLogGroups", .typed = logs_describe_log_groups },
+	{ .service = "logs", .operation = "CreateLogStream", .typed = logs_create_log_stream },
+	{ .service = "logs", .operation = "DescribeLogStreams",
+		.typed = logs_describe_log_streams },
+	{ .service = "logs", .operation = "PutLogEvents", .typed = logs_put_log_events },
+	{ .service = "logs", .operation = "GetLogEvents", .typed = logs_get_log_events },
+	{ .service = "logs", .operation = "FilterLogEvents", .typed = logs_filter_log_events },
 };
 
 const struct lc_service logs_service = {

@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "aws/codec.h"
 #include "core/caliberd.h"
 #include "core/crypt.h"
 #include "core/engine-postgres.h"
@@ -247,17 +248,16 @@ void rds_snapshots_drop(const char *sql, const char *param)
 	free(ids);
 }
 
-/* Managed master password: the secret in Secrets Manager, through its route's handler. */
+/* Managed master password: the secret in Secrets Manager, through its route's typed handler. */
 int rds_secret_call(const char *operation, const char *region, json_t *in, char **arn,
 	struct err *e)
 {
+	struct codec_error ce = CODEC_ERROR_INIT;
 	struct lc_request req;
-	struct lc_response res;
-	char *text = json_dumps(in, JSON_COMPACT);
+	json_t *out = NULL;
 	int ret = -1;
 
 	memset(&req, 0, sizeof(req));
-	lc_response_init(&res);
 	req.srv = rds_srv;
 	req.service = router_service("secretsmanager");
 	req.operation = operation;
@@ -270,31 +270,23 @@ int rds_secret_call(const char *operation, const char *region, json_t *in, char 
 	buf_init(&req.body);
 	if (req.service != NULL)
 		req.route = router_operation(req.service, operation);
-	if (req.route == NULL || text == NULL) {
+	if (req.route == NULL || req.route->typed == NULL) {
 		err_set(e, "secrets manager is not available");
 		goto out;
 	}
-	buf_appends(&req.body, text);
-	req.route->handler(&req, &res);
-	if (res.status != 200) {
-		err_set(e, "secrets manager %s refused: %s", operation, res.error_code);
+	if (req.route->typed(&req, in, &out, &ce) < 0) {
+		err_set(e, "secrets manager %s refused: %s", operation, ce.code);
 		goto out;
 	}
 	if (arn != NULL) {
-		json_t *r = json_loadb(res.body.data, res.body.len, 0, NULL);
-		const char *a = json_string_value(json_object_get(r, "ARN"));
+		const char *a = json_string_value(json_object_get(out, "ARN"));
 
 		*arn = a ? xstrdup(a) : NULL;
-		json_decref(r);
 	}
 	ret = 0;
 out:
-	if (text) {
-		OPENSSL_cleanse(text, strlen(text));
-		free(text);
-	}
-	buf_release_secret(&req.body);
-	lc_response_release(&res);
+	json_decref(out);
+	codec_error_release(&ce);
 	return ret;
 }
 

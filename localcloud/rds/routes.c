@@ -8,18 +8,20 @@
 #include "internal.h"
 
 static const struct lc_route rds_routes[] = {
-	{ "rds", "CreateDBInstance", rds_create_db_instance, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "DescribeDBInstances", rds_describe_db_instances, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "ModifyDBInstance", rds_modify_db_instance, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "RebootDBInstance", rds_reboot_db_instance, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "DeleteDBInstance", rds_delete_db_instance, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "CreateDBSnapshot", rds_create_db_snapshot, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "DescribeDBSnapshots", rds_describe_db_snapshots, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "DeleteDBSnapshot", rds_delete_db_snapshot, NULL, NULL, NULL, NULL, 0 },
-	{ "rds", "RestoreDBInstanceFromDBSnapshot", rds_restore_db_instance_from_db_snapshot, NULL,
-		NULL, NULL, NULL, 0 },
-	{ "rds", "RestoreDBInstanceToPointInTime", rds_restore_db_instance_to_point_in_time, NULL,
-		NULL, NULL, NULL, 0 },
+	{ .service = "rds", .operation = "CreateDBInstance", .handler = rds_create_db_instance },
+	{ .service = "rds", .operation = "DescribeDBInstances",
+		.handler = rds_describe_db_instances },
+	{ .service = "rds", .operation = "ModifyDBInstance", .handler = rds_modify_db_instance },
+	{ .service = "rds", .operation = "RebootDBInstance", .handler = rds_reboot_db_instance },
+	{ .service = "rds", .operation = "DeleteDBInstance", .handler = rds_delete_db_instance },
+	{ .service = "rds", .operation = "CreateDBSnapshot", .handler = rds_create_db_snapshot },
+	{ .service = "rds", .operation = "DescribeDBSnapshots",
+		.handler = rds_describe_db_snapshots },
+	{ .service = "rds", .operation = "DeleteDBSnapshot", .handler = rds_delete_db_snapshot },
+	{ .service = "rds", .operation = "RestoreDBInstanceFromDBSnapshot",
+		.handler = rds_restore_db_instance_from_db_snapshot },
+	{ .service = "rds", .operation = "RestoreDBInstanceToPointInTime",
+		.handler = rds_restore_db_instance_to_point_in_time },
 };
 
 const struct lc_service rds_service = {

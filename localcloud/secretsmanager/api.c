@@ -12,8 +12,10 @@
  * value; ForceDeleteWithoutRecovery removes it at once.  ARNs are
  * arn:aws:secretsmanager:<region>:000000000000:secret:<name>-<6 random>.
  *
- * Every operation runs in one store transaction (sm_run), so what a reply
- * acknowledges is on disk.
+ * Every operation is a typed handler on the codec (codec-glue.h): it sees
+ * the input as values and returns the output as values; no wire format is
+ * written here.  Each runs in one store transaction (sm_run), so what a
+ * reply acknowledges is on disk.
  */
 #include "compat.h"
 
@@ -22,16 +24,15 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "aws/codec.h"
 #include "core/caliberd.h"
 #include "core/crypt.h"
-#include "core/json-input.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "internal.h"
 #include "core/store.h"
+#include "internal.h"
 
 #define SM_MAX_VALUE 65536
 #define SM_MAX_STAGES_PER_VERSION 20
@@ -73,16 +74,15 @@ int sm_init(struct lc_server *srv, struct err *e)
 	return store_exec(srv->store, sm_schema, e);
 }
 
-/* One call: its request, its parsed input, its reply in the making. */
+/* One call: its request, its typed input, its output in the making, its error. */
 struct sm_call {
 	struct lc_request *req;
-	struct lc_response *res;
 	struct lc_server *srv;
 	sqlite3 *db;
-	json_t *in;
-	json_t *out;		/* the reply object, created by sm_run */
+	const json_t *in;
+	json_t *out;		/* the output object, created by sm_run */
+	struct codec_error *err;
 	double now;
-	int (*fn)(struct sm_call *c);	/* the operation, run by sm_run */
 };
 
 struct sm_secret {
@@ -112,20 +112,17 @@ static void sm_secret_release(struct sm_secret *s)
 static int sm_internal(struct sm_call *c, const char *what)
 {
 	lc_log("secretsmanager: %s: %s", what, sqlite3_errmsg(c->db));
-	return lc_reply_error(c->req, c->res, 500, "InternalServiceError",
-		"an internal error occurred");
+	return codec_error_set(c->err, 500, "InternalServiceError", "an internal error occurred");
 }
 
-/* a 400 error of the call c (lc_reply_error checks the format) */
-#define sm_bad(c, code, ...) lc_reply_error((c)->req, (c)->res, 400, (code), __VA_ARGS__)
+/* a 400 error of the call c (codec_error_set checks the format) */
+#define sm_bad(c, code, ...) codec_error_set((c)->err, 400, (code), __VA_ARGS__)
 
-/* Inside the call's transaction: the purge every call starts with, then the operation. */
-static int sm_step(void *arg)
+/* Secrets whose recovery window has passed are gone: every call starts with that. */
+static int sm_purge(struct sm_call *c)
 {
-	struct sm_call *c = arg;
 	sqlite3_stmt *st = NULL;
 
-	/* secrets whose recovery window has passed are gone */
 	if (sqlite3_prepare_v2(c->db,
 		    "DELETE FROM sm_secret WHERE deletion_date IS NOT NULL AND deletion_date <= ?",
 		    -1, &st, NULL) != SQLITE_OK)
@@ -133,47 +130,71 @@ static int sm_step(void *arg)
 	sqlite3_bind_double(st, 1, c->now);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
-	return c->fn(c);
+	return 0;
 }
 
-/* Run fn in a transaction; reply with c->out when it returns 0. */
-static int sm_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct sm_call *c))
+/* Run fn in a store transaction: *out its output when it returns 0. */
+static int sm_run(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err, int (*fn)(struct sm_call *c))
 {
+	struct store *store = req->srv->store;
+	struct err e = ERR_INIT;
 	struct sm_call c;
 
 	memset(&c, 0, sizeof(c));
 	c.req = req;
-	c.res = res;
 	c.srv = req->srv;
+	c.in = in;
+	c.err = err;
 	c.now = lc_now();
-	c.fn = fn;
-	return json_in_run(req, res, "secretsmanager", "InternalServiceError", &c.in, &c.out,
-		&c.db, sm_step, &c);
+	if (store_begin(store, &e) < 0) {
+		lc_log("secretsmanager: %s", e.msg);
+		return codec_error_set(err, 500, "InternalServiceError",
+			"an internal error occurred");
+	}
+	c.db = store_db(store);
+	c.out = json_object();
+	if (sm_purge(&c) < 0 || fn(&c) < 0) {
+		store_rollback(store);
+		json_decref(c.out);
+		return -1;
+	}
+	if (store_commit(store, &e) < 0) {
+		lc_log("secretsmanager: %s", e.msg);
+		json_decref(c.out);
+		return codec_error_set(err, 500, "InternalServiceError",
+			"an internal error occurred");
+	}
+	*out = c.out;
+	return 0;
 }
 
 /*
- * Input members (json-input.h): a missing required one is an
- * InvalidParameterException.
+ * Input members, typed by the codec: a missing required one is an
+ * InvalidParameterException, as Secrets Manager words it.
  */
 static int in_string(struct sm_call *c, const char *key, int required, const char **out)
 {
-	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
-		return -1;
+	*out = json_string_value(json_object_get(c->in, key));
 	if (*out == NULL && required)
 		return sm_bad(c, "InvalidParameterException",
 			"You must provide a value for the required parameter %s.", key);
 	return 0;
 }
 
-static int in_bool(struct sm_call *c, const char *key, int *out)
+static void in_bool(struct sm_call *c, const char *key, int *out)
 {
-	return json_in_bool(c->req, c->res, c->in, key, out);
+	*out = json_is_true(json_object_get(c->in, key));
 }
 
 /* *present 0 when absent */
-static int in_int(struct sm_call *c, const char *key, long long *out, int *present)
+static void in_int(struct sm_call *c, const char *key, long long *out, int *present)
 {
-	return json_in_int(c->req, c->res, c->in, key, out, present);
+	json_t *v = json_object_get(c->in, key);
+
+	*present = v != NULL;
+	if (v != NULL)
+		*out = (long long)json_integer_value(v);
 }
 
 static int sm_name_valid(const char *name)
@@ -203,66 +224,26 @@ static void sm_uuid(char out[40])
 	lc_request_id_new(out);
 }
 
-static void base64_encode(const unsigned char *in, size_t len, struct buf *out)
-{
-	size_t n = 4 * ((len + 2) / 3);
-	unsigned char *tmp = xmalloc(n + 1);
-
-	EVP_EncodeBlock(tmp, in, (int)len);
-	buf_append(out, tmp, n);
-	OPENSSL_cleanse(tmp, n + 1);
-	free(tmp);
-}
-
-/* -1 when s is not base64 */
-static int base64_decode(const char *s, struct buf *out)
-{
-	size_t len = strlen(s), pad = 0;
-	unsigned char *tmp;
-	int n;
-
-	if (len % 4 != 0)
-		return -1;
-	if (len == 0)
-		return 0;
-	if (s[len - 1] == '=')
-		pad++;
-	if (len > 1 && s[len - 2] == '=')
-		pad++;
-	tmp = xmalloc(len);
-	n = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len);
-	if (n < 0 || (size_t)n < pad) {
-		free(tmp);
-		return -1;
-	}
-	buf_append(out, tmp, (size_t)n - pad);
-	OPENSSL_cleanse(tmp, len);
-	free(tmp);
-	return 0;
-}
-
 /*
  * The value of a CreateSecret/PutSecretValue/UpdateSecret call:
  * *has_value 0 when neither SecretString nor SecretBinary was given.
  */
 static int in_value(struct sm_call *c, int *has_value, int *binary, struct buf *value)
 {
-	const char *str = NULL, *bin = NULL;
+	const json_t *str = json_object_get(c->in, "SecretString");
+	const json_t *bin = json_object_get(c->in, "SecretBinary");
 
 	*has_value = 0;
 	*binary = 0;
-	if (in_string(c, "SecretString", 0, &str) < 0 || in_string(c, "SecretBinary", 0, &bin) < 0)
-		return -1;
 	if (str != NULL && bin != NULL)
 		return sm_bad(c, "InvalidParameterException",
 			"You can't specify both a binary secret value and a string secret value in "
 			"the same secret.");
+	/* the codec has decoded SecretBinary's base64: these are its bytes */
 	if (str != NULL) {
-		buf_appends(value, str);
+		buf_append(value, json_string_value(str), json_string_length(str));
 	} else if (bin != NULL) {
-		if (base64_decode(bin, value) < 0)
-			return sm_bad(c, "SerializationException",
-				"SecretBinary must be base64-encoded");
+		buf_append(value, json_string_value(bin), json_string_length(bin));
 		*binary = 1;
 	} else {
 		return 0;
@@ -429,7 +410,7 @@ static int sm_version_get(struct sm_call *c, const struct sm_secret *s, const ch
 		if (crypt_open(c->srv->master_key, sqlite3_column_blob(st, 1),
 			    (size_t)sqlite3_column_bytes(st, 1), aad, value, &e) < 0) {
 			lc_log("secretsmanager: %s: %s", s->arn, e.msg);
-			lc_reply_error(c->req, c->res, 500, "InternalServiceError",
+			codec_error_set(c->err, 500, "InternalServiceError",
 				"the secret value cannot be decrypted");
 			goto out;
 		}
@@ -453,7 +434,7 @@ static int sm_version_add(struct sm_call *c, const struct sm_secret *s, const ch
 	buf_init(&sealed);
 	if (crypt_seal(c->srv->master_key, value->data, value->len, aad, &sealed, &e) < 0) {
 		lc_log("secretsmanager: %s", e.msg);
-		lc_reply_error(c->req, c->res, 500, "InternalServiceError",
+		codec_error_set(c->err, 500, "InternalServiceError",
 			"the secret value cannot be encrypted");
 		goto out;
 	}
@@ -673,12 +654,8 @@ static json_t *in_tags(struct sm_call *c, const char *member)
 	json_t *t = json_object_get(c->in, member), *item;
 	size_t i;
 
-	if (t == NULL || json_is_null(t))
+	if (t == NULL)
 		return json_array();
-	if (!json_is_array(t)) {
-		sm_bad(c, "SerializationException", "%s must be a list", member);
-		return NULL;
-	}
 	json_array_foreach(t, i, item) {
 		json_t *k = json_object_get(item, "Key"), *v = json_object_get(item, "Value");
 
@@ -978,12 +955,8 @@ static json_t *in_stages(struct sm_call *c)
 	json_t *t = json_object_get(c->in, "VersionStages"), *v;
 	size_t i;
 
-	if (t == NULL || json_is_null(t))
+	if (t == NULL)
 		return json_pack("[s]", "AWSCURRENT");
-	if (!json_is_array(t)) {
-		sm_bad(c, "SerializationException", "VersionStages must be a list");
-		return NULL;
-	}
 	if (json_array_size(t) < 1 || json_array_size(t) > SM_MAX_STAGES_PER_VERSION) {
 		sm_bad(c, "InvalidParameterException",
 			"VersionStages must have between 1 and %d labels", SM_MAX_STAGES_PER_VERSION);
@@ -1070,7 +1043,7 @@ out:
 static int get_secret_value(struct sm_call *c)
 {
 	struct sm_secret s;
-	struct buf value = BUF_INIT, b64 = BUF_INIT;
+	struct buf value = BUF_INIT;
 	const char *id, *version, *stage;
 	sqlite3_stmt *st = NULL;
 	char holder[64];
@@ -1080,7 +1053,6 @@ static int get_secret_value(struct sm_call *c)
 
 	memset(&s, 0, sizeof(s));
 	buf_init(&value);
-	buf_init(&b64);
 	if (in_string(c, "SecretId", 1, &id) < 0 || in_string(c, "VersionId", 0, &version) < 0 ||
 		in_string(c, "VersionStage", 0, &stage) < 0 || sm_find_live(c, id, &s) < 0)
 		goto out;
@@ -1140,8 +1112,9 @@ static int get_secret_value(struct sm_call *c)
 	out_ids(c, &s);
 	json_object_set_new(c->out, "VersionId", json_string(version));
 	if (binary) {
-		base64_encode((const unsigned char *)value.data, value.len, &b64);
-		json_object_set_new(c->out, "SecretBinary", json_stringn(b64.data, b64.len));
+		/* the bytes: the codec writes them in base64 */
+		json_object_set_new(c->out, "SecretBinary",
+			json_stringn_nocheck(value.data, value.len));
 	} else {
 		json_t *str = json_stringn(value.data, value.len);
 
@@ -1159,7 +1132,6 @@ out:
 	sqlite3_finalize(st);
 	json_decref(stages);
 	buf_release_secret(&value);
-	buf_release_secret(&b64);
 	sm_secret_release(&s);
 	return ret;
 }
@@ -1297,12 +1269,8 @@ static int in_filters(struct sm_call *c, json_t **out)
 	size_t i, j, k;
 
 	*out = f;
-	if (f == NULL || json_is_null(f)) {
-		*out = NULL;
+	if (f == NULL)
 		return 0;
-	}
-	if (!json_is_array(f))
-		return sm_bad(c, "SerializationException", "Filters must be a list");
 	json_array_foreach(f, i, item) {
 		const char *key = json_string_value(json_object_get(item, "Key"));
 		json_t *values = json_object_get(item, "Values");
@@ -1338,7 +1306,7 @@ static void token_make(long long offset, json_t *out)
 
 	buf_init(&b);
 	snprintf(text, sizeof(text), "offset:%lld", offset);
-	base64_encode((const unsigned char *)text, strlen(text), &b);
+	aws_base64_encode(text, strlen(text), &b);
 	json_object_set_new(out, "NextToken", json_string(b.data));
 	buf_release(&b);
 }
@@ -1358,7 +1326,7 @@ static int token_read(struct sm_call *c, long long *offset)
 		ret = 0;
 		goto out;
 	}
-	if (base64_decode(t, &b) < 0 || strncmp(b.data, "offset:", 7) != 0)
+	if (aws_base64_decode(t, strlen(t), &b) < 0 || strncmp(buf_str(&b), "offset:", 7) != 0)
 		goto bad;
 	*offset = strtoll(b.data + 7, &end, 10);
 	if (end == b.data + 7 || *end != '\0' || *offset < 0)
@@ -1377,8 +1345,7 @@ static int in_max_results(struct sm_call *c, long long *max)
 	int present;
 
 	*max = 100;
-	if (in_int(c, "MaxResults", max, &present) < 0)
-		return -1;
+	in_int(c, "MaxResults", max, &present);
 	if (present && (*max < 1 || *max > 100))
 		return sm_bad(c, "InvalidParameterException",
 			"MaxResults must be between 1 and 100");
@@ -1395,8 +1362,8 @@ static int list_secrets(struct sm_call *c)
 	const char *column = "created";
 	char *sql = NULL;
 
-	if (in_bool(c, "IncludePlannedDeletion", &include_deleted) < 0 ||
-		in_string(c, "SortOrder", 0, &order) < 0 || in_string(c, "SortBy", 0, &sort_by) < 0 ||
+	in_bool(c, "IncludePlannedDeletion", &include_deleted);
+	if (in_string(c, "SortOrder", 0, &order) < 0 || in_string(c, "SortBy", 0, &sort_by) < 0 ||
 		in_filters(c, &filters) < 0 || in_max_results(c, &max) < 0 ||
 		token_read(c, &offset) < 0)
 		goto out;
@@ -1463,8 +1430,8 @@ static int list_secret_version_ids(struct sm_call *c)
 	int deprecated, ret = -1;
 
 	memset(&s, 0, sizeof(s));
-	if (in_string(c, "SecretId", 1, &id) < 0 || in_bool(c, "IncludeDeprecated", &deprecated) < 0 ||
-		in_max_results(c, &max) < 0 || token_read(c, &offset) < 0 || sm_find(c, id, &s) < 0)
+	in_bool(c, "IncludeDeprecated", &deprecated);
+	if (in_string(c, "SecretId", 1, &id) < 0 || in_max_results(c, &max) < 0 || token_read(c, &offset) < 0 || sm_find(c, id, &s) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(c->db,
 		    "SELECT version_id, created, last_accessed FROM sm_version WHERE secret_id = ? "
@@ -1584,9 +1551,9 @@ static int delete_secret(struct sm_call *c)
 	double when;
 
 	memset(&s, 0, sizeof(s));
-	if (in_string(c, "SecretId", 1, &id) < 0 ||
-		in_bool(c, "ForceDeleteWithoutRecovery", &force) < 0 ||
-		in_int(c, "RecoveryWindowInDays", &days, &has_days) < 0)
+	in_bool(c, "ForceDeleteWithoutRecovery", &force);
+	in_int(c, "RecoveryWindowInDays", &days, &has_days);
+	if (in_string(c, "SecretId", 1, &id) < 0)
 		goto out;
 	if (force && has_days) {
 		sm_bad(c, "InvalidParameterException",
@@ -1728,7 +1695,7 @@ static int untag_resource(struct sm_call *c)
 	if (in_string(c, "SecretId", 1, &id) < 0)
 		goto out;
 	keys = json_object_get(c->in, "TagKeys");
-	if (!json_is_array(keys)) {
+	if (keys == NULL) {
 		sm_bad(c, "InvalidParameterException", "TagKeys must be a list of strings");
 		goto out;
 	}
@@ -1755,62 +1722,23 @@ out:
 	return ret;
 }
 
-int sm_create_secret(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, create_secret);
-}
+/* The typed handlers of the routes (router.c), one per operation. */
+#define SM_HANDLER(op)                                                                             \
+	int sm_##op(struct lc_request *req, const json_t *in, json_t **out,                        \
+		struct codec_error *err)                                                           \
+	{                                                                                          \
+		return sm_run(req, in, out, err, op);                                              \
+	}
 
-int sm_put_secret_value(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, put_secret_value);
-}
-
-int sm_get_secret_value(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, get_secret_value);
-}
-
-int sm_describe_secret(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, describe_secret);
-}
-
-int sm_list_secrets(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, list_secrets);
-}
-
-int sm_list_secret_version_ids(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, list_secret_version_ids);
-}
-
-int sm_update_secret(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, update_secret);
-}
-
-int sm_update_secret_version_stage(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, update_secret_version_stage);
-}
-
-int sm_delete_secret(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, delete_secret);
-}
-
-int sm_restore_secret(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, restore_secret);
-}
-
-int sm_tag_resource(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, tag_resource);
-}
-
-int sm_untag_resource(struct lc_request *req, struct lc_response *res)
-{
-	return sm_run(req, res, untag_resource);
-}
+SM_HANDLER(create_secret)
+SM_HANDLER(put_secret_value)
+SM_HANDLER(get_secret_value)
+SM_HANDLER(describe_secret)
+SM_HANDLER(list_secrets)
+SM_HANDLER(list_secret_version_ids)
+SM_HANDLER(update_secret)
+SM_HANDLER(update_secret_version_stage)
+SM_HANDLER(delete_secret)
+SM_HANDLER(restore_secret)
+SM_HANDLER(tag_resource)
+SM_HANDLER(untag_resource)

@@ -8,20 +8,22 @@
 #include "internal.h"
 
 static const struct lc_route sm_routes[] = {
-	{ "secretsmanager", "CreateSecret", sm_create_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "PutSecretValue", sm_put_secret_value, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "GetSecretValue", sm_get_secret_value, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "DescribeSecret", sm_describe_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "ListSecrets", sm_list_secrets, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "ListSecretVersionIds", sm_list_secret_version_ids, NULL, NULL, NULL,
-		NULL, 0 },
-	{ "secretsmanager", "UpdateSecret", sm_update_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "UpdateSecretVersionStage", sm_update_secret_version_stage, NULL, NULL,
-		NULL, NULL, 0 },
-	{ "secretsmanager", "DeleteSecret", sm_delete_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "RestoreSecret", sm_restore_secret, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "TagResource", sm_tag_resource, NULL, NULL, NULL, NULL, 0 },
-	{ "secretsmanager", "UntagResource", sm_untag_resource, NULL, NULL, NULL, NULL, 0 },
+	{ .service = "secretsmanager", .operation = "CreateSecret", .typed = sm_create_secret },
+	{ .service = "secretsmanager", .operation = "PutSecretValue",
+		.typed = sm_put_secret_value },
+	{ .service = "secretsmanager", .operation = "GetSecretValue",
+		.typed = sm_get_secret_value },
+	{ .service = "secretsmanager", .operation = "DescribeSecret", .typed = sm_describe_secret },
+	{ .service = "secretsmanager", .operation = "ListSecrets", .typed = sm_list_secrets },
+	{ .service = "secretsmanager", .operation = "ListSecretVersionIds",
+		.typed = sm_list_secret_version_ids },
+	{ .service = "secretsmanager", .operation = "UpdateSecret", .typed = sm_update_secret },
+	{ .service = "secretsmanager", .operation = "UpdateSecretVersionStage",
+		.typed = sm_update_secret_version_stage },
+	{ .service = "secretsmanager", .operation = "DeleteSecret", .typed = sm_delete_secret },
+	{ .service = "secretsmanager", .operation = "RestoreSecret", .typed = sm_restore_secret },
+	{ .service = "secretsmanager", .operation = "TagResource", .typed = sm_tag_resource },
+	{ .service = "secretsmanager", .operation = "UntagResource", .typed = sm_untag_resource },
 };
 
 const struct lc_service sm_service = {
