@@ -288,13 +288,14 @@ static void *http_watchdog(void *arg)
 				slow = age > h->header_deadline &&
 				       (double)w->bytes / age < HTTP_BODY_MIN_RATE;
 			if (slow) {
-				shutdown(w->fd, SHUT_RDWR);
-				w->cut = 1;
+				/* logged first: whoever sees the connection cut finds the line */
 				lc_log("http: closed a connection whose %s did not arrive in time"
 				       " (%.0f s)",
 					w->phase == HTTP_WAIT_HEADERS ? "request header"
 								      : "request body",
 					age);
+				shutdown(w->fd, SHUT_RDWR);
+				w->cut = 1;
 			}
 		}
 		clock_gettime(CLOCK_REALTIME, &until);
