@@ -13,7 +13,7 @@ set -eu
 cd "$(dirname "$0")/.."
 out=build/fuzz
 mkdir -p "$out/obj"
-pkgs="libcurl jansson inih openssl libxml-2.0 sqlite3 libmicrohttpd libpq libbson-1.0"
+pkgs="libcurl jansson inih openssl libxml-2.0 sqlite3 libmicrohttpd libpq libbson-1.0 libpcre2-8"
 cflags="-std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -g -O1 -D_GNU_SOURCE -Ilib -Ilocalcloud $(pkg-config --cflags $pkgs) -fsanitize=address,undefined,fuzzer-no-link"
 libs="$(pkg-config --libs $pkgs) -lm -lpthread"
 
@@ -28,18 +28,31 @@ stale() {
 	return 1
 }
 
-objs=""
-# the library, and liblocalcloud.a's sources (localcloud/ but main() and the RDS guard)
-for src in $(find lib -name '*.c' | sort) $(find localcloud -name '*.c' ! -path localcloud/caliberd.c ! -path 'localcloud/rds/guard/*' | sort); do
-	obj="$out/obj/$(echo "$src" | tr / _).o"
-	if stale "$obj" "$src"; then
-		clang $cflags -MMD -MF "$obj.d" -c "$src" -o "$obj"
-	fi
-	objs="$objs $obj"
-done
+# compile SRC... : the object of each (rebuilt when stale); prints their paths
+compile() {
+	for src in "$@"; do
+		obj="$out/obj/$(echo "$src" | tr / _).o"
+		if stale "$obj" "$src"; then
+			clang $cflags -MMD -MF "$obj.d" -c "$src" -o "$obj"
+		fi
+		echo "$obj"
+	done
+}
+
+lib_objs=$(compile $(find lib -name '*.c' | sort))
+# liblocalcloud.a's sources (localcloud/ but main(), the RDS guard and
+# caliber-docdb, a program of its own)
+lc_objs=$(compile $(find localcloud -name '*.c' ! -path localcloud/caliberd.c \
+	! -path 'localcloud/rds/guard/*' ! -path 'localcloud/docdb/*' | sort))
+# caliber-docdb's sources but its main(), and the CA it links: for fuzz-docdb-*
+docdb_objs=$(compile $(find localcloud/docdb -name '*.c' ! -name main.c | sort) localcloud/core/ca.c)
 for t in tests/fuzz/fuzz-*.c; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .c)
+	case $name in
+	fuzz-docdb-*) objs="$docdb_objs $lib_objs" ;;
+	*) objs="$lc_objs $lib_objs" ;;
+	esac
 	# shellcheck disable=SC2086
 	clang $cflags -fsanitize=fuzzer "$t" $objs $libs -o "$out/$name"
 	echo "built $out/$name"

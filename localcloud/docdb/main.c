@@ -305,7 +305,7 @@ int main(int argc, char **argv)
 	PGconn *pg;
 	int lfd;
 
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (v == NULL)
@@ -323,7 +323,6 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--max-connections") == 0) server.max_conns = atoi(v);
 		else
 			return usage("unknown option");
-		i++;
 	}
 	if (listen_addr == NULL)
 		return usage("--listen is required");

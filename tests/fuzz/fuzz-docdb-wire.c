@@ -5,7 +5,12 @@
  * fuzzer spends its time inside the sections and documents; every message
  * that parses is answered, exercising the reply writer too.
  */
-#include "docdb/wire.c"
+#include "compat.h"
+
+#include <bson/bson.h>
+
+#include "buf.h"
+#include "docdb/wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
