@@ -134,7 +134,29 @@ static int time_parse_rfc822(const char *s, double *out)
 	return 0;
 }
 
+/* Years 1 to 9999, what every timestamp format here can write. */
+#define TIME_MIN (-62135596800.0)
+#define TIME_MAX 253402300799.0
+
+static int time_in_range(double t)
+{
+	return isfinite(t) && t >= TIME_MIN && t <= TIME_MAX;
+}
+
+static int time_parse_any(const char *s, double *out);
+
+/* A timestamp outside years 1 to 9999 is refused (-1), as AWS refuses it. */
 int aws_time_parse(const char *s, double *out)
+{
+	double t;
+
+	if (time_parse_any(s, &t) < 0 || !time_in_range(t))
+		return -1;
+	*out = t;
+	return 0;
+}
+
+static int time_parse_any(const char *s, double *out)
 {
 	char *end;
 	double v;
@@ -157,6 +179,8 @@ int aws_time_parse(const char *s, double *out)
 int aws_time_from_json(const json_t *v, double *out)
 {
 	if (json_is_number(v)) {
+		if (!time_in_range(json_number_value(v)))
+			return -1;
 		*out = json_number_value(v);
 		return 0;
 	}
@@ -167,10 +191,12 @@ int aws_time_from_json(const json_t *v, double *out)
 
 static void split_time(double t, struct tm *tm, long *usec)
 {
-	double whole = floor(t);
+	/* callers pass parsed times; a value from elsewhere is held in range */
+	double c = isnan(t) ? 0 : t < TIME_MIN ? TIME_MIN : t > TIME_MAX ? TIME_MAX : t;
+	double whole = floor(c);
 	time_t secs = (time_t)whole;
 
-	*usec = lround((t - whole) * 1e6);
+	*usec = lround((c - whole) * 1e6);
 	if (*usec >= 1000000) {
 		secs++;
 		*usec -= 1000000;

@@ -571,9 +571,32 @@ static void test_restxml_output_matches_botocore(void **state)
 	run_suite("rest-xml", "output");
 }
 
+/* Found by fuzz-json (make fuzz-long): a timestamp of 6.4e95 seconds crashed the formatter. */
+static void test_timestamps_outside_years_1_to_9999_are_refused(void **state)
+{
+	double t = 0;
+
+	(void)state;
+	assert_int_equal(aws_time_parse("9999-12-31T23:59:59Z", &t), 0);
+	assert_true(t == 253402300799.0);
+	assert_int_equal(aws_time_parse("0001-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(aws_time_parse("1767323045.5", &t), 0);
+	assert_true(t == 1767323045.5);
+	assert_int_equal(aws_time_parse("64444444444444444444444444444444444444444444", &t), -1);
+	assert_int_equal(aws_time_parse("1e20", &t), -1);
+	assert_int_equal(aws_time_parse("nan", &t), -1);
+	{
+		json_t *big = json_real(6.4e95);
+
+		assert_int_equal(aws_time_from_json(big, &t), -1);
+		json_decref(big);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_timestamps_outside_years_1_to_9999_are_refused),
 		cmocka_unit_test(test_json_input_matches_botocore),
 		cmocka_unit_test(test_json_output_matches_botocore),
 		cmocka_unit_test(test_query_input_matches_botocore),
