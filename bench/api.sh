@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/api.sh: one Secrets Manager GetSecretValue, whole process, with
-# 'caliber api' and with awscli ('aws secretsmanager get-secret-value'),
-# against the same local endpoint (tests/integration/capture_server.py
+# 'caliber api', awscli v2 (/usr/bin/aws, Debian's) and awscli v1 (the 'aws'
+# of pyenv's python: 'python3 -m awscli'), in one hyperfine run against the
+# same local endpoint (tests/integration/capture_server.py
 # answering with a valid GetSecretValue response).  Prints both means and
 # the ratio.  Figures only, never assertions.
 #
@@ -12,7 +13,10 @@ top=$(pwd)
 runs=${1:-20}
 caliber=${CALIBER_BIN_DIR:-$top/build/release}/caliber
 [ -x "$caliber" ] || { echo "bench/api.sh: build caliber first (make)" >&2; exit 1; }
-command -v aws >/dev/null || { echo "bench/api.sh: awscli (aws) is not on PATH" >&2; exit 1; }
+awsv2=/usr/bin/aws
+[ -x "$awsv2" ] || { echo "bench/api.sh: awscli v2 ($awsv2, Debian's awscli) is not installed" >&2; exit 1; }
+python3 -c 'import awscli' 2>/dev/null ||
+	{ echo "bench/api.sh: awscli v1 (python3 -m awscli) is not importable by $(command -v python3)" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "bench/api.sh: hyperfine is not installed" >&2; exit 1; }
 
 tmp=$(mktemp -d)
@@ -38,14 +42,15 @@ export AWS_ACCESS_KEY_ID=AKIDCALIBERBENCH AWS_SECRET_ACCESS_KEY=bench/secret
 export AWS_DEFAULT_REGION=eu-west-1 AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 hyperfine -N --warmup 2 --runs "$runs" --export-json "$tmp/result.json" \
 	-n caliber "$caliber api --endpoint-url $url secretsmanager GetSecretValue '{\"SecretId\":\"caliber/acme/stg/db\"}'" \
-	-n awscli "aws --endpoint-url $url secretsmanager get-secret-value --secret-id caliber/acme/stg/db" \
+	-n awscli-v2 "$awsv2 --endpoint-url $url secretsmanager get-secret-value --secret-id caliber/acme/stg/db" \
+	-n awscli-v1 "python3 -m awscli --endpoint-url $url secretsmanager get-secret-value --secret-id caliber/acme/stg/db" \
 	>"$tmp/hyperfine.txt"
 python3 - "$tmp/result.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-c, a = r["caliber"]["mean"], r["awscli"]["mean"]
+c = r["caliber"]["mean"]
 print("GetSecretValue, whole process, %d runs each, local endpoint" % len(r["caliber"]["times"]))
-print("  caliber api : %8.2f ms (+/- %.2f)" % (c * 1000, r["caliber"]["stddev"] * 1000))
-print("  aws (v1)    : %8.2f ms (+/- %.2f)" % (a * 1000, r["awscli"]["stddev"] * 1000))
-print("  awscli / caliber: %.1fx" % (a / c))
+for name in ("caliber", "awscli-v2", "awscli-v1"):
+    x = r[name]
+    print("  %-10s %8.2f ms (+/- %.2f)  %6.1fx caliber" % (name, x["mean"] * 1000, x["stddev"] * 1000, x["mean"] / c))
 PY
