@@ -174,8 +174,11 @@ static int rds_automated_backup(const char *id)
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d-%H-%M", &tm);
 	snprintf(snap, sizeof(snap), "rds:%s-%s", id, when);
-	if (rds_wbegin(&e) < 0)
+	if (rds_wbegin(&e) < 0) {
+		/* the scheduler takes it at its next round: say why it is late */
+		lc_log("rds: automated backup of '%s' postponed: %s", id, e.msg);
 		return -1;
+	}
 	db = store_db(rds_srv->store);
 	found = rds_instance_get(db, id, &in);
 	if (found != 1) {
@@ -205,8 +208,10 @@ static int rds_automated_backup(const char *id)
 		rds_wrollback();
 		goto out;
 	}
-	if (rds_wcommit(&e) < 0)
+	if (rds_wcommit(&e) < 0) {
+		lc_log("rds: automated backup of '%s' postponed: %s", id, e.msg);
 		goto out;
+	}
 	ret = rds_snapshot_take(id, in.port, snap);
 out:
 	rds_instance_release(&in);

@@ -160,15 +160,26 @@ def test_a_reload_finishes_the_download_in_flight(localcloud, tmp_path):
     master = int(open(pid_file).read())
     out = tmp_path / "download"
     port = lc.edge_https_port
-    # about 4 s at 1 MB/s: the configuration changes under it
-    proc = subprocess.Popen(["curl", "-sS", "--fail", "--limit-rate", "1M", "--cacert", lc["AWS_CA_BUNDLE"],
+    # about 8 s at 512 KB/s: the configuration changes under it
+    proc = subprocess.Popen(["curl", "-sS", "--fail", "--limit-rate", "512K", "--cacert", lc["AWS_CA_BUNDLE"],
                              "--resolve", "%s:%d:127.0.0.1" % (host, port), "-o", str(out),
                              "https://%s:%d/big.bin" % (host, port)], stderr=subprocess.PIPE)
-    time.sleep(0.7)
+    ended = []
+    waiter = threading.Thread(target=lambda: ended.append((proc.wait(), time.monotonic())))
+    waiter.start()
+    deadline = time.monotonic() + 30
+    while not (out.exists() and out.stat().st_size > 0):
+        assert proc.poll() is None and time.monotonic() < deadline, \
+            "the download did not start: %r" % proc.stderr.read()
+        time.sleep(0.05)
     make_alias()
     assert curl(lc, other, "/")[2] == b"second site"
-    assert proc.poll() is None, "the download should still be running"
-    assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    reloaded = time.monotonic()     # the new configuration is serving
+    waiter.join(timeout=60)
+    assert ended, "the download did not finish within 60 s"
+    assert ended[0][0] == 0, proc.stderr.read()
+    # the precondition, not a timing: the download was still running when the reload took effect
+    assert ended[0][1] > reloaded, "the download ended before the reload: make it longer"
     assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(big).digest()
     assert int(open(pid_file).read()) == master
 

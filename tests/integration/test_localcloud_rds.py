@@ -53,6 +53,18 @@ def wait_instance(rds, db_id, status="available", timeout=90):
         time.sleep(0.2)
 
 
+def wait_first_backup(rds, db_id, timeout=90):
+    deadline = time.time() + timeout
+    while True:
+        snaps = rds.describe_db_snapshots(DBInstanceIdentifier=db_id,
+                                          SnapshotType="automated")["DBSnapshots"]
+        if any(s["Status"] == "available" for s in snaps):
+            return
+        assert time.time() < deadline, "%s has no automated backup after %d s: %s" % (
+            db_id, timeout, [(s["DBSnapshotIdentifier"], s["Status"]) for s in snaps])
+        time.sleep(0.2)
+
+
 def wait_gone(rds, db_id, timeout=60):
     deadline = time.time() + timeout
     while True:
@@ -111,9 +123,12 @@ def rds(localcloud):
 
 @pytest.fixture(scope="module")
 def pg(localcloud, rds):
-    """One available instance (master 'app', database 'appdb') for the smaller tests."""
+    """One available instance (master 'app', database 'appdb') for the smaller tests,
+    with its first automated backup taken: the next is a day away, so no backup
+    ('backing-up', which refuses reboots and modifications as on AWS) starts under a test."""
     db_id = ident("pg")
     create(localcloud, db_id)
+    wait_first_backup(rds, db_id)
     inst = wait_instance(rds, db_id)
     yield db_id, inst["Endpoint"]["Port"]
     rds.delete_db_instance(DBInstanceIdentifier=db_id, SkipFinalSnapshot=True)
