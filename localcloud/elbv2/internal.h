@@ -8,7 +8,12 @@
 #include "core/router.h"
 #include "elbv2.h"
 
+/* engine.c: the tables, the health checker, the edge's sites */
 int elb_init(struct lc_server *srv, struct err *e);
+/* The target group's name in its ARN (.../targetgroup/<name>/<id>) into out, for log lines. */
+const char *elb_tg_name(const char *arn, char *out, size_t len);
+
+/* api.c: the operations */
 int elb_create_load_balancer(struct lc_request *req, struct lc_response *res);
 int elb_describe_load_balancers(struct lc_request *req, struct lc_response *res);
 int elb_delete_load_balancer(struct lc_request *req, struct lc_response *res);
