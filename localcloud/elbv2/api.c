@@ -1,19 +1,9 @@
 /*
- * elbv2/api.c: Elastic Load Balancing v2 (Query, 2015-12-01) realised by
- * caliberd's nginx edge.
- *
- * Load balancers, target groups (IP targets, HTTP health checks),
+ * elbv2/api.c: Elastic Load Balancing v2's API (Query, 2015-12-01):
+ * load balancers, target groups (IP targets, HTTP health checks),
  * listeners with a forward default action, host-header rules, target
- * registration with draining, DescribeTargetHealth.  A load balancer is
- * served by the edge under every name that a Route 53 alias (or CNAME)
- * points at its DNSName, and under the DNSName itself: an nginx upstream
- * of the healthy targets of the target group the name routes to (a
- * host-header rule of the HTTPS listener, else the listener's default
- * action).  A health checker thread probes the targets; whenever the set
- * of healthy targets changes, the edge is re-synced (nginx reloads
- * gracefully).  A deregistered target drains: it leaves nginx at once and
- * stays "draining" for the group's deregistration delay, and the ECS
- * supervisor holds a task's SIGTERM until its targets have drained.
+ * registration with draining, DescribeTargetHealth.  What realises them
+ * (the health checker, the edge's view) is engine.c.
  *
  * Names, target ids and health check settings are checked with AWS's
  * rules (they become nginx configuration); CALIBER_ELB_QUICK_HEALTH_CHECKS=1
@@ -26,11 +16,8 @@
 #include "compat.h"
 
 #include <arpa/inet.h>
-#include <math.h>
-#include <pthread.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 #include <openssl/rand.h>
 
 #include "core/caliberd.h"
@@ -44,631 +31,100 @@
 /* us-east-1's ALB zone, as AWS reports it: Route 53 aliases name it */
 #define ELB_ZONE_ID	"Z35SXDOTRQ7X7K"
 #define ELB_MAX_MEMBERS 100
-/* seconds after a sync until nginx's new workers are taken to serve it */
-#define ELB_RELOAD_SETTLE 0.5
-
-static const char elb_schema[] =
-	"CREATE TABLE IF NOT EXISTS elb_lb ("
-	" arn TEXT PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" dns TEXT NOT NULL,"
-	" scheme TEXT NOT NULL,"
-	" type TEXT NOT NULL,"
-	" created REAL NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS elb_tg ("
-	" arn TEXT PRIMARY KEY,"
-	" name TEXT NOT NULL UNIQUE,"
-	" protocol TEXT NOT NULL,"
-	" port INTEGER NOT NULL,"
-	" target_type TEXT NOT NULL,"
-	" hc_path TEXT NOT NULL,"
-	" hc_interval INTEGER NOT NULL,"
-	" hc_timeout INTEGER NOT NULL,"
-	" healthy_threshold INTEGER NOT NULL,"
-	" unhealthy_threshold INTEGER NOT NULL,"
-	" matcher TEXT NOT NULL,"
-	" dereg_delay INTEGER NOT NULL DEFAULT 300,"
-	" created REAL NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS elb_listener ("
-	" arn TEXT PRIMARY KEY,"
-	" lb TEXT NOT NULL,"
-	" protocol TEXT NOT NULL,"
-	" port INTEGER NOT NULL,"
-	" tg TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS elb_rule ("
-	" arn TEXT PRIMARY KEY,"
-	" listener TEXT NOT NULL,"
-	" priority INTEGER NOT NULL,"
-	" host TEXT NOT NULL,"
-	" tg TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS elb_target ("
-	" tg TEXT NOT NULL,"
-	" ip TEXT NOT NULL,"
-	" port INTEGER NOT NULL,"
-	" state TEXT NOT NULL,"
-	" reason TEXT,"
-	" ok INTEGER NOT NULL DEFAULT 0,"
-	" bad INTEGER NOT NULL DEFAULT 0,"
-	" next_check REAL NOT NULL DEFAULT 0,"
-	" drain_until REAL,"
-	/* 1 once nginx routes to it: only then does ECS count it healthy */
-	" in_edge INTEGER NOT NULL DEFAULT 0,"
-	/* DescribeTargetHealth's Description of the reason */
-	" description TEXT,"
-	" PRIMARY KEY (tg, ip, port));";
-
-/* ------------------------------------------------------------------ */
-/* the health checker                                                 */
-
-static struct {
-	struct lc_server *srv;
-	struct store *store;
-	pthread_t thread;
-	int started;	/* the thread runs: elb_shutdown() joins it */
-	int stopping;	/* set (atomically) by elb_shutdown(): the loop ends */
-} elb_hc;
-
-static size_t discard(void *p, size_t size, size_t n, void *user)
-{
-	(void)p;
-	(void)user;
-	return size * n;
-}
 
 /*
- * 1 healthy answer, 0 not; then why names the failure as
- * DescribeTargetHealth does (reason code, description; static strings or
- * the caller's buffer desc).
+ * A call: the codec's input (values, keyed by member name), the output
+ * being built, the error to fill.  The handlers run in one transaction.
  */
-static int probe(const char *ip, long port, const char *path, long timeout, const char *matcher,
-	const char **reason, char *desc, size_t desc_len)
-{
-	CURL *c = curl_easy_init();
-	char *url = xasprintf("http://%s:%ld%s", ip, port, path);
-	long code = 0;
-	int ok = 0;
-	CURLcode rc;
-
-	*reason = "Target.FailedHealthChecks";
-	snprintf(desc, desc_len, "Health checks failed");
-	if (c == NULL) {
-		free(url);
-		return 0;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout * 1000);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		*reason = "Target.Timeout";
-		snprintf(desc, desc_len, "Request timed out");
-	} else if (rc != CURLE_OK) {
-		snprintf(desc, desc_len, "Health checks failed: %s", curl_easy_strerror(rc));
-	}
-	if (rc == CURLE_OK &&
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK) {
-		/* matcher: "200", "200,204" or "200-299" */
-		const char *p = matcher;
-
-		while (*p && !ok) {
-			char *end = NULL;
-			long lo = strtol(p, &end, 10), hi = lo;
-
-			if (end == p)
-				break;
-			if (*end == '-')
-				hi = strtol(end + 1, &end, 10);
-			ok = code >= lo && code <= hi;
-			p = *end == ',' ? end + 1 : end;
-			if (*end != ',' && *end != '\0')
-				break;
-		}
-		if (!ok) {
-			*reason = "Target.ResponseCodeMismatch";
-			snprintf(desc, desc_len, "Health checks failed with these codes: [%ld]", code);
-		}
-	}
-	curl_easy_cleanup(c);
-	free(url);
-	return ok;
-}
-
-struct elb_due {
-	char *tg, *ip, *path, *matcher;
-	long port, timeout, interval, healthy, unhealthy;
-	int result;
-	const char *reason; /* of a failed probe */
-	char desc[160];
-};
-
-/* The target group's name in its ARN (.../targetgroup/<name>/<id>), for log lines. */
-static const char *tg_name(const char *arn, char *out, size_t len)
-{
-	const char *p = strstr(arn, ":targetgroup/");
-	size_t n;
-
-	if (p == NULL)
-		return arn;
-	p += strlen(":targetgroup/");
-	n = strcspn(p, "/");
-	snprintf(out, len, "%.*s", (int)n, p);
-	return out;
-}
-
-static void *elb_loop(void *arg)
-{
-	struct err e = ERR_INIT;
-	double synced = 0;
-
-	(void)arg;
-	while (!__atomic_load_n(&elb_hc.stopping, __ATOMIC_ACQUIRE)) {
-		struct elb_due *due = NULL;
-		size_t n = 0, i;
-		sqlite3_stmt *st = NULL;
-		sqlite3 *db;
-		double now = lc_now();
-		int changed = 0;
-
-		usleep(200 * 1000);
-		if (store_begin(elb_hc.store, &e) < 0) {
-			err_clear(&e);
-			continue;
-		}
-		db = store_db(elb_hc.store);
-		/* drained targets go */
-		if (sqlite3_prepare_v2(db,
-			    "DELETE FROM elb_target WHERE state = 'draining' AND drain_until <= ? "
-			    "RETURNING tg, ip, port",
-			    -1, &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_double(st, 1, now);
-			while (sqlite3_step(st) == SQLITE_ROW) {
-				char name[64];
-
-				lc_log("elbv2: target %s:%d of '%s': drained, deregistered",
-					sqlite3_column_text(st, 1), sqlite3_column_int(st, 2),
-					tg_name((const char *)sqlite3_column_text(st, 0), name,
-						sizeof(name)));
-			}
-			sqlite3_finalize(st);
-		}
-		if (sqlite3_prepare_v2(db,
-			    "SELECT t.tg, t.ip, t.port, g.hc_path, g.matcher, g.hc_timeout, "
-			    "g.hc_interval, g.healthy_threshold, g.unhealthy_threshold FROM "
-			    "elb_target t "
-			    "JOIN elb_tg g ON g.arn = t.tg WHERE t.state != 'draining' AND "
-			    "t.next_check <= ?",
-			    -1, &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_double(st, 1, now);
-			while (sqlite3_step(st) == SQLITE_ROW) {
-				due = xrealloc(due, (n + 1) * sizeof(*due));
-				due[n].tg = xstrdup((const char *)sqlite3_column_text(st, 0));
-				due[n].ip = xstrdup((const char *)sqlite3_column_text(st, 1));
-				due[n].port = sqlite3_column_int(st, 2);
-				due[n].path = xstrdup((const char *)sqlite3_column_text(st, 3));
-				due[n].matcher = xstrdup((const char *)sqlite3_column_text(st, 4));
-				due[n].timeout = sqlite3_column_int(st, 5);
-				due[n].interval = sqlite3_column_int(st, 6);
-				due[n].healthy = sqlite3_column_int(st, 7);
-				due[n].unhealthy = sqlite3_column_int(st, 8);
-				n++;
-			}
-			sqlite3_finalize(st);
-		}
-		store_commit(elb_hc.store, &e);
-		/* probe outside the transaction: a slow target blocks nobody */
-		for (i = 0; i < n; i++)
-			due[i].result = probe(due[i].ip, due[i].port, due[i].path, due[i].timeout,
-				due[i].matcher, &due[i].reason, due[i].desc, sizeof(due[i].desc));
-		if (n > 0 && store_begin(elb_hc.store, &e) == 0) {
-			db = store_db(elb_hc.store);
-			for (i = 0; i < n; i++) {
-				const char *state = NULL;
-				char *was = NULL;
-				sqlite3_stmt *u = NULL;
-
-				if (sqlite3_prepare_v2(db,
-					    "UPDATE elb_target SET ok = CASE WHEN ?1 THEN ok + 1 "
-					    "ELSE 0 END, "
-					    "bad = CASE WHEN ?1 THEN 0 ELSE bad + 1 END, "
-					    "next_check = ?2 "
-					    "WHERE tg = ?3 AND ip = ?4 AND port = ?5 AND state != "
-					    "'draining' "
-					    "RETURNING ok, bad, state",
-					    -1, &u, NULL) != SQLITE_OK)
-					continue;
-				sqlite3_bind_int(u, 1, due[i].result);
-				sqlite3_bind_double(u, 2, lc_now() + (double)due[i].interval);
-				sqlite3_bind_text(u, 3, due[i].tg, -1, SQLITE_TRANSIENT);
-				sqlite3_bind_text(u, 4, due[i].ip, -1, SQLITE_TRANSIENT);
-				sqlite3_bind_int(u, 5, (int)due[i].port);
-				if (sqlite3_step(u) == SQLITE_ROW) {
-					long ok = sqlite3_column_int(u, 0),
-					     bad = sqlite3_column_int(u, 1);
-					const char *cur = (const char *)sqlite3_column_text(u, 2);
-
-					if (ok >= due[i].healthy && strcmp(cur, "healthy"))
-						state = "healthy";
-					else if (bad >= due[i].unhealthy &&
-						 strcmp(cur, "unhealthy"))
-						state = "unhealthy";
-					if (state != NULL)
-						was = xstrdup(cur);
-				}
-				sqlite3_finalize(u);
-				if (state != NULL) {
-					char name[64];
-					int up = !strcmp(state, "healthy");
-
-					if (sqlite3_prepare_v2(db,
-						    "UPDATE elb_target SET state = ?, reason = ?, "
-						    "description = ? WHERE tg = ? "
-						    "AND ip = ? AND port = ?",
-						    -1, &u, NULL) == SQLITE_OK) {
-						sqlite3_bind_text(u, 1, state, -1, SQLITE_STATIC);
-						if (up) {
-							sqlite3_bind_null(u, 2);
-							sqlite3_bind_null(u, 3);
-						} else {
-							sqlite3_bind_text(u, 2, due[i].reason, -1,
-								SQLITE_STATIC);
-							sqlite3_bind_text(u, 3, due[i].desc, -1,
-								SQLITE_TRANSIENT);
-						}
-						sqlite3_bind_text(
-							u, 4, due[i].tg, -1, SQLITE_TRANSIENT);
-						sqlite3_bind_text(
-							u, 5, due[i].ip, -1, SQLITE_TRANSIENT);
-						sqlite3_bind_int(u, 6, (int)due[i].port);
-						sqlite3_step(u);
-						sqlite3_finalize(u);
-					}
-					if (up)
-						lc_log("elbv2: target %s:%ld of '%s': %s -> healthy "
-						       "(%ld checks passed): into the edge",
-							due[i].ip, due[i].port,
-							tg_name(due[i].tg, name, sizeof(name)), was,
-							due[i].healthy);
-					else
-						lc_log("elbv2: target %s:%ld of '%s': %s -> unhealthy "
-						       "(%s: %s, %ld checks in a row)%s",
-							due[i].ip, due[i].port,
-							tg_name(due[i].tg, name, sizeof(name)), was,
-							due[i].reason, due[i].desc, due[i].unhealthy,
-							strcmp(was, "healthy") ? "" :
-							": out of the edge");
-					changed = 1;
-				}
-				free(was);
-			}
-			if (store_commit(elb_hc.store, &e) < 0)
-				err_clear(&e);
-		}
-		for (i = 0; i < n; i++) {
-			free(due[i].tg);
-			free(due[i].ip);
-			free(due[i].path);
-			free(due[i].matcher);
-		}
-		free(due);
-		if (changed) {
-			if (edgectl_sync(elb_hc.srv, &e) < 0) {
-				lc_log("elbv2: edge sync: %s", e.msg);
-				err_clear(&e);
-			} else {
-				synced = lc_now();
-			}
-		}
-		/*
-		 * nginx reloads on SIGHUP without saying when its new workers
-		 * serve: half a second after the last sync, the targets that
-		 * were healthy then are taken to be in nginx (ECS waits for it).
-		 */
-		if (synced > 0 && lc_now() - synced >= ELB_RELOAD_SETTLE &&
-			store_begin(elb_hc.store, &e) == 0) {
-			sqlite3_exec(store_db(elb_hc.store),
-				"UPDATE elb_target SET in_edge = 1 WHERE state = 'healthy' AND "
-				"in_edge = 0",
-				NULL, NULL, NULL);
-			if (store_commit(elb_hc.store, &e) < 0)
-				err_clear(&e);
-			synced = 0;
-		}
-		err_clear(&e);
-	}
-	return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* the edge's view: names -> healthy upstreams                        */
-
-static char *upstreams_of(sqlite3 *db, const char *tg)
-{
-	sqlite3_stmt *st = NULL;
-	struct buf b = BUF_INIT;
-
-	buf_init(&b);
-	if (sqlite3_prepare_v2(db,
-		    "SELECT ip, port FROM elb_target WHERE tg = ? AND state = 'healthy' ORDER BY "
-		    "ip, "
-		    "port",
-		    -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, tg, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			buf_appendf(&b, "%s%s:%d", b.len ? " " : "", sqlite3_column_text(st, 0),
-				sqlite3_column_int(st, 1));
-		sqlite3_finalize(st);
-	}
-	return buf_detach(&b);
-}
-
-/* the target group serving host on load balancer lb (HTTPS listener first) */
-static char *tg_for_host(sqlite3 *db, const char *lb, const char *host)
-{
-	sqlite3_stmt *st = NULL;
-	char *tg = NULL;
-
-	if (sqlite3_prepare_v2(db,
-		    "SELECT r.tg FROM elb_rule r JOIN elb_listener l ON l.arn = r.listener WHERE "
-		    "l.lb = ?1 AND lower(r.host) = lower(?2) ORDER BY l.protocol = 'HTTPS' DESC, "
-		    "r.priority LIMIT 1",
-		    -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, lb, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			tg = xstrdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	}
-	if (tg != NULL)
-		return tg;
-	if (sqlite3_prepare_v2(db,
-		    "SELECT tg FROM elb_listener WHERE lb = ? ORDER BY protocol = 'HTTPS' DESC, "
-		    "port "
-		    "LIMIT 1",
-		    -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, lb, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			tg = xstrdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	}
-	return tg;
-}
-
-static void site_add(sqlite3 *db, struct edgectl_sites *l, const char *lb, const char *host)
-{
-	char *tg = tg_for_host(db, lb, host), *up;
-
-	if (tg == NULL)
-		return; /* no listener: nothing to serve */
-	up = upstreams_of(db, tg);
-	edgectl_sites_add(l, host, EDGE_SITE_PROXY, NULL, up);
-	free(up);
-	free(tg);
-}
-
-static int elb_edge_sites(struct lc_server *srv, struct edgectl_sites *l, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
-
-	if (store_begin(srv->store, e) < 0)
-		return -1;
-	db = store_db(srv->store);
-	/* names aliased to a load balancer (Route 53 keeps them lower case with a final dot) */
-	if (sqlite3_prepare_v2(db,
-		    "SELECT b.arn, rtrim(r.name, '.') FROM r53_record r JOIN elb_lb b ON "
-		    "rtrim(coalesce(r.alias_dns, r.vals), '.') = b.dns WHERE r.type IN ('A', "
-		    "'AAAA', "
-		    "'CNAME') AND instr(r.name, '*') = 0 ORDER BY r.name",
-		    -1, &st, NULL) == SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW)
-			site_add(db, l, (const char *)sqlite3_column_text(st, 0),
-				(const char *)sqlite3_column_text(st, 1));
-		sqlite3_finalize(st);
-	}
-	if (sqlite3_prepare_v2(db, "SELECT arn, dns FROM elb_lb ORDER BY name", -1, &st, NULL) ==
-		SQLITE_OK) {
-		while (sqlite3_step(st) == SQLITE_ROW)
-			site_add(db, l, (const char *)sqlite3_column_text(st, 0),
-				(const char *)sqlite3_column_text(st, 1));
-		sqlite3_finalize(st);
-	}
-	store_rollback(srv->store);
-	return 0;
-}
-
-int elb_init(struct lc_server *srv, struct err *e)
-{
-	char *path = NULL;
-	int ret = -1;
-
-	if (store_exec(srv->store, elb_schema, e) < 0)
-		return -1;
-	/* stores from before the column: it is added once, the error after that is expected */
-	if (store_exec(srv->store, "ALTER TABLE elb_target ADD COLUMN description TEXT", e) < 0)
-		err_clear(e);
-	edgectl_register(elb_edge_sites);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	elb_hc.srv = srv;
-	path = localcloud_path(&srv->cfg, "caliberd.db");
-	if (store_open(path, &elb_hc.store, e) < 0)
-		goto out;
-	if (pthread_create(&elb_hc.thread, NULL, elb_loop, NULL) != 0) {
-		err_set(e, "unable to start the target health checker");
-		goto out;
-	}
-	elb_hc.started = 1;
-	ret = 0;
-out:
-	free(path);
-	return ret;
-}
-
-void elb_shutdown(void)
-{
-	if (!elb_hc.started)
-		return;
-	__atomic_store_n(&elb_hc.stopping, 1, __ATOMIC_RELEASE);
-	pthread_join(elb_hc.thread, NULL);
-	elb_hc.started = 0;
-	store_close(elb_hc.store);
-	elb_hc.store = NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* for the ECS supervisor                                             */
-
-int elb_target_register(sqlite3 *db, const char *tg, const char *ip, long port)
-{
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db,
-		    "INSERT INTO elb_target (tg, ip, port, state, reason, description) VALUES (?, "
-		    "?, ?, 'initial', 'Elb.RegistrationInProgress', 'Target registration is in "
-		    "progress') ON CONFLICT (tg, ip, port) DO UPDATE SET state = 'initial', reason "
-		    "= 'Elb.RegistrationInProgress', description = 'Target registration is in "
-		    "progress', ok = 0, bad = 0, next_check = 0, in_edge = 0, drain_until = NULL",
-		    -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, tg, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, ip, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, port);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Start draining every target at ip (why: for the log); 1 while some still drain, 0 when none left. */
-int elb_targets_drain(sqlite3 *db, const char *ip, double now, const char *why, int *changed)
-{
-	sqlite3_stmt *st = NULL;
-	int left = 0;
-
-	if (sqlite3_prepare_v2(db,
-		    "UPDATE elb_target SET state = 'draining', reason = "
-		    "'Target.DeregistrationInProgress', description = 'Target deregistration is "
-		    "in progress', "
-		    "drain_until = ?1 + (SELECT dereg_delay FROM elb_tg WHERE arn = elb_target.tg) "
-		    "WHERE ip = ?2 AND state != 'draining' RETURNING tg, port, drain_until - ?1",
-		    -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_double(st, 1, now);
-		sqlite3_bind_text(st, 2, ip, -1, SQLITE_TRANSIENT);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			char name[64];
-
-			lc_log("elbv2: target %s:%d of '%s': draining for %.0f s, out of the edge "
-			       "(%s)",
-				ip, sqlite3_column_int(st, 1),
-				tg_name((const char *)sqlite3_column_text(st, 0), name, sizeof(name)),
-				sqlite3_column_double(st, 2), why ? why : "deregistered");
-			if (changed != NULL)
-				*changed = 1;
-		}
-		sqlite3_finalize(st);
-	}
-	if (sqlite3_prepare_v2(db,
-		    "SELECT count(*) FROM elb_target WHERE ip = ? AND drain_until > ?", -1, &st,
-		    NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, ip, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_double(st, 2, now);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			left = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	return left > 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* the API (Query)                                                    */
-
 struct elb_call {
 	struct lc_request *req;
-	struct lc_response *res;
+	const json_t *in;
+	json_t *out;	/* the output shape's members */
+	struct codec_error *err;
 	sqlite3 *db;
-	struct buf out; /* the inner XML of the <OpResult> */
 	double now;
 	int sync; /* the edge's sites may have changed */
 };
 
-/* an error of the call c (lc_reply_error checks the format) */
-#define elb_bad(c, status, code, ...)                                                              \
-	lc_reply_error((c)->req, (c)->res, (status), (code), __VA_ARGS__)
+/* an error of the call c; returns -1 */
+#define elb_bad(c, status, code, ...) codec_error_set((c)->err, (status), (code), __VA_ARGS__)
 
-static int elb_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct elb_call *c))
+static int elb_run(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err, int (*fn)(struct elb_call *c))
 {
 	struct elb_call c;
 	struct err e = ERR_INIT;
 	struct store *store = req->srv->store;
-	int ret = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.req = req;
-	c.res = res;
+	c.in = in;
+	c.err = err;
 	c.now = lc_now();
-	buf_init(&c.out);
 	if (store_begin(store, &e) < 0) {
 		lc_log("elbv2: %s", e.msg);
-		lc_reply_error(req, res, 500, "InternalFailure", "an internal error occurred");
-		goto out;
+		return codec_error_set(err, 500, "InternalFailure", "an internal error occurred");
 	}
 	c.db = store_db(store);
+	c.out = json_object();
 	if (fn(&c) < 0) {
 		store_rollback(store);
-		goto out;
+		json_decref(c.out);
+		return -1;
 	}
 	if (store_commit(store, &e) < 0) {
 		lc_log("elbv2: %s", e.msg);
-		lc_reply_error(req, res, 500, "InternalFailure", "an internal error occurred");
-		goto out;
+		json_decref(c.out);
+		return codec_error_set(err, 500, "InternalFailure", "an internal error occurred");
 	}
 	if (c.sync && edgectl_sync(req->srv, &e) < 0)
 		lc_log("elbv2: edge sync: %s", e.msg);
-	/* botocore wants the <OpResult> element even when it is empty */
-	ret = lc_reply_query(req, res, c.out.len ? c.out.data : "");
-out:
-	buf_release(&c.out);
-	return ret;
+	*out = c.out;
+	return 0;
 }
 
-static const char *form(struct elb_call *c, const char *name)
+/* A string member of o (NULL when absent). */
+static const char *in_str(const json_t *o, const char *key)
 {
-	return lc_request_form(c->req, name);
+	return json_string_value(json_object_get(o, key));
 }
 
-static const char *formf(struct elb_call *c, char *key, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static const char *formf(struct elb_call *c, char *key, size_t len, const char *fmt, ...)
+/* The first item of o's list member list (NULL when absent). */
+static const json_t *in_first(const json_t *o, const char *list)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(key, len, fmt, ap);
-	va_end(ap);
-	return form(c, key);
+	return json_array_get(json_object_get(o, list), 0);
 }
 
-static long form_long(struct elb_call *c, const char *name, long dflt)
+/*
+ * An integer member within AWS's range (the model's min and max), or
+ * dflt when absent; else -1 with AWS's validation message.  The codec
+ * has refused a value that is no integer.
+ */
+static int in_int(struct elb_call *c, const json_t *o, const char *key, const char *member,
+	long dflt, long lo, long hi, long *out)
 {
-	const char *v = form(c, name);
+	const json_t *v = json_object_get(o, key);
+	long x;
 
-	return v != NULL ? strtol(v, NULL, 10) : dflt;
-}
-
-static void xml_el(struct buf *b, const char *name, const char *value)
-{
-	buf_appendf(b, "<%s>", name);
-	lc_xml_escape(b, value ? value : "");
-	buf_appendf(b, "</%s>", name);
+	if (v == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	x = (long)json_integer_value(v);
+	if (x < lo || x > hi)
+		return elb_bad(c, 400, "ValidationError",
+			"1 validation error detected: Value '%ld' at '%s' failed to satisfy "
+			"constraint: Member must have value %s than or equal to %ld", x, member,
+			x < lo ? "greater" : "less", x < lo ? lo : hi);
+	*out = x;
+	return 0;
 }
 
 /*
  * AWS's rules for load balancer and target group names: 1 to 32
  * alphanumerics and hyphens, neither first nor last a hyphen; a load
  * balancer's may not begin with "internal-" either.  The name goes into
- * the DNS name the edge serves.  0 when valid, else -1 with the reply.
+ * the DNS name the edge serves.  0 when valid, else -1 with the error.
  */
 static int elb_name_check(struct elb_call *c, const char *what, const char *s, int lb)
 {
@@ -694,57 +150,25 @@ static int elb_name_check(struct elb_call *c, const char *what, const char *s, i
 	return 0;
 }
 
-/*
- * An integer parameter within AWS's range (the model's min and max), or
- * dflt when absent; else -1 with AWS's validation message.
- */
-static int form_int(struct elb_call *c, const char *name, const char *member, long dflt,
-	long lo, long hi, long *out)
-{
-	const char *v = form(c, name);
-	char *end;
-	long x;
-
-	if (v == NULL) {
-		*out = dflt;
-		return 0;
-	}
-	errno = 0;
-	x = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno == ERANGE)
-		return elb_bad(c, 400, "ValidationError",
-			"1 validation error detected: Value '%s' at '%s' failed to satisfy "
-			"constraint: Member must be an integer", v, member);
-	if (x < lo || x > hi)
-		return elb_bad(c, 400, "ValidationError",
-			"1 validation error detected: Value '%ld' at '%s' failed to satisfy "
-			"constraint: Member must have value %s than or equal to %ld", x, member,
-			x < lo ? "greater" : "less", x < lo ? lo : hi);
-	*out = x;
-	return 0;
-}
-
-static void lb_xml(struct buf *b, sqlite3_stmt *st)
+/* A LoadBalancer of the row (arn, name, dns, scheme, type, created). */
+static json_t *lb_value(sqlite3_stmt *st)
 {
 	char when[32];
 
+	/* milliseconds, as the store has always answered */
 	lc_time_iso8601(sqlite3_column_double(st, 5), when);
-	buf_appends(b, "<member>");
-	xml_el(b, "LoadBalancerArn", (const char *)sqlite3_column_text(st, 0));
-	xml_el(b, "LoadBalancerName", (const char *)sqlite3_column_text(st, 1));
-	xml_el(b, "DNSName", (const char *)sqlite3_column_text(st, 2));
-	xml_el(b, "CanonicalHostedZoneId", ELB_ZONE_ID);
-	xml_el(b, "Scheme", (const char *)sqlite3_column_text(st, 3));
-	xml_el(b, "Type", (const char *)sqlite3_column_text(st, 4));
-	xml_el(b, "CreatedTime", when);
-	buf_appends(b, "<VpcId>vpc-local</VpcId><State><Code>active</Code></State>"
-		       "<IpAddressType>ipv4</IpAddressType><AvailabilityZones/><SecurityGroups/>"
-		       "</member>");
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:s, s:[], s:[]}",
+		"LoadBalancerArn", store_col_str(st, 0), "LoadBalancerName", store_col_str(st, 1),
+		"DNSName", store_col_str(st, 2), "CanonicalHostedZoneId", ELB_ZONE_ID,
+		"Scheme", store_col_str(st, 3), "Type", store_col_str(st, 4), "CreatedTime", when,
+		"VpcId", "vpc-local", "State", "Code", "active", "IpAddressType", "ipv4",
+		"AvailabilityZones", "SecurityGroups");
 }
 
 static int create_load_balancer(struct elb_call *c)
 {
-	const char *name = form(c, "Name"), *scheme = form(c, "Scheme"), *type = form(c, "Type");
+	const char *name = in_str(c->in, "Name"), *scheme = in_str(c->in, "Scheme");
+	const char *type = in_str(c->in, "Type");
 	sqlite3_stmt *st = NULL;
 	unsigned char r[4];
 	char *arn = NULL, *dns = NULL, id[17];
@@ -793,9 +217,7 @@ static int create_load_balancer(struct elb_call *c)
 		elb_bad(c, 500, "InternalFailure", "store");
 		goto out;
 	}
-	buf_appends(&c->out, "<LoadBalancers>");
-	lb_xml(&c->out, st);
-	buf_appends(&c->out, "</LoadBalancers>");
+	json_object_set_new(c->out, "LoadBalancers", json_pack("[o]", lb_value(st)));
 	sqlite3_finalize(st);
 	ret = 0;
 out:
@@ -804,25 +226,30 @@ out:
 	return ret;
 }
 
-/* Rows of table whose key column is among the list param (all when absent). */
-static int select_members(struct elb_call *c, const char *sql_all, const char *sql_one,
-	const char *list, const char *notfound_code, const char *notfound_msg,
-	void (*emit)(struct buf *, sqlite3_stmt *))
+/*
+ * Into c->out's member key, the rows of sql_all, or those sql_one finds
+ * for each name or ARN of list (a list of strings; all rows when it is
+ * absent or empty).  A name that finds none is notfound_code.
+ */
+static int select_members(struct elb_call *c, const char *key, const char *sql_all,
+	const char *sql_one, const json_t *list, const char *notfound_code,
+	const char *notfound_msg, json_t *(*value)(sqlite3_stmt *))
 {
-	char key[96];
+	json_t *rows = json_array();
 	sqlite3_stmt *st = NULL;
-	int i;
+	size_t i;
 
-	if (formf(c, key, sizeof(key), "%s.member.1", list) == NULL) {
+	json_object_set_new(c->out, key, rows);
+	if (json_array_size(list) == 0) {
 		if (sqlite3_prepare_v2(c->db, sql_all, -1, &st, NULL) != SQLITE_OK)
 			return elb_bad(c, 500, "InternalFailure", "store");
 		while (sqlite3_step(st) == SQLITE_ROW)
-			emit(&c->out, st);
+			json_array_append_new(rows, value(st));
 		sqlite3_finalize(st);
 		return 0;
 	}
-	for (i = 1; i <= ELB_MAX_MEMBERS; i++) {
-		const char *v = formf(c, key, sizeof(key), "%s.member.%d", list, i);
+	for (i = 0; i < json_array_size(list) && i < ELB_MAX_MEMBERS; i++) {
+		const char *v = json_string_value(json_array_get(list, i));
 		int found = 0;
 
 		if (v == NULL)
@@ -831,7 +258,7 @@ static int select_members(struct elb_call *c, const char *sql_all, const char *s
 			return elb_bad(c, 500, "InternalFailure", "store");
 		sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			emit(&c->out, st);
+			json_array_append_new(rows, value(st));
 			found = 1;
 		}
 		sqlite3_finalize(st);
@@ -841,25 +268,27 @@ static int select_members(struct elb_call *c, const char *sql_all, const char *s
 	return 0;
 }
 
+/* Names when it holds a name, else the ARNs (as the first parameter sent decided). */
+static const json_t *names_or_arns(const json_t *in, const char *arns)
+{
+	const json_t *names = json_object_get(in, "Names");
+
+	return json_is_string(json_array_get(names, 0)) ? names : json_object_get(in, arns);
+}
+
 static int describe_load_balancers(struct elb_call *c)
 {
-	const char *list = form(c, "Names.member.1") ? "Names" : "LoadBalancerArns";
-
-	buf_appends(&c->out, "<LoadBalancers>");
-	if (select_members(c,
-		    "SELECT arn, name, dns, scheme, type, created FROM elb_lb ORDER BY name",
-		    "SELECT arn, name, dns, scheme, type, created FROM elb_lb WHERE name = ?1 OR "
-		    "arn = ?1",
-		    list, "LoadBalancerNotFound", "One or more load balancers not found",
-		    lb_xml) < 0)
-		return -1;
-	buf_appends(&c->out, "</LoadBalancers>");
-	return 0;
+	return select_members(c, "LoadBalancers",
+		"SELECT arn, name, dns, scheme, type, created FROM elb_lb ORDER BY name",
+		"SELECT arn, name, dns, scheme, type, created FROM elb_lb WHERE name = ?1 OR "
+		"arn = ?1",
+		names_or_arns(c->in, "LoadBalancerArns"), "LoadBalancerNotFound",
+		"One or more load balancers not found", lb_value);
 }
 
 static int delete_load_balancer(struct elb_call *c)
 {
-	const char *arn = form(c, "LoadBalancerArn");
+	const char *arn = in_str(c->in, "LoadBalancerArn");
 	sqlite3_stmt *st = NULL;
 
 	if (arn == NULL)
@@ -892,34 +321,29 @@ static int delete_load_balancer(struct elb_call *c)
 	"arn, name, protocol, port, target_type, hc_path, hc_interval, hc_timeout, "               \
 	"healthy_threshold, unhealthy_threshold, matcher"
 
-static void tg_xml(struct buf *b, sqlite3_stmt *st)
+/* A TargetGroup of the row (TG_COLUMNS). */
+static json_t *tg_value(sqlite3_stmt *st)
 {
-	buf_appends(b, "<member>");
-	xml_el(b, "TargetGroupArn", (const char *)sqlite3_column_text(st, 0));
-	xml_el(b, "TargetGroupName", (const char *)sqlite3_column_text(st, 1));
-	xml_el(b, "Protocol", (const char *)sqlite3_column_text(st, 2));
-	buf_appendf(b, "<Port>%d</Port>", sqlite3_column_int(st, 3));
-	xml_el(b, "TargetType", (const char *)sqlite3_column_text(st, 4));
-	buf_appends(b, "<VpcId>vpc-local</VpcId><HealthCheckProtocol>HTTP</HealthCheckProtocol>"
-		       "<HealthCheckPort>traffic-port</HealthCheckPort>"
-		       "<HealthCheckEnabled>true</HealthCheckEnabled>");
-	xml_el(b, "HealthCheckPath", (const char *)sqlite3_column_text(st, 5));
-	buf_appendf(b,
-		"<HealthCheckIntervalSeconds>%d</HealthCheckIntervalSeconds>"
-		"<HealthCheckTimeoutSeconds>%d</HealthCheckTimeoutSeconds>"
-		"<HealthyThresholdCount>%d</HealthyThresholdCount>"
-		"<UnhealthyThresholdCount>%d</UnhealthyThresholdCount><Matcher>",
-		sqlite3_column_int(st, 6), sqlite3_column_int(st, 7), sqlite3_column_int(st, 8),
-		sqlite3_column_int(st, 9));
-	xml_el(b, "HttpCode", (const char *)sqlite3_column_text(st, 10));
-	buf_appends(b, "</Matcher><LoadBalancerArns/></member>");
+	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:b, s:s, s:i, s:i, s:i, s:i, "
+			 "s:{s:s}, s:[]}",
+		"TargetGroupArn", store_col_str(st, 0), "TargetGroupName", store_col_str(st, 1),
+		"Protocol", store_col_str(st, 2), "Port", sqlite3_column_int(st, 3),
+		"TargetType", store_col_str(st, 4), "VpcId", "vpc-local",
+		"HealthCheckProtocol", "HTTP", "HealthCheckPort", "traffic-port",
+		"HealthCheckEnabled", 1, "HealthCheckPath", store_col_str(st, 5),
+		"HealthCheckIntervalSeconds", sqlite3_column_int(st, 6),
+		"HealthCheckTimeoutSeconds", sqlite3_column_int(st, 7),
+		"HealthyThresholdCount", sqlite3_column_int(st, 8),
+		"UnhealthyThresholdCount", sqlite3_column_int(st, 9),
+		"Matcher", "HttpCode", store_col_str(st, 10), "LoadBalancerArns");
 }
 
 static int create_target_group(struct elb_call *c)
 {
-	const char *name = form(c, "Name"), *protocol = form(c, "Protocol");
-	const char *path = form(c, "HealthCheckPath"), *matcher = form(c, "Matcher.HttpCode");
-	const char *type = form(c, "TargetType");
+	const char *name = in_str(c->in, "Name"), *protocol = in_str(c->in, "Protocol");
+	const char *path = in_str(c->in, "HealthCheckPath");
+	const char *matcher = in_str(json_object_get(c->in, "Matcher"), "HttpCode");
+	const char *type = in_str(c->in, "TargetType");
 	sqlite3_stmt *st = NULL;
 	unsigned char r[8];
 	char *arn = NULL;
@@ -936,18 +360,18 @@ static int create_target_group(struct elb_call *c)
 
 	if (elb_name_check(c, "Target group", name, 0) < 0)
 		return -1;
-	if (form_int(c, "HealthCheckIntervalSeconds", "healthCheckIntervalSeconds", 30,
+	if (in_int(c, c->in, "HealthCheckIntervalSeconds", "healthCheckIntervalSeconds", 30,
 			quick ? 1 : 5, 300, &interval) < 0 ||
-		form_int(c, "HealthCheckTimeoutSeconds", "healthCheckTimeoutSeconds", 5,
+		in_int(c, c->in, "HealthCheckTimeoutSeconds", "healthCheckTimeoutSeconds", 5,
 			quick ? 1 : 2, 120, &timeout) < 0 ||
-		form_int(c, "HealthyThresholdCount", "healthyThresholdCount", 5, 2, 10,
+		in_int(c, c->in, "HealthyThresholdCount", "healthyThresholdCount", 5, 2, 10,
 			&healthy) < 0 ||
-		form_int(c, "UnhealthyThresholdCount", "unhealthyThresholdCount", 2, 2, 10,
+		in_int(c, c->in, "UnhealthyThresholdCount", "unhealthyThresholdCount", 2, 2, 10,
 			&unhealthy) < 0 ||
-		form_int(c, "Port", "port", 80, 1, 65535, &port) < 0)
+		in_int(c, c->in, "Port", "port", 80, 1, 65535, &port) < 0)
 		return -1;
 	/* a default timeout (5 s) yields to a short interval given alone: 5 s checks run */
-	if (form(c, "HealthCheckTimeoutSeconds") == NULL && timeout >= interval)
+	if (json_object_get(c->in, "HealthCheckTimeoutSeconds") == NULL && timeout >= interval)
 		timeout = interval > 2 ? interval - 1 : interval;
 	if (timeout > interval || (timeout == interval && !quick))
 		return elb_bad(c, 400, "ValidationError",
@@ -998,9 +422,7 @@ static int create_target_group(struct elb_call *c)
 		elb_bad(c, 500, "InternalFailure", "store");
 		goto out;
 	}
-	buf_appends(&c->out, "<TargetGroups>");
-	tg_xml(&c->out, st);
-	buf_appends(&c->out, "</TargetGroups>");
+	json_object_set_new(c->out, "TargetGroups", json_pack("[o]", tg_value(st)));
 	sqlite3_finalize(st);
 	ret = 0;
 out:
@@ -1010,20 +432,16 @@ out:
 
 static int describe_target_groups(struct elb_call *c)
 {
-	const char *list = form(c, "Names.member.1") ? "Names" : "TargetGroupArns";
-
-	buf_appends(&c->out, "<TargetGroups>");
-	if (select_members(c, "SELECT " TG_COLUMNS " FROM elb_tg ORDER BY name",
-		    "SELECT " TG_COLUMNS " FROM elb_tg WHERE name = ?1 OR arn = ?1", list,
-		    "TargetGroupNotFound", "One or more target groups not found", tg_xml) < 0)
-		return -1;
-	buf_appends(&c->out, "</TargetGroups>");
-	return 0;
+	return select_members(c, "TargetGroups",
+		"SELECT " TG_COLUMNS " FROM elb_tg ORDER BY name",
+		"SELECT " TG_COLUMNS " FROM elb_tg WHERE name = ?1 OR arn = ?1",
+		names_or_arns(c->in, "TargetGroupArns"), "TargetGroupNotFound",
+		"One or more target groups not found", tg_value);
 }
 
 static int delete_target_group(struct elb_call *c)
 {
-	const char *arn = form(c, "TargetGroupArn");
+	const char *arn = in_str(c->in, "TargetGroupArn");
 	sqlite3_stmt *st = NULL;
 	int used = 0;
 
@@ -1075,17 +493,18 @@ static int tg_exists(struct elb_call *c, const char *arn)
 
 static int modify_target_group_attributes(struct elb_call *c)
 {
-	const char *arn = form(c, "TargetGroupArn");
-	char key[96];
-	int i;
+	const char *arn = in_str(c->in, "TargetGroupArn");
+	const json_t *attrs = json_object_get(c->in, "Attributes");
+	json_t *echo = json_array();
+	size_t i;
 
+	json_object_set_new(c->out, "Attributes", echo);
 	if (!tg_exists(c, arn))
 		return elb_bad(c, 400, "TargetGroupNotFound", "Target group '%s' not found",
 			arn ? arn : "");
-	buf_appends(&c->out, "<Attributes>");
-	for (i = 1; i <= ELB_MAX_MEMBERS; i++) {
-		const char *k = formf(c, key, sizeof(key), "Attributes.member.%d.Key", i);
-		const char *v = formf(c, key, sizeof(key), "Attributes.member.%d.Value", i);
+	for (i = 0; i < json_array_size(attrs) && i < ELB_MAX_MEMBERS; i++) {
+		const char *k = in_str(json_array_get(attrs, i), "Key");
+		const char *v = in_str(json_array_get(attrs, i), "Value");
 
 		if (k == NULL)
 			break;
@@ -1105,32 +524,26 @@ static int modify_target_group_attributes(struct elb_call *c)
 				sqlite3_finalize(st);
 			}
 		}
-		buf_appends(&c->out, "<member>");
-		xml_el(&c->out, "Key", k);
-		xml_el(&c->out, "Value", v);
-		buf_appends(&c->out, "</member>");
+		json_array_append_new(echo, json_pack("{s:s, s:s}", "Key", k, "Value", v ? v : ""));
 	}
-	buf_appends(&c->out, "</Attributes>");
 	return 0;
 }
 
-static void listener_xml(struct buf *b, sqlite3_stmt *st)
+/* A Listener of the row (arn, lb, protocol, port, tg): its one forward action. */
+static json_t *listener_value(sqlite3_stmt *st)
 {
-	buf_appends(b, "<member>");
-	xml_el(b, "ListenerArn", (const char *)sqlite3_column_text(st, 0));
-	xml_el(b, "LoadBalancerArn", (const char *)sqlite3_column_text(st, 1));
-	xml_el(b, "Protocol", (const char *)sqlite3_column_text(st, 2));
-	buf_appendf(b, "<Port>%d</Port><DefaultActions><member><Type>forward</Type>",
-		sqlite3_column_int(st, 3));
-	xml_el(b, "TargetGroupArn", (const char *)sqlite3_column_text(st, 4));
-	buf_appends(b, "</member></DefaultActions></member>");
+	return json_pack("{s:s, s:s, s:s, s:i, s:[{s:s, s:s}]}",
+		"ListenerArn", store_col_str(st, 0), "LoadBalancerArn", store_col_str(st, 1),
+		"Protocol", store_col_str(st, 2), "Port", sqlite3_column_int(st, 3),
+		"DefaultActions", "Type", "forward", "TargetGroupArn", store_col_str(st, 4));
 }
 
 static int create_listener(struct elb_call *c)
 {
-	const char *lb = form(c, "LoadBalancerArn"), *protocol = form(c, "Protocol");
-	const char *type = form(c, "DefaultActions.member.1.Type");
-	const char *tg = form(c, "DefaultActions.member.1.TargetGroupArn");
+	const char *lb = in_str(c->in, "LoadBalancerArn"), *protocol = in_str(c->in, "Protocol");
+	const json_t *action = in_first(c->in, "DefaultActions");
+	const json_t *port = json_object_get(c->in, "Port");
+	const char *type = in_str(action, "Type"), *tg = in_str(action, "TargetGroupArn");
 	sqlite3_stmt *st = NULL;
 	unsigned char r[8];
 	char *arn = NULL;
@@ -1147,8 +560,8 @@ static int create_listener(struct elb_call *c)
 		return elb_bad(c, 400, "LoadBalancerNotFound", "Load balancer '%s' not found",
 			lb ? lb : "");
 	if (tg == NULL)
-		tg = form(c, "DefaultActions.member.1.ForwardConfig.TargetGroups.member.1."
-			     "TargetGroupArn");
+		tg = in_str(in_first(json_object_get(action, "ForwardConfig"), "TargetGroups"),
+			"TargetGroupArn");
 	if (type == NULL || strcmp(type, "forward") || !tg_exists(c, tg))
 		return elb_bad(c, 400, "ValidationError",
 			"caliberd's listeners take one default action: forward to an existing "
@@ -1169,16 +582,14 @@ static int create_listener(struct elb_call *c)
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, lb, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, protocol ? protocol : "HTTP", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 4, form_long(c, "Port", 80));
+	sqlite3_bind_int64(st, 4, port ? json_integer_value(port) : 80);
 	sqlite3_bind_text(st, 5, tg, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		elb_bad(c, 500, "InternalFailure", "store");
 		goto out;
 	}
-	buf_appends(&c->out, "<Listeners>");
-	listener_xml(&c->out, st);
-	buf_appends(&c->out, "</Listeners>");
+	json_object_set_new(c->out, "Listeners", json_pack("[o]", listener_value(st)));
 	sqlite3_finalize(st);
 	c->sync = 1;
 	ret = 0;
@@ -1189,8 +600,9 @@ out:
 
 static int describe_listeners(struct elb_call *c)
 {
-	const char *lb = form(c, "LoadBalancerArn");
+	const char *lb = in_str(c->in, "LoadBalancerArn");
 	sqlite3_stmt *st = NULL;
+	json_t *rows;
 
 	if (lb == NULL)
 		return elb_bad(c, 400, "ValidationError", "LoadBalancerArn is required");
@@ -1200,27 +612,30 @@ static int describe_listeners(struct elb_call *c)
 		    -1, &st, NULL) != SQLITE_OK)
 		return elb_bad(c, 500, "InternalFailure", "store");
 	sqlite3_bind_text(st, 1, lb, -1, SQLITE_TRANSIENT);
-	buf_appends(&c->out, "<Listeners>");
+	rows = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
-		listener_xml(&c->out, st);
-	buf_appends(&c->out, "</Listeners>");
+		json_array_append_new(rows, listener_value(st));
 	sqlite3_finalize(st);
+	json_object_set_new(c->out, "Listeners", rows);
 	return 0;
 }
 
 static int create_rule(struct elb_call *c)
 {
-	const char *listener = form(c, "ListenerArn"),
-		   *field = form(c, "Conditions.member.1.Field");
-	const char *host = form(c, "Conditions.member.1.HostHeaderConfig.Values.member.1");
-	const char *tg = form(c, "Actions.member.1.TargetGroupArn");
-	long prio = form_long(c, "Priority", 0);
+	const char *listener = in_str(c->in, "ListenerArn");
+	const json_t *cond = in_first(c->in, "Conditions");
+	const char *field = in_str(cond, "Field");
+	const char *host = json_string_value(
+		in_first(json_object_get(cond, "HostHeaderConfig"), "Values"));
+	const char *tg = in_str(in_first(c->in, "Actions"), "TargetGroupArn");
+	const json_t *priority = json_object_get(c->in, "Priority");
+	long prio = priority ? (long)json_integer_value(priority) : 0;
 	sqlite3_stmt *st = NULL;
 	unsigned char r[8];
-	char *arn = NULL;
+	char *arn = NULL, prio_text[24];
 
 	if (host == NULL)
-		host = form(c, "Conditions.member.1.Values.member.1");
+		host = json_string_value(in_first(cond, "Values"));
 	if (listener == NULL || field == NULL || strcmp(field, "host-header") || host == NULL ||
 		!tg_exists(c, tg) || prio < 1 || prio > 50000)
 		return elb_bad(c, 400, "ValidationError",
@@ -1246,19 +661,14 @@ static int create_rule(struct elb_call *c)
 		free(arn);
 		return elb_bad(c, 400, "ListenerNotFound", "Listener '%s' not found", listener);
 	}
-	buf_appends(&c->out, "<Rules><member>");
-	xml_el(&c->out, "RuleArn", arn);
-	buf_appendf(&c->out,
-		"<Priority>%ld</Priority><IsDefault>false</IsDefault>"
-		"<Conditions><member><Field>host-header</Field><Values><member>",
-		prio);
-	lc_xml_escape(&c->out, host);
-	buf_appends(&c->out, "</member></Values><HostHeaderConfig><Values><member>");
-	lc_xml_escape(&c->out, host);
-	buf_appends(&c->out, "</member></Values></HostHeaderConfig></member></Conditions>"
-			     "<Actions><member><Type>forward</Type>");
-	xml_el(&c->out, "TargetGroupArn", tg);
-	buf_appends(&c->out, "</member></Actions></member></Rules>");
+	/* a rule's Priority is a string in the model ("default" for a listener's) */
+	snprintf(prio_text, sizeof(prio_text), "%ld", prio);
+	json_object_set_new(c->out, "Rules",
+		json_pack("[{s:s, s:s, s:b, s:[{s:s, s:[s], s:{s:[s]}}], s:[{s:s, s:s}]}]",
+			"RuleArn", arn, "Priority", prio_text, "IsDefault", 0,
+			"Conditions", "Field", "host-header", "Values", host,
+			"HostHeaderConfig", "Values", host,
+			"Actions", "Type", "forward", "TargetGroupArn", tg));
 	free(arn);
 	c->sync = 1;
 	return 0;
@@ -1266,16 +676,16 @@ static int create_rule(struct elb_call *c)
 
 static int register_targets(struct elb_call *c)
 {
-	const char *tg = form(c, "TargetGroupArn");
-	char key[96];
-	int i;
+	const char *tg = in_str(c->in, "TargetGroupArn");
+	const json_t *targets = json_object_get(c->in, "Targets");
+	size_t i;
 
 	if (!tg_exists(c, tg))
 		return elb_bad(
 			c, 400, "TargetGroupNotFound", "Target group '%s' not found", tg ? tg : "");
-	for (i = 1; i <= ELB_MAX_MEMBERS; i++) {
-		const char *id = formf(c, key, sizeof(key), "Targets.member.%d.Id", i);
-		const char *port = formf(c, key, sizeof(key), "Targets.member.%d.Port", i);
+	for (i = 0; i < json_array_size(targets) && i < ELB_MAX_MEMBERS; i++) {
+		const json_t *t = json_array_get(targets, i);
+		const char *id = in_str(t, "Id");
 		sqlite3_stmt *st = NULL;
 		struct in_addr addr;
 		long p = 0;
@@ -1289,9 +699,8 @@ static int register_targets(struct elb_call *c)
 		if (strncmp(id, "127.", 4))
 			return elb_bad(c, 400, "ValidationError",
 				"target '%s': caliberd's targets are loopback IPs (127.x)", id);
-		formf(c, key, sizeof(key), "Targets.member.%d.Port", i);
-		if (port != NULL) {
-			if (form_int(c, key, "port", 0, 1, 65535, &p) < 0)
+		if (json_object_get(t, "Port") != NULL) {
+			if (in_int(c, t, "Port", "port", 0, 1, 65535, &p) < 0)
 				return -1;
 		} else if (sqlite3_prepare_v2(c->db, "SELECT port FROM elb_tg WHERE arn = ?", -1,
 				 &st, NULL) == SQLITE_OK) {
@@ -1308,16 +717,17 @@ static int register_targets(struct elb_call *c)
 
 static int deregister_targets(struct elb_call *c)
 {
-	const char *tg = form(c, "TargetGroupArn");
-	char key[96];
-	int i;
+	const char *tg = in_str(c->in, "TargetGroupArn");
+	const json_t *targets = json_object_get(c->in, "Targets");
+	size_t i;
 
 	if (!tg_exists(c, tg))
 		return elb_bad(
 			c, 400, "TargetGroupNotFound", "Target group '%s' not found", tg ? tg : "");
-	for (i = 1; i <= ELB_MAX_MEMBERS; i++) {
-		const char *id = formf(c, key, sizeof(key), "Targets.member.%d.Id", i);
-		const char *port = formf(c, key, sizeof(key), "Targets.member.%d.Port", i);
+	for (i = 0; i < json_array_size(targets) && i < ELB_MAX_MEMBERS; i++) {
+		const json_t *t = json_array_get(targets, i);
+		const char *id = in_str(t, "Id");
+		const json_t *port = json_object_get(t, "Port");
 		sqlite3_stmt *st = NULL;
 
 		if (id == NULL)
@@ -1335,16 +745,18 @@ static int deregister_targets(struct elb_call *c)
 			sqlite3_bind_text(st, 2, tg, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(st, 3, id, -1, SQLITE_TRANSIENT);
 			if (port != NULL)
-				sqlite3_bind_int64(st, 4, strtol(port, NULL, 10));
+				sqlite3_bind_int64(st, 4, json_integer_value(port));
 			sqlite3_step(st);
 			sqlite3_finalize(st);
 			if (sqlite3_changes(c->db) > 0) {
-				char name[64];
+				char name[64], at[24] = "";
 
-				lc_log("elbv2: target %s%s%s of '%s': draining, out of the edge "
+				if (port != NULL)
+					snprintf(at, sizeof(at), ":%lld",
+						(long long)json_integer_value(port));
+				lc_log("elbv2: target %s%s of '%s': draining, out of the edge "
 				       "(DeregisterTargets)",
-					id, port ? ":" : "", port ? port : "",
-					tg_name(tg, name, sizeof(name)));
+					id, at, elb_tg_name(tg, name, sizeof(name)));
 			}
 		}
 	}
@@ -1354,8 +766,9 @@ static int deregister_targets(struct elb_call *c)
 
 static int describe_target_health(struct elb_call *c)
 {
-	const char *tg = form(c, "TargetGroupArn");
+	const char *tg = in_str(c->in, "TargetGroupArn");
 	sqlite3_stmt *st = NULL;
+	json_t *rows;
 
 	if (!tg_exists(c, tg))
 		return elb_bad(
@@ -1366,32 +779,31 @@ static int describe_target_health(struct elb_call *c)
 		    -1, &st, NULL) != SQLITE_OK)
 		return elb_bad(c, 500, "InternalFailure", "store");
 	sqlite3_bind_text(st, 1, tg, -1, SQLITE_TRANSIENT);
-	buf_appends(&c->out, "<TargetHealthDescriptions>");
+	rows = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *reason = (const char *)sqlite3_column_text(st, 3);
+		json_t *health = json_pack("{s:s}", "State", store_col_str(st, 2));
+		char port[16];
 
-		buf_appends(&c->out, "<member><Target>");
-		xml_el(&c->out, "Id", (const char *)sqlite3_column_text(st, 0));
-		buf_appendf(&c->out,
-			"<Port>%d</Port></Target><HealthCheckPort>%d</HealthCheckPort>"
-			"<TargetHealth>",
-			sqlite3_column_int(st, 1), sqlite3_column_int(st, 1));
-		xml_el(&c->out, "State", (const char *)sqlite3_column_text(st, 2));
-		if (reason != NULL)
-			xml_el(&c->out, "Reason", reason);
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			json_object_set_new(health, "Reason", json_string(store_col_str(st, 3)));
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-			xml_el(&c->out, "Description", (const char *)sqlite3_column_text(st, 4));
-		buf_appends(&c->out, "</TargetHealth></member>");
+			json_object_set_new(health, "Description", json_string(store_col_str(st, 4)));
+		/* HealthCheckPort is a string in the model (it may be "traffic-port") */
+		snprintf(port, sizeof(port), "%d", sqlite3_column_int(st, 1));
+		json_array_append_new(rows, json_pack("{s:{s:s, s:i}, s:s, s:o}",
+			"Target", "Id", store_col_str(st, 0), "Port", sqlite3_column_int(st, 1),
+			"HealthCheckPort", port, "TargetHealth", health));
 	}
-	buf_appends(&c->out, "</TargetHealthDescriptions>");
 	sqlite3_finalize(st);
+	json_object_set_new(c->out, "TargetHealthDescriptions", rows);
 	return 0;
 }
 
 #define ELB_HANDLER(api, fn)                                                                       \
-	int api(struct lc_request *req, struct lc_response *res)                                   \
+	int api(struct lc_request *req, const json_t *in, json_t **out,                            \
+		struct codec_error *err)                                                           \
 	{                                                                                          \
-		return elb_run(req, res, fn);                                                      \
+		return elb_run(req, in, out, err, fn);                                             \
 	}
 
 ELB_HANDLER(elb_create_load_balancer, create_load_balancer)
