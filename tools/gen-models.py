@@ -63,6 +63,19 @@ SERVER_PATCHES = {
     "logs": {
         "members": {"LogGroup": {"logGroupArn": {"shape": "Arn"}}},
     },
+    "rds": {
+        "shapes": {"MasterUserSecret": {"type": "structure", "members": {
+            "SecretArn": {"shape": "String"}, "SecretStatus": {"shape": "String"},
+            "KmsKeyId": {"shape": "String"}}}},
+        "members": {
+            "CreateDBInstanceMessage": {
+                "ManageMasterUserPassword": {"shape": "BooleanOptional"}},
+            "RestoreDBInstanceFromDBSnapshotMessage": {
+                "BackupRetentionPeriod": {"shape": "IntegerOptional"}},
+            "RestoreDBInstanceToPointInTimeMessage": {
+                "BackupRetentionPeriod": {"shape": "IntegerOptional"}},
+            "DBInstance": {"MasterUserSecret": {"shape": "MasterUserSecret"}}},
+    },
 }
 
 # Keys the server keeps that the client drops: its codec checks them.
