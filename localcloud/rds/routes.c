@@ -8,20 +8,20 @@
 #include "internal.h"
 
 static const struct lc_route rds_routes[] = {
-	{ .service = "rds", .operation = "CreateDBInstance", .handler = rds_create_db_instance },
+	{ .service = "rds", .operation = "CreateDBInstance", .typed = rds_create_db_instance },
 	{ .service = "rds", .operation = "DescribeDBInstances",
-		.handler = rds_describe_db_instances },
-	{ .service = "rds", .operation = "ModifyDBInstance", .handler = rds_modify_db_instance },
-	{ .service = "rds", .operation = "RebootDBInstance", .handler = rds_reboot_db_instance },
-	{ .service = "rds", .operation = "DeleteDBInstance", .handler = rds_delete_db_instance },
-	{ .service = "rds", .operation = "CreateDBSnapshot", .handler = rds_create_db_snapshot },
+		.typed = rds_describe_db_instances },
+	{ .service = "rds", .operation = "ModifyDBInstance", .typed = rds_modify_db_instance },
+	{ .service = "rds", .operation = "RebootDBInstance", .typed = rds_reboot_db_instance },
+	{ .service = "rds", .operation = "DeleteDBInstance", .typed = rds_delete_db_instance },
+	{ .service = "rds", .operation = "CreateDBSnapshot", .typed = rds_create_db_snapshot },
 	{ .service = "rds", .operation = "DescribeDBSnapshots",
-		.handler = rds_describe_db_snapshots },
-	{ .service = "rds", .operation = "DeleteDBSnapshot", .handler = rds_delete_db_snapshot },
+		.typed = rds_describe_db_snapshots },
+	{ .service = "rds", .operation = "DeleteDBSnapshot", .typed = rds_delete_db_snapshot },
 	{ .service = "rds", .operation = "RestoreDBInstanceFromDBSnapshot",
-		.handler = rds_restore_db_instance_from_db_snapshot },
+		.typed = rds_restore_db_instance_from_db_snapshot },
 	{ .service = "rds", .operation = "RestoreDBInstanceToPointInTime",
-		.handler = rds_restore_db_instance_to_point_in_time },
+		.typed = rds_restore_db_instance_to_point_in_time },
 };
 
 const struct lc_service rds_service = {
