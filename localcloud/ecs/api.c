@@ -11,31 +11,15 @@
  */
 #include "compat.h"
 
-#include <math.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
+#include <sqlite3.h>
 
 #include "aws/codec.h"
 #include "core/caliberd.h"
-#include "core/edgectl.h"
-#include "hex.h"
-#include "localcloud/images.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "internal.h"
-#include "elbv2/elbv2.h"
-#include "logs/logs.h"
-#include "secretsmanager/secretsmanager.h"
 #include "core/store.h"
-#include "core/supervisor.h"
-#include "core/taskaddr.h"
+#include "internal.h"
 
 /* ------------------------------------------------------------------ */
 /* the API                                                            */
@@ -430,20 +414,19 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	json_t *hc = json_object_get(cd, "healthCheck"), *sec, *pm, *v;
 	size_t i;
 
-	if (!json_is_object(cd) || name == NULL || !name_valid(name, 255))
+	if (name == NULL || !name_valid(name, 255))
 		return ecs_bad(c, "ClientException",
 			"Container.name should not be null or empty and may contain letters, "
 			"numbers, hyphens and underscores.");
 	if (json_object_get(seen, name) != NULL)
 		return ecs_bad(c, "ClientException", "Duplicate container name '%s'.", name);
 	json_object_set_new(seen, name, json_true());
-	if (!json_is_string(json_object_get(cd, "image")))
+	if (json_object_get(cd, "image") == NULL)
 		return ecs_bad(
 			c, "ClientException", "Container.image should not be null or empty.");
 	/* as on Fargate: at most 120 s, so StopTask and shutdown always end */
 	v = json_object_get(cd, "stopTimeout");
-	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
-				 json_integer_value(v) > ECS_MAX_STOP_TIMEOUT))
+	if (v != NULL && (json_integer_value(v) < 0 || json_integer_value(v) > ECS_MAX_STOP_TIMEOUT))
 		return ecs_bad(c, "ClientException",
 			"Invalid stopTimeout in container '%s': the maximum stop timeout is %d "
 			"seconds.",
@@ -459,8 +442,7 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	json_array_foreach(json_object_get(cd, "portMappings"), i, pm)
 	{
 		v = json_object_get(pm, "containerPort");
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-			json_integer_value(v) > 65535)
+		if (v == NULL || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
 			return ecs_bad(c, "ClientException",
 				"Invalid containerPort in container '%s'.", name);
 		if (json_object_get(pm, "hostPort") == NULL)
@@ -470,8 +452,8 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	}
 	json_array_foreach(json_object_get(cd, "secrets"), i, sec)
 	{
-		if (!json_is_string(json_object_get(sec, "name")) ||
-			!json_is_string(json_object_get(sec, "valueFrom")))
+		if (json_object_get(sec, "name") == NULL ||
+			json_object_get(sec, "valueFrom") == NULL)
 			return ecs_bad(c, "ClientException",
 				"Secrets of container '%s' need a name and a valueFrom.", name);
 	}
@@ -515,7 +497,7 @@ static int register_task_definition(struct ecs_call *c)
 		goto out;
 	}
 	cdefs = json_object_get(c->in, "containerDefinitions");
-	if (!json_is_array(cdefs) || json_array_size(cdefs) == 0) {
+	if (json_array_size(cdefs) == 0) {
 		ecs_bad(c, "ClientException", "Container list cannot be empty.");
 		goto out;
 	}
@@ -1076,7 +1058,7 @@ static int describe_services(struct ecs_call *c)
 	json_object_set_new(c->out, "failures", failures);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || cluster_find(c, cluster, &cluster_arn) < 0)
 		return -1;
-	if (!json_is_array(names) || json_array_size(names) == 0 || json_array_size(names) > 10) {
+	if (json_array_size(names) == 0 || json_array_size(names) > 10) {
 		free(cluster_arn);
 		return ecs_bad(c, "InvalidParameterException", "services must hold 1 to 10 names.");
 	}
@@ -1086,8 +1068,6 @@ static int describe_services(struct ecs_call *c)
 		const char *ident = json_string_value(v);
 		char *arn = NULL;
 
-		if (ident == NULL)
-			continue;
 		if (sqlite3_prepare_v2(c->db,
 			    "SELECT arn FROM ecs_service WHERE cluster = ? AND (name = ?2 OR arn = "
 			    "?2)",
@@ -1324,7 +1304,7 @@ static int describe_tasks(struct ecs_call *c)
 	json_object_set_new(c->out, "failures", failures);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || cluster_find(c, cluster, &cluster_arn) < 0)
 		return -1;
-	if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 100) {
+	if (json_array_size(ids) == 0 || json_array_size(ids) > 100) {
 		free(cluster_arn);
 		return ecs_bad(c, "InvalidParameterException", "tasks must hold 1 to 100 ids.");
 	}
@@ -1333,8 +1313,6 @@ static int describe_tasks(struct ecs_call *c)
 		const char *ident = json_string_value(v);
 		char *arn = NULL;
 
-		if (ident == NULL)
-			continue;
 		if (task_find(c, cluster_arn, ident, &arn) < 0) {
 			free(cluster_arn);
 			return -1;
