@@ -27,8 +27,8 @@
 struct ecs_call {
 	struct lc_request *req;
 	sqlite3 *db;
-	const json_t *in;	/* the input, typed by the codec */
-	json_t *out;		/* the output object, created by ecs_run */
+	const json_t *in; /* the input, typed by the codec */
+	json_t *out;	  /* the output object, created by ecs_run */
 	struct codec_error *err;
 	double now;
 };
@@ -47,8 +47,8 @@ static int ecs_internal(struct ecs_call *c, const char *what)
  * write that failed (store_write_failed) makes the call fail and rolls it
  * back: never a success for what was not stored.
  */
-static int ecs_run(struct lc_request *req, const json_t *in, json_t **out,
-	struct codec_error *err, int (*fn)(struct ecs_call *c))
+static int ecs_run(struct lc_request *req, const json_t *in, json_t **out, struct codec_error *err,
+	int (*fn)(struct ecs_call *c))
 {
 	struct store *store = req->srv->store;
 	struct err e = ERR_INIT;
@@ -426,7 +426,8 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 			c, "ClientException", "Container.image should not be null or empty.");
 	/* as on Fargate: at most 120 s, so StopTask and shutdown always end */
 	v = json_object_get(cd, "stopTimeout");
-	if (v != NULL && (json_integer_value(v) < 0 || json_integer_value(v) > ECS_MAX_STOP_TIMEOUT))
+	if (v != NULL &&
+		(json_integer_value(v) < 0 || json_integer_value(v) > ECS_MAX_STOP_TIMEOUT))
 		return ecs_bad(c, "ClientException",
 			"Invalid stopTimeout in container '%s': the maximum stop timeout is %d "
 			"seconds.",
