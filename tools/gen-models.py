@@ -51,7 +51,8 @@ SERVER = ["acm", "cloudfront", "docdb", "ec2", "ecs", "elbv2", "iam", "kms", "lo
 
 # Members AWS added after Debian's botocore (1.29) that caliberd serves: newer
 # clients (awscli v1 on botocore 1.43) send them, and the codec reads only
-# what the model has.  Service -> new shapes, and structure -> new members.
+# what the model has.  Service -> new shapes, structure -> new members, and
+# structure -> members the server reads as another shape ("retype").
 SERVER_PATCHES = {
     "secretsmanager": {
         "shapes": {"SortByType": {"type": "string", "enum": [
@@ -75,6 +76,11 @@ SERVER_PATCHES = {
             "RestoreDBInstanceToPointInTimeMessage": {
                 "BackupRetentionPeriod": {"shape": "IntegerOptional"}},
             "DBInstance": {"MasterUserSecret": {"shape": "MasterUserSecret"}}},
+    },
+    "ecs": {
+        # a stopTimeout beyond 32 bits is out of range (ClientException naming
+        # ECS's maximum, tests/security/test_ecs_stop.py), not a type error
+        "retype": {"ContainerDefinition": {"stopTimeout": "Long"}},
     },
 }
 
@@ -125,6 +131,9 @@ def server_model(data, service):
     for name, members in patch.get("members", {}).items():
         for member, ref in members.items():
             full["shapes"][name]["members"].setdefault(member, ref)
+    for name, members in patch.get("retype", {}).items():
+        for member, shape in members.items():
+            full["shapes"][name]["members"][member]["shape"] = shape
     model = {
         "metadata": trim(full["metadata"], drop),
         "operations": {k: trim(v, drop) for k, v in full["operations"].items()},

@@ -4,102 +4,108 @@
  * intent in the store and answers at once; the supervisor
  * (scheduler.c, tasks.c) makes it so.
  * See internal.h for the picture: ECS as a whole is described there.
+ *
+ * Every operation is a typed handler on the codec (codec-glue.h): values
+ * in, values out, no wire format written here.  Each runs in one store
+ * transaction (ecs_run).
  */
 #include "compat.h"
 
-#include <math.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
+#include <sqlite3.h>
 
+#include "aws/codec.h"
 #include "core/caliberd.h"
-#include "core/edgectl.h"
-#include "hex.h"
-#include "core/json-input.h"
-#include "localcloud/images.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "internal.h"
-#include "elbv2/elbv2.h"
-#include "logs/logs.h"
-#include "secretsmanager/secretsmanager.h"
 #include "core/store.h"
-#include "core/supervisor.h"
-#include "core/taskaddr.h"
+#include "internal.h"
 
 /* ------------------------------------------------------------------ */
 /* the API                                                            */
 
 struct ecs_call {
 	struct lc_request *req;
-	struct lc_response *res;
 	sqlite3 *db;
-	json_t *in;
-	json_t *out;
+	const json_t *in; /* the input, typed by the codec */
+	json_t *out;	  /* the output object, created by ecs_run */
+	struct codec_error *err;
 	double now;
-	int (*fn)(struct ecs_call *c);	/* the operation, run by ecs_run */
 };
 
-/* a 400 error of the call c (lc_reply_error checks the format) */
-#define ecs_bad(c, code, ...) lc_reply_error((c)->req, (c)->res, 400, (code), __VA_ARGS__)
+/* a 400 error of the call c (codec_error_set checks the format) */
+#define ecs_bad(c, code, ...) codec_error_set((c)->err, 400, (code), __VA_ARGS__)
 
 static int ecs_internal(struct ecs_call *c, const char *what)
 {
 	lc_log("ecs: %s: %s", what, sqlite3_errmsg(c->db));
-	return lc_reply_error(c->req, c->res, 500, "ServerException", "an internal error occurred");
+	return codec_error_set(c->err, 500, "ServerException", "an internal error occurred");
 }
 
-static int ecs_step(void *arg)
+/*
+ * Run fn in a store transaction: *out its output when it returns 0.  A
+ * write that failed (store_write_failed) makes the call fail and rolls it
+ * back: never a success for what was not stored.
+ */
+static int ecs_run(struct lc_request *req, const json_t *in, json_t **out, struct codec_error *err,
+	int (*fn)(struct ecs_call *c))
 {
-	struct ecs_call *c = arg;
+	struct store *store = req->srv->store;
+	struct err e = ERR_INIT;
+	struct ecs_call c;
 	int r;
 
+	memset(&c, 0, sizeof(c));
+	c.req = req;
+	c.in = in;
+	c.err = err;
+	c.now = lc_now();
+	if (store_begin(store, &e) < 0) {
+		lc_log("ecs: %s", e.msg);
+		return codec_error_set(err, 500, "ServerException", "an internal error occurred");
+	}
+	c.db = store_db(store);
+	c.out = json_object();
 	store_write_failed = 0;
-	r = c->fn(c);
+	r = fn(&c);
 	if (r == 0 && store_write_failed) {
-		/* never a success for what was not stored: json_in_run rolls it back */
-		lc_reply_error(c->req, c->res, 500, "ServerException",
+		codec_error_set(err, 500, "ServerException",
 			"an internal error occurred: a write to the store failed (caliberd's log"
 			" says which)");
 		r = -1;
 	}
 	store_write_failed = 0;
-	return r;
+	if (r < 0) {
+		store_rollback(store);
+		json_decref(c.out);
+		return -1;
+	}
+	if (store_commit(store, &e) < 0) {
+		lc_log("ecs: %s", e.msg);
+		json_decref(c.out);
+		return codec_error_set(err, 500, "ServerException", "an internal error occurred");
+	}
+	*out = c.out;
+	return 0;
 }
 
-static int ecs_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct ecs_call *c))
-{
-	struct ecs_call c;
-
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.res = res;
-	c.now = lc_now();
-	c.fn = fn;
-	return json_in_run(
-		req, res, "ecs", "ServerException", &c.in, &c.out, &c.db, ecs_step, &c);
-}
-
-/* input members (json-input.h) */
+/* input members, typed by the codec; a missing required one worded as before */
 static int in_str(struct ecs_call *c, const char *key, int required, const char **out)
 {
-	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
-		return -1;
+	*out = json_string_value(json_object_get(c->in, key));
 	if (*out == NULL && required)
 		return ecs_bad(c, "InvalidParameterException", "%s must be specified.", key);
 	return 0;
 }
 
-static int in_int(
-	struct ecs_call *c, const json_t *o, const char *key, long long *out, int *present)
+/* *present 0 when not given (*out then untouched), 1 with *out set */
+static void in_int(const json_t *o, const char *key, long long *out, int *present)
 {
-	return json_in_int(c->req, c->res, o, key, out, present);
+	json_t *v = json_object_get(o, key);
+
+	*present = v != NULL;
+	if (v != NULL)
+		*out = (long long)json_integer_value(v);
 }
 
 /* cluster by name or ARN ("default" when absent); *arn freed by the caller */
@@ -193,27 +199,25 @@ static int create_cluster(struct ecs_call *c)
 
 static int describe_clusters(struct ecs_call *c)
 {
-	json_t *names = json_object_get(c->in, "clusters"), *v, *list = json_array();
-	json_t *failures = json_array();
+	json_t *names = json_object_get(c->in, "clusters"), *dflt = NULL, *v;
+	json_t *list = json_array(), *failures = json_array();
 	size_t i;
 
 	json_object_set_new(c->out, "clusters", list);
 	json_object_set_new(c->out, "failures", failures);
-	if (names == NULL || json_array_size(names) == 0) {
-		names = json_pack("[s]", "default");
-		json_object_set_new(c->in, "clusters", names);
-	}
+	if (json_array_size(names) == 0)
+		names = dflt = json_pack("[s]", "default");
 	json_array_foreach(names, i, v)
 	{
 		sqlite3_stmt *st = NULL;
 		const char *ident = json_string_value(v);
 
-		if (ident == NULL)
-			return ecs_bad(c, "InvalidParameterException", "clusters must be strings");
 		if (sqlite3_prepare_v2(c->db,
 			    "SELECT arn, name, status FROM ecs_cluster WHERE name = ?", -1, &st,
-			    NULL) != SQLITE_OK)
+			    NULL) != SQLITE_OK) {
+			json_decref(dflt);
 			return ecs_internal(c, "clusters");
+		}
 		sqlite3_bind_text(st, 1, arn_tail(ident), -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(list, cluster_json(c->db, store_col_str(st, 0),
@@ -223,6 +227,7 @@ static int describe_clusters(struct ecs_call *c)
 				json_pack("{s:s, s:s}", "arn", ident, "reason", "MISSING"));
 		sqlite3_finalize(st);
 	}
+	json_decref(dflt);
 	return 0;
 }
 
@@ -234,9 +239,9 @@ static int in_page(struct ecs_call *c, long long *offset, long long *max)
 
 	*offset = 0;
 	*max = 100;
-	if (in_str(c, "nextToken", 0, &tok) < 0 ||
-		in_int(c, c->in, "maxResults", max, &present) < 0)
+	if (in_str(c, "nextToken", 0, &tok) < 0)
 		return -1;
+	in_int(c->in, "maxResults", max, &present);
 	if (present && (*max < 1 || *max > 100))
 		return ecs_bad(
 			c, "InvalidParameterException", "maxResults must be between 1 and 100.");
@@ -409,20 +414,20 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	json_t *hc = json_object_get(cd, "healthCheck"), *sec, *pm, *v;
 	size_t i;
 
-	if (!json_is_object(cd) || name == NULL || !name_valid(name, 255))
+	if (name == NULL || !name_valid(name, 255))
 		return ecs_bad(c, "ClientException",
 			"Container.name should not be null or empty and may contain letters, "
 			"numbers, hyphens and underscores.");
 	if (json_object_get(seen, name) != NULL)
 		return ecs_bad(c, "ClientException", "Duplicate container name '%s'.", name);
 	json_object_set_new(seen, name, json_true());
-	if (!json_is_string(json_object_get(cd, "image")))
+	if (json_object_get(cd, "image") == NULL)
 		return ecs_bad(
 			c, "ClientException", "Container.image should not be null or empty.");
 	/* as on Fargate: at most 120 s, so StopTask and shutdown always end */
 	v = json_object_get(cd, "stopTimeout");
-	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
-				 json_integer_value(v) > ECS_MAX_STOP_TIMEOUT))
+	if (v != NULL &&
+		(json_integer_value(v) < 0 || json_integer_value(v) > ECS_MAX_STOP_TIMEOUT))
 		return ecs_bad(c, "ClientException",
 			"Invalid stopTimeout in container '%s': the maximum stop timeout is %d "
 			"seconds.",
@@ -438,8 +443,7 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	json_array_foreach(json_object_get(cd, "portMappings"), i, pm)
 	{
 		v = json_object_get(pm, "containerPort");
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-			json_integer_value(v) > 65535)
+		if (v == NULL || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
 			return ecs_bad(c, "ClientException",
 				"Invalid containerPort in container '%s'.", name);
 		if (json_object_get(pm, "hostPort") == NULL)
@@ -449,8 +453,8 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	}
 	json_array_foreach(json_object_get(cd, "secrets"), i, sec)
 	{
-		if (!json_is_string(json_object_get(sec, "name")) ||
-			!json_is_string(json_object_get(sec, "valueFrom")))
+		if (json_object_get(sec, "name") == NULL ||
+			json_object_get(sec, "valueFrom") == NULL)
 			return ecs_bad(c, "ClientException",
 				"Secrets of container '%s' need a name and a valueFrom.", name);
 	}
@@ -494,7 +498,7 @@ static int register_task_definition(struct ecs_call *c)
 		goto out;
 	}
 	cdefs = json_object_get(c->in, "containerDefinitions");
-	if (!json_is_array(cdefs) || json_array_size(cdefs) == 0) {
+	if (json_array_size(cdefs) == 0) {
 		ecs_bad(c, "ClientException", "Container list cannot be empty.");
 		goto out;
 	}
@@ -776,12 +780,8 @@ static int in_deploy_config(
 
 	if (dc == NULL)
 		return 0;
-	if (!json_is_object(dc))
-		return ecs_bad(
-			c, "SerializationException", "deploymentConfiguration must be an object");
-	if (in_int(c, dc, "minimumHealthyPercent", min_h, &present) < 0 ||
-		in_int(c, dc, "maximumPercent", max_p, &present) < 0)
-		return -1;
+	in_int(dc, "minimumHealthyPercent", min_h, &present);
+	in_int(dc, "maximumPercent", max_p, &present);
 	cb = json_object_get(dc, "deploymentCircuitBreaker");
 	if (cb != NULL) {
 		*cb_e = json_is_true(json_object_get(cb, "enable"));
@@ -834,9 +834,9 @@ static int create_service(struct ecs_call *c)
 		"enableExecuteCommand", "serviceRegistries", "tags"};
 	size_t i;
 
+	in_int(c->in, "desiredCount", &desired, &present);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || in_str(c, "serviceName", 1, &name) < 0 ||
 		in_str(c, "taskDefinition", 1, &td_ident) < 0 ||
-		in_int(c, c->in, "desiredCount", &desired, &present) < 0 ||
 		in_deploy_config(c, &min_h, &max_p, &cb_e, &cb_r) < 0 ||
 		cluster_find(c, cluster, &cluster_arn) < 0)
 		goto out;
@@ -928,9 +928,9 @@ static int update_service(struct ecs_call *c)
 	int cb_e, cb_r, has_desired, force, r, ret = -1;
 	sqlite3_stmt *st = NULL;
 
+	in_int(c->in, "desiredCount", &desired, &has_desired);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || in_str(c, "service", 1, &ident) < 0 ||
 		in_str(c, "taskDefinition", 0, &td_ident) < 0 ||
-		in_int(c, c->in, "desiredCount", &desired, &has_desired) < 0 ||
 		cluster_find(c, cluster, &cluster_arn) < 0 ||
 		service_find(c, cluster_arn, ident, &arn) < 0)
 		goto out;
@@ -1059,7 +1059,7 @@ static int describe_services(struct ecs_call *c)
 	json_object_set_new(c->out, "failures", failures);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || cluster_find(c, cluster, &cluster_arn) < 0)
 		return -1;
-	if (!json_is_array(names) || json_array_size(names) == 0 || json_array_size(names) > 10) {
+	if (json_array_size(names) == 0 || json_array_size(names) > 10) {
 		free(cluster_arn);
 		return ecs_bad(c, "InvalidParameterException", "services must hold 1 to 10 names.");
 	}
@@ -1069,8 +1069,6 @@ static int describe_services(struct ecs_call *c)
 		const char *ident = json_string_value(v);
 		char *arn = NULL;
 
-		if (ident == NULL)
-			continue;
 		if (sqlite3_prepare_v2(c->db,
 			    "SELECT arn FROM ecs_service WHERE cluster = ? AND (name = ?2 OR arn = "
 			    "?2)",
@@ -1229,18 +1227,14 @@ static int run_task(struct ecs_call *c)
 
 	json_object_set_new(c->out, "tasks", tasks);
 	json_object_set_new(c->out, "failures", json_array());
+	in_int(c->in, "count", &count, &present);
 	if (in_str(c, "cluster", 0, &cluster) < 0 ||
 		in_str(c, "taskDefinition", 1, &td_ident) < 0 ||
 		in_str(c, "startedBy", 0, &started_by) < 0 || in_str(c, "group", 0, &group) < 0 ||
-		in_int(c, c->in, "count", &count, &present) < 0 ||
 		cluster_find(c, cluster, &cluster_arn) < 0)
 		goto out;
 	if (count < 1 || count > 10) {
 		ecs_bad(c, "InvalidParameterException", "count must be between 1 and 10.");
-		goto out;
-	}
-	if (ov != NULL && !json_is_object(ov)) {
-		ecs_bad(c, "SerializationException", "overrides must be an object");
 		goto out;
 	}
 	r = taskdef_find(c, td_ident, &td_arn, &td);
@@ -1311,7 +1305,7 @@ static int describe_tasks(struct ecs_call *c)
 	json_object_set_new(c->out, "failures", failures);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || cluster_find(c, cluster, &cluster_arn) < 0)
 		return -1;
-	if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 100) {
+	if (json_array_size(ids) == 0 || json_array_size(ids) > 100) {
 		free(cluster_arn);
 		return ecs_bad(c, "InvalidParameterException", "tasks must hold 1 to 100 ids.");
 	}
@@ -1320,8 +1314,6 @@ static int describe_tasks(struct ecs_call *c)
 		const char *ident = json_string_value(v);
 		char *arn = NULL;
 
-		if (ident == NULL)
-			continue;
 		if (task_find(c, cluster_arn, ident, &arn) < 0) {
 			free(cluster_arn);
 			return -1;
@@ -1415,9 +1407,10 @@ out:
 }
 
 #define ECS_HANDLER(api, fn)                                                                       \
-	int api(struct lc_request *req, struct lc_response *res)                                   \
+	int api(struct lc_request *req, const json_t *in, json_t **out,                            \
+		struct codec_error *err)                                                           \
 	{                                                                                          \
-		return ecs_run(req, res, fn);                                                      \
+		return ecs_run(req, in, out, err, fn);                                             \
 	}
 
 ECS_HANDLER(ecs_create_cluster, create_cluster)
