@@ -63,6 +63,23 @@ SERVER_PATCHES = {
     "logs": {
         "members": {"LogGroup": {"logGroupArn": {"shape": "Arn"}}},
     },
+    # DocumentDB clusters (rds/cluster-api.c): ManageMasterUserPassword and
+    # MasterUserSecret, as the RDS model bundled with awscli v2 has them.
+    "rds": {
+        "shapes": {"MasterUserSecret": {"type": "structure", "members": {
+            "SecretArn": {"shape": "String"}, "SecretStatus": {"shape": "String"},
+            "KmsKeyId": {"shape": "String"}}}},
+        "members": {
+            "CreateDBClusterMessage": {
+                "ManageMasterUserPassword": {"shape": "BooleanOptional"},
+                "MasterUserSecretKmsKeyId": {"shape": "String"}},
+            "ModifyDBClusterMessage": {
+                "ManageMasterUserPassword": {"shape": "BooleanOptional"},
+                "RotateMasterUserPassword": {"shape": "BooleanOptional"},
+                "MasterUserSecretKmsKeyId": {"shape": "String"}},
+            "DBCluster": {"MasterUserSecret": {"shape": "MasterUserSecret"}},
+        },
+    },
 }
 
 # Keys the server keeps that the client drops: its codec checks them.

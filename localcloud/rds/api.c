@@ -20,6 +20,7 @@
 #include "core/engine-postgres.h"
 #include "core/reply.h"
 #include "core/router.h"
+#include "cluster.h"
 #include "internal.h"
 #include "core/store.h"
 
@@ -566,6 +567,8 @@ int rds_create_db_instance(struct lc_request *req, struct lc_response *res)
 	int manage = 0, ret = -1, found;
 	sqlite3 *db;
 
+	if (cluster_instance_route(req, res))
+		return 0;	/* a DocumentDB instance (cluster-api.c) */
 	if (rds_need_engine(req, res) < 0)
 		return -1;
 
@@ -755,6 +758,7 @@ int rds_describe_db_instances(struct lc_request *req, struct lc_response *res)
 		rds_instance_release(&in);
 		count++;
 	}
+	count += cluster_instances_xml(req, db, id, &b);	/* DocumentDB's (cluster-api.c) */
 	buf_appends(&b, "</DBInstances>");
 	sqlite3_finalize(st);
 	store_rollback(req->srv->store);
@@ -931,6 +935,8 @@ int rds_delete_db_instance(struct lc_request *req, struct lc_response *res)
 	int skip = 0, ret = -1;
 	sqlite3 *db;
 
+	if (cluster_instance_route(req, res))
+		return 0;	/* a DocumentDB instance (cluster-api.c) */
 	if (in_ident(req, res, "DBInstanceIdentifier", 63, 1, &id) < 0 ||
 		in_bool(req, res, "SkipFinalSnapshot", &skip) < 0 ||
 		in_ident(req, res, "FinalDBSnapshotIdentifier", 255, 0, &final) < 0)

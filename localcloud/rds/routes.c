@@ -5,6 +5,7 @@
  */
 #include "compat.h"
 
+#include "cluster.h"
 #include "internal.h"
 
 static const struct lc_route rds_routes[] = {
@@ -22,6 +23,22 @@ static const struct lc_route rds_routes[] = {
 		.handler = rds_restore_db_instance_from_db_snapshot },
 	{ .service = "rds", .operation = "RestoreDBInstanceToPointInTime",
 		.handler = rds_restore_db_instance_to_point_in_time },
+	/* DocumentDB (cluster-api.c, on the codec); its instances go through the rows above */
+	{ .service = "rds", .operation = "CreateDBCluster", .typed = cluster_create_db_cluster },
+	{ .service = "rds", .operation = "DescribeDBClusters",
+		.typed = cluster_describe_db_clusters },
+	{ .service = "rds", .operation = "ModifyDBCluster", .typed = cluster_modify_db_cluster },
+	{ .service = "rds", .operation = "DeleteDBCluster", .typed = cluster_delete_db_cluster },
+	{ .service = "rds", .operation = "CreateDBClusterSnapshot",
+		.typed = cluster_create_db_cluster_snapshot },
+	{ .service = "rds", .operation = "DescribeDBClusterSnapshots",
+		.typed = cluster_describe_db_cluster_snapshots },
+	{ .service = "rds", .operation = "DeleteDBClusterSnapshot",
+		.typed = cluster_delete_db_cluster_snapshot },
+	{ .service = "rds", .operation = "RestoreDBClusterFromSnapshot",
+		.typed = cluster_restore_db_cluster_from_snapshot },
+	{ .service = "rds", .operation = "RestoreDBClusterToPointInTime",
+		.typed = cluster_restore_db_cluster_to_point_in_time },
 };
 
 const struct lc_service rds_service = {
