@@ -31,11 +31,8 @@
 
 /* ---------------------------------------------------------------- input */
 
-static int bad(struct codec_error *err, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* A client error as AWS words it: 404 for the NotFound faults, else 400. */
-static int bad(struct codec_error *err, const char *code, const char *fmt, ...)
+int cluster_bad(struct codec_error *err, const char *code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -46,7 +43,7 @@ static int bad(struct codec_error *err, const char *code, const char *fmt, ...)
 	return codec_error_set(err, strstr(code, "NotFound") != NULL ? 404 : 400, code, "%s", msg);
 }
 
-static int internal(struct codec_error *err, const char *what)
+int cluster_internal(struct codec_error *err, const char *what)
 {
 	lc_log("docdb: %s", what);
 	return codec_error_set(err, 500, "InternalFailure", "an internal error occurred");
@@ -101,7 +98,7 @@ static int in_ident(const json_t *in, const char *member, size_t max, int requir
 	if (v == NULL || *v == '\0') {
 		if (!required)
 			return 0;
-		return bad(err, "MissingParameter", "The request must contain the parameter %s",
+		return cluster_bad(err, "MissingParameter", "The request must contain the parameter %s",
 			member);
 	}
 	if (!strict && !strncmp(v, "arn:", 4) && (colon = strrchr(v, ':')) != NULL) {
@@ -114,7 +111,7 @@ static int in_ident(const json_t *in, const char *member, size_t max, int requir
 		v = p != NULL ? p + 1 : colon + 1;
 	}
 	if (strict ? !ident_valid(v, max) : strlen(v) > max)
-		return bad(err, "InvalidParameterValue",
+		return cluster_bad(err, "InvalidParameterValue",
 			"The parameter %s is not a valid identifier. Identifiers must begin with a"
 			" letter; must contain only ASCII letters, digits, and hyphens; and must not"
 			" end with a hyphen or contain two consecutive hyphens.",
@@ -142,18 +139,18 @@ static int password_check(const char *member, const char *p, struct codec_error 
 	size_t i, n = strlen(p);
 
 	if (n < 8)
-		return bad(err, "InvalidParameterValue",
+		return cluster_bad(err, "InvalidParameterValue",
 			"The parameter %s is not a valid password because it is shorter than 8"
 			" characters.",
 			member);
 	if (n > 100)
-		return bad(err, "InvalidParameterValue",
+		return cluster_bad(err, "InvalidParameterValue",
 			"The parameter %s is not a valid password because it is longer than 100"
 			" characters.",
 			member);
 	for (i = 0; i < n; i++)
 		if (p[i] <= ' ' || p[i] > '~' || p[i] == '/' || p[i] == '"' || p[i] == '@')
-			return bad(err, "InvalidParameterValue",
+			return cluster_bad(err, "InvalidParameterValue",
 				"The parameter %s is not a valid password. Only printable ASCII"
 				" characters besides '/', '@', '\"', ' ' may be used.",
 				member);
@@ -167,7 +164,7 @@ static int in_retention(const json_t *in, long *out, struct codec_error *err)
 	if (v == NULL)
 		return 0;
 	if (json_integer_value(v) < 1 || json_integer_value(v) > 35)
-		return bad(err, "InvalidParameterValue",
+		return cluster_bad(err, "InvalidParameterValue",
 			"Invalid backup retention period: %lld. The backup retention period must be"
 			" between 1 and 35 days.",
 			(long long)json_integer_value(v));
@@ -180,7 +177,7 @@ static int in_engine_version(const json_t *in, struct codec_error *err)
 	const char *v = in_str(in, "EngineVersion");
 
 	if (v != NULL && strcmp(v, "5.0.0") && strcmp(v, "4.0.0") && strcmp(v, "3.6.0"))
-		return bad(err, "InvalidParameterCombination",
+		return cluster_bad(err, "InvalidParameterCombination",
 			"Cannot find version %s for docdb", v);
 	return 0;
 }
@@ -252,7 +249,7 @@ static void resource_id(const char *prefix, char out[64])
 }
 
 /* Filters: [{Name, Values}] as {name: [values]}; unknown names refused. */
-static int in_filters(const json_t *in, const char *const *names, json_t **out,
+int cluster_in_filters(const json_t *in, const char *const *names, json_t **out,
 	struct codec_error *err)
 {
 	json_t *f = json_object_get(in, "Filters"), *v;
@@ -270,7 +267,7 @@ static int in_filters(const json_t *in, const char *const *names, json_t **out,
 		if (names[k] == NULL) {
 			json_decref(*out);
 			*out = NULL;
-			return bad(err, "InvalidParameterValue", "Unrecognized filter name: %s",
+			return cluster_bad(err, "InvalidParameterValue", "Unrecognized filter name: %s",
 				name ? name : "");
 		}
 		json_object_set(*out, name, json_is_array(values) ? values : json_array());
@@ -279,7 +276,7 @@ static int in_filters(const json_t *in, const char *const *names, json_t **out,
 }
 
 /* Whether a filter admits v (ARNs compared by their last part); no filter admits all. */
-static int filter_admits(const json_t *filters, const char *name, const char *v)
+int cluster_filter_admits(const json_t *filters, const char *name, const char *v)
 {
 	json_t *values = json_object_get(filters, name), *x;
 	size_t i;
@@ -300,7 +297,7 @@ static int filter_admits(const json_t *filters, const char *name, const char *v)
 	return 0;
 }
 
-static int in_max_records(const json_t *in, long *out, struct codec_error *err)
+int cluster_in_max_records(const json_t *in, long *out, struct codec_error *err)
 {
 	json_t *v = json_object_get(in, "MaxRecords");
 
@@ -308,7 +305,7 @@ static int in_max_records(const json_t *in, long *out, struct codec_error *err)
 	if (v == NULL)
 		return 0;
 	if (json_integer_value(v) < 20 || json_integer_value(v) > 100)
-		return bad(err, "InvalidParameterValue",
+		return cluster_bad(err, "InvalidParameterValue",
 			"Invalid value %lld for MaxRecords. Must be between 20 and 100",
 			(long long)json_integer_value(v));
 	*out = (long)json_integer_value(v);
@@ -341,7 +338,7 @@ static json_t *security_groups_json(const char *text)
 	return out;
 }
 
-static void cluster_arn(const char *kind, const char *region, const char *id, char out[512])
+void cluster_arn(const char *kind, const char *region, const char *id, char out[512])
 {
 	snprintf(out, 512, "arn:aws:rds:%s:%s:%s:%s", region, LOCALCLOUD_ACCOUNT_ID, kind, id);
 }
@@ -464,7 +461,7 @@ static int reply_cluster(sqlite3 *db, const char *id, const char *status, json_t
 	json_t *o;
 
 	if (cluster_get(db, id, &c) != 1)
-		return internal(err, "the cluster row vanished");
+		return cluster_internal(err, "the cluster row vanished");
 	if (status != NULL) {
 		free(c.status);
 		c.status = xstrdup(status);
@@ -480,7 +477,7 @@ static int commit(struct lc_request *req, struct codec_error *err)
 	struct err e = ERR_INIT;
 
 	if (store_commit(req->srv->store, &e) < 0)
-		return internal(err, e.msg);
+		return cluster_internal(err, e.msg);
 	return 0;
 }
 
@@ -492,14 +489,14 @@ static int begin_on_cluster(struct lc_request *req, const char *id, struct clust
 	int found;
 
 	if (store_begin(req->srv->store, &e) < 0)
-		return internal(err, e.msg);
+		return cluster_internal(err, e.msg);
 	found = cluster_get(store_db(req->srv->store), id, c);
 	if (found == 1)
 		return 1;
 	store_rollback(req->srv->store);
 	if (found < 0)
-		return internal(err, sqlite3_errmsg(store_db(req->srv->store)));
-	return bad(err, "DBClusterNotFoundFault", "DBCluster %s not found.", id);
+		return cluster_internal(err, sqlite3_errmsg(store_db(req->srv->store)));
+	return cluster_bad(err, "DBClusterNotFoundFault", "DBCluster %s not found.", id);
 }
 
 static int need_engine(struct codec_error *err)
@@ -568,7 +565,7 @@ static int in_port(const json_t *in, struct codec_error *err)
 	json_t *v = json_object_get(in, "Port");
 
 	if (v != NULL && (json_integer_value(v) < 1150 || json_integer_value(v) > 65535))
-		return bad(err, "InvalidParameterValue",
+		return cluster_bad(err, "InvalidParameterValue",
 			"Invalid port %lld: the port must be between 1150 and 65535",
 			(long long)json_integer_value(v));
 	return 0;
@@ -647,11 +644,15 @@ static int cluster_insert_reply(struct lc_request *req, struct cluster_new *n, j
 
 	if (cluster_exists(db, n->id)) {
 		store_rollback(req->srv->store);
-		return bad(err, "DBClusterAlreadyExistsFault", "DB cluster already exists");
+		return cluster_bad(err, "DBClusterAlreadyExistsFault", "DB cluster already exists");
+	}
+	if (cluster_groups_check(db, n->subnet_group, n->param_group, err) < 0) {
+		store_rollback(req->srv->store);
+		return -1;
 	}
 	if (cluster_insert(db, n, &e) < 0) {
 		store_rollback(req->srv->store);
-		return internal(err, e.msg);
+		return cluster_internal(err, e.msg);
 	}
 	if (reply_cluster(db, n->id, NULL, out, err) < 0) {
 		store_rollback(req->srv->store);
@@ -725,33 +726,33 @@ int cluster_create_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		in_port(in, err) < 0)
 		goto out;
 	if (engine == NULL) {
-		bad(err, "MissingParameter", "The request must contain the parameter Engine");
+		cluster_bad(err, "MissingParameter", "The request must contain the parameter Engine");
 		goto out;
 	}
 	if (strcmp(engine, "docdb") != 0) {
-		bad(err, "InvalidParameterValue",
+		cluster_bad(err, "InvalidParameterValue",
 			"Invalid DB engine: %s (this endpoint's clusters are docdb)", engine);
 		goto out;
 	}
 	if (user == NULL) {
-		bad(err, "InvalidParameterValue",
+		cluster_bad(err, "InvalidParameterValue",
 			"The parameter MasterUsername must be provided and must not be blank.");
 		goto out;
 	}
 	if (!master_user_valid(user)) {
-		bad(err, "InvalidParameterValue",
+		cluster_bad(err, "InvalidParameterValue",
 			"The parameter MasterUsername is not a valid identifier: it must be 1 to 63"
 			" letters or digits, beginning with a letter.");
 		goto out;
 	}
 	if (manage && pw != NULL) {
-		bad(err, "InvalidParameterCombination",
+		cluster_bad(err, "InvalidParameterCombination",
 			"You can't specify MasterUserPassword and ManageMasterUserPassword at the same"
 			" time.");
 		goto out;
 	}
 	if (!manage && pw == NULL) {
-		bad(err, "InvalidParameterValue",
+		cluster_bad(err, "InvalidParameterValue",
 			"The parameter MasterUserPassword must be provided and must not be blank.");
 		goto out;
 	}
@@ -759,19 +760,19 @@ int cluster_create_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		goto out;
 	/* refused before a secret is made for it */
 	if (store_begin(req->srv->store, &e) < 0) {
-		internal(err, e.msg);
+		cluster_internal(err, e.msg);
 		goto out;
 	}
 	exists = cluster_exists(store_db(req->srv->store), id);
 	store_rollback(req->srv->store);
 	if (exists) {
-		bad(err, "DBClusterAlreadyExistsFault", "DB cluster already exists");
+		cluster_bad(err, "DBClusterAlreadyExistsFault", "DB cluster already exists");
 		goto out;
 	}
 	if (manage) {
 		rds_random_password(managed_pw, sizeof(managed_pw));
 		if (managed_secret(req->region, id, user, managed_pw, &secret_arn, &e) < 0) {
-			internal(err, e.msg);
+			cluster_internal(err, e.msg);
 			goto out;
 		}
 		pw = managed_pw;
@@ -786,7 +787,7 @@ int cluster_create_db_cluster(struct lc_request *req, const json_t *in, json_t *
 	n.master_user = user;
 	n.secret_arn = secret_arn;
 	if (store_begin(req->srv->store, &e) < 0) {
-		internal(err, e.msg);
+		cluster_internal(err, e.msg);
 		goto out;
 	}
 	ret = cluster_insert_reply(req, &n, out, err);
@@ -818,10 +819,10 @@ int cluster_describe_db_clusters(struct lc_request *req, const json_t *in, json_
 	sqlite3 *db;
 
 	if (in_ident(in, "DBClusterIdentifier", 255, 0, 0, &id, err) < 0 ||
-		in_filters(in, names, &filters, err) < 0 || in_max_records(in, &max, err) < 0)
+		cluster_in_filters(in, names, &filters, err) < 0 || cluster_in_max_records(in, &max, err) < 0)
 		goto out;
 	if (store_begin(req->srv->store, &e) < 0) {
-		internal(err, e.msg);
+		cluster_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
@@ -830,7 +831,7 @@ int cluster_describe_db_clusters(struct lc_request *req, const json_t *in, json_
 		    " (?2 IS NULL OR id > ?2) ORDER BY id",
 		    -1, &st, NULL) != SQLITE_OK) {
 		store_rollback(req->srv->store);
-		internal(err, sqlite3_errmsg(db));
+		cluster_internal(err, sqlite3_errmsg(db));
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -840,8 +841,8 @@ int cluster_describe_db_clusters(struct lc_request *req, const json_t *in, json_
 		struct cluster c = { 0 };
 
 		cluster_read(st, &c);
-		if (filter_admits(filters, "db-cluster-id", c.id) &&
-			filter_admits(filters, "engine", "docdb")) {
+		if (cluster_filter_admits(filters, "db-cluster-id", c.id) &&
+			cluster_filter_admits(filters, "engine", "docdb")) {
 			if (json_array_size(list) == (size_t)max)
 				more = 1;
 			else
@@ -854,7 +855,7 @@ int cluster_describe_db_clusters(struct lc_request *req, const json_t *in, json_
 	sqlite3_finalize(st);
 	store_rollback(req->srv->store);
 	if (id != NULL && json_array_size(list) == 0 && marker == NULL) {
-		bad(err, "DBClusterNotFoundFault", "DBCluster %s not found.", id);
+		cluster_bad(err, "DBClusterNotFoundFault", "DBCluster %s not found.", id);
 		goto out;
 	}
 	*out = json_pack("{s:O}", "DBClusters", list);
@@ -891,7 +892,7 @@ int cluster_modify_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		in_retention(in, &retention, err) < 0 || in_engine_version(in, err) < 0)
 		goto out;
 	if (in_str(in, "NewDBClusterIdentifier") != NULL) {
-		bad(err, "InvalidParameterValue",
+		cluster_bad(err, "InvalidParameterValue",
 			"NewDBClusterIdentifier: renaming a cluster is not supported by this endpoint");
 		goto out;
 	}
@@ -902,13 +903,13 @@ int cluster_modify_db_cluster(struct lc_request *req, const json_t *in, json_t *
 	db = store_db(req->srv->store);
 	if (strcmp(c.status, "available") != 0) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidDBClusterStateFault", "DB cluster %s is not in the available state (it"
+		cluster_bad(err, "InvalidDBClusterStateFault", "DB cluster %s is not in the available state (it"
 			" is %s).", id, c.status);
 		goto out;
 	}
 	if (pw != NULL && c.secret_arn != NULL) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidParameterCombination",
+		cluster_bad(err, "InvalidParameterCombination",
 			"The master user password of %s is managed in Secrets Manager: you can't"
 			" specify MasterUserPassword.", id);
 		goto out;
@@ -923,6 +924,10 @@ int cluster_modify_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		sgs = in_array_text(in, "VpcSecurityGroupIds");
 		store_run(db, "UPDATE docdb_cluster SET vpc_sgs = ? WHERE id = ?", "ss", sgs, id);
 	}
+	if (cluster_groups_check(db, NULL, in_str(in, "DBClusterParameterGroupName"), err) < 0) {
+		store_rollback(req->srv->store);
+		goto out;
+	}
 	if (in_str(in, "DBClusterParameterGroupName") != NULL)
 		store_run(db, "UPDATE docdb_cluster SET param_group = ? WHERE id = ?", "ss",
 			in_str(in, "DBClusterParameterGroupName"), id);
@@ -930,14 +935,14 @@ int cluster_modify_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		/* the new password reaches caliber-docdb at its restart (it sets it then) */
 		if (cluster_secrets_open(db, "cluster", id, &s, &e) < 0) {
 			store_rollback(req->srv->store);
-			internal(err, e.msg);
+			cluster_internal(err, e.msg);
 			goto out;
 		}
 		buf_release_secret(&s.master);
 		buf_appends(&s.master, pw);
 		if (cluster_secrets_seal(&s, "cluster", id, &sealed, &e) < 0) {
 			store_rollback(req->srv->store);
-			internal(err, e.msg);
+			cluster_internal(err, e.msg);
 			goto out;
 		}
 		{
@@ -957,7 +962,7 @@ int cluster_modify_db_cluster(struct lc_request *req, const json_t *in, json_t *
 	if (store_write_failed) {
 		store_write_failed = 0;
 		store_rollback(req->srv->store);
-		internal(err, "unable to update the cluster");
+		cluster_internal(err, "unable to update the cluster");
 		goto out;
 	}
 	if (reply_cluster(db, id, NULL, out, err) < 0) {
@@ -1007,12 +1012,12 @@ int cluster_delete_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		in_ident(in, "FinalDBSnapshotIdentifier", 255, 0, 1, &final, err) < 0)
 		goto out;
 	if (!skip && final == NULL) {
-		bad(err, "InvalidParameterCombination",
+		cluster_bad(err, "InvalidParameterCombination",
 			"FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.");
 		goto out;
 	}
 	if (skip && final != NULL) {
-		bad(err, "InvalidParameterCombination",
+		cluster_bad(err, "InvalidParameterCombination",
 			"Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.");
 		goto out;
 	}
@@ -1021,14 +1026,14 @@ int cluster_delete_db_cluster(struct lc_request *req, const json_t *in, json_t *
 	db = store_db(req->srv->store);
 	if (c.deletion_protection) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidParameterCombination",
+		cluster_bad(err, "InvalidParameterCombination",
 			"Cannot delete protected Cluster, please disable deletion protection and try"
 			" again.");
 		goto out;
 	}
 	if (cluster_instance_count(db, id) > 0) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidDBClusterStateFault",
+		cluster_bad(err, "InvalidDBClusterStateFault",
 			"Cluster cannot be deleted, it still contains DB instances in non-deleting"
 			" state.");
 		goto out;
@@ -1036,14 +1041,14 @@ int cluster_delete_db_cluster(struct lc_request *req, const json_t *in, json_t *
 	if (strcmp(c.status, "available") && strcmp(c.status, "failed") &&
 		strcmp(c.status, "incompatible-restore")) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidDBClusterStateFault",
+		cluster_bad(err, "InvalidDBClusterStateFault",
 			"DB cluster %s is not in a state to be deleted (it is %s).", id, c.status);
 		goto out;
 	}
 	if (final != NULL) {
 		if (cluster_snapshot_get(db, final, &old) != 0) {
 			store_rollback(req->srv->store);
-			bad(err, "DBClusterSnapshotAlreadyExistsFault",
+			cluster_bad(err, "DBClusterSnapshotAlreadyExistsFault",
 				"Cannot create the cluster snapshot because one with the identifier %s"
 				" already exists.",
 				final);
@@ -1051,7 +1056,7 @@ int cluster_delete_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		}
 		if (cluster_snapshot_insert(db, &c, final, "manual", lc_now(), &e) < 0) {
 			store_rollback(req->srv->store);
-			internal(err, e.msg);
+			cluster_internal(err, e.msg);
 			goto out;
 		}
 	}
@@ -1060,7 +1065,7 @@ int cluster_delete_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		    " WHERE id = ?",
 		    "ss", final, id) < 0) {
 		store_rollback(req->srv->store);
-		internal(err, "unable to update the cluster");
+		cluster_internal(err, "unable to update the cluster");
 		goto out;
 	}
 	if (reply_cluster(db, id, NULL, out, err) < 0) {
@@ -1099,13 +1104,13 @@ int cluster_create_db_cluster_snapshot(struct lc_request *req, const json_t *in,
 	db = store_db(req->srv->store);
 	if (strcmp(c.status, "available") != 0) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidDBClusterStateFault",
+		cluster_bad(err, "InvalidDBClusterStateFault",
 			"DB cluster %s is not in the available state (it is %s).", id, c.status);
 		goto out;
 	}
 	if (cluster_snapshot_get(db, snap, &s) != 0) {
 		store_rollback(req->srv->store);
-		bad(err, "DBClusterSnapshotAlreadyExistsFault",
+		cluster_bad(err, "DBClusterSnapshotAlreadyExistsFault",
 			"Cannot create the cluster snapshot because one with the identifier %s already"
 			" exists.",
 			snap);
@@ -1114,7 +1119,7 @@ int cluster_create_db_cluster_snapshot(struct lc_request *req, const json_t *in,
 	if (cluster_snapshot_insert(db, &c, snap, "manual", lc_now(), &e) < 0 ||
 		cluster_snapshot_get(db, snap, &s) != 1) {
 		store_rollback(req->srv->store);
-		internal(err, e.msg[0] ? e.msg : "the snapshot row vanished");
+		cluster_internal(err, e.msg[0] ? e.msg : "the snapshot row vanished");
 		goto out;
 	}
 	*out = json_pack("{s:o}", "DBClusterSnapshot", snapshot_json(&s));
@@ -1146,15 +1151,15 @@ int cluster_describe_db_cluster_snapshots(struct lc_request *req, const json_t *
 
 	if (in_ident(in, "DBClusterIdentifier", 255, 0, 0, &id, err) < 0 ||
 		in_ident(in, "DBClusterSnapshotIdentifier", 255, 0, 0, &snap, err) < 0 ||
-		in_filters(in, names, &filters, err) < 0 || in_max_records(in, &max, err) < 0)
+		cluster_in_filters(in, names, &filters, err) < 0 || cluster_in_max_records(in, &max, err) < 0)
 		goto out;
 	if (type != NULL && strcmp(type, "automated") && strcmp(type, "manual") &&
 		strcmp(type, "shared") && strcmp(type, "public")) {
-		bad(err, "InvalidParameterValue", "Invalid snapshot type: %s", type);
+		cluster_bad(err, "InvalidParameterValue", "Invalid snapshot type: %s", type);
 		goto out;
 	}
 	if (store_begin(req->srv->store, &e) < 0) {
-		internal(err, e.msg);
+		cluster_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
@@ -1164,7 +1169,7 @@ int cluster_describe_db_cluster_snapshots(struct lc_request *req, const json_t *
 		    " AND (?4 IS NULL OR id > ?4) ORDER BY id",
 		    -1, &st, NULL) != SQLITE_OK) {
 		store_rollback(req->srv->store);
-		internal(err, sqlite3_errmsg(db));
+		cluster_internal(err, sqlite3_errmsg(db));
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -1176,10 +1181,10 @@ int cluster_describe_db_cluster_snapshots(struct lc_request *req, const json_t *
 		struct cluster_snapshot s = { 0 };
 
 		cluster_snapshot_read(st, &s);
-		if (filter_admits(filters, "db-cluster-id", s.cluster_id) &&
-			filter_admits(filters, "db-cluster-snapshot-id", s.id) &&
-			filter_admits(filters, "snapshot-type", s.type) &&
-			filter_admits(filters, "engine", "docdb")) {
+		if (cluster_filter_admits(filters, "db-cluster-id", s.cluster_id) &&
+			cluster_filter_admits(filters, "db-cluster-snapshot-id", s.id) &&
+			cluster_filter_admits(filters, "snapshot-type", s.type) &&
+			cluster_filter_admits(filters, "engine", "docdb")) {
 			if (json_array_size(list) == (size_t)max)
 				more = 1;
 			else
@@ -1192,7 +1197,7 @@ int cluster_describe_db_cluster_snapshots(struct lc_request *req, const json_t *
 	sqlite3_finalize(st);
 	store_rollback(req->srv->store);
 	if (snap != NULL && json_array_size(list) == 0 && marker == NULL) {
-		bad(err, "DBClusterSnapshotNotFoundFault", "DBClusterSnapshot %s not found.", snap);
+		cluster_bad(err, "DBClusterSnapshotNotFoundFault", "DBClusterSnapshot %s not found.", snap);
 		goto out;
 	}
 	*out = json_pack("{s:O}", "DBClusterSnapshots", list);
@@ -1221,31 +1226,31 @@ int cluster_delete_db_cluster_snapshot(struct lc_request *req, const json_t *in,
 	if (in_ident(in, "DBClusterSnapshotIdentifier", 255, 1, 0, &snap, err) < 0)
 		goto out;
 	if (store_begin(req->srv->store, &e) < 0) {
-		internal(err, e.msg);
+		cluster_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
 	found = cluster_snapshot_get(db, snap, &s);
 	if (found != 1) {
 		store_rollback(req->srv->store);
-		bad(err, "DBClusterSnapshotNotFoundFault", "DBClusterSnapshot %s not found.", snap);
+		cluster_bad(err, "DBClusterSnapshotNotFoundFault", "DBClusterSnapshot %s not found.", snap);
 		goto out;
 	}
 	if (!strcmp(s.type, "automated")) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidDBClusterSnapshotStateFault",
+		cluster_bad(err, "InvalidDBClusterSnapshotStateFault",
 			"Only manual snapshots may be deleted: %s is an automated snapshot.", snap);
 		goto out;
 	}
 	if (!strcmp(s.status, "creating")) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidDBClusterSnapshotStateFault",
+		cluster_bad(err, "InvalidDBClusterSnapshotStateFault",
 			"Cannot delete the snapshot %s while it is being created.", snap);
 		goto out;
 	}
 	if (store_run(db, "DELETE FROM docdb_snapshot WHERE id = ?", "s", snap) < 0) {
 		store_rollback(req->srv->store);
-		internal(err, "unable to delete the snapshot row");
+		cluster_internal(err, "unable to delete the snapshot row");
 		goto out;
 	}
 	free(s.status);
@@ -1276,7 +1281,7 @@ static int restore_common(const json_t *in, struct cluster_new *n, char **id,
 		in_engine_version(in, err) < 0 || in_port(in, err) < 0)
 		return -1;
 	if (engine != NULL && strcmp(engine, "docdb") != 0)
-		return bad(err, "InvalidParameterValue",
+		return cluster_bad(err, "InvalidParameterValue",
 			"Invalid DB engine: %s (this endpoint's clusters are docdb)", engine);
 	n->id = *id;
 	n->job = "restore";
@@ -1298,29 +1303,29 @@ int cluster_restore_db_cluster_from_snapshot(struct lc_request *req, const json_
 		in_ident(in, "SnapshotIdentifier", 255, 1, 0, &snap, err) < 0)
 		goto out;
 	if (in_str(in, "Engine") == NULL) {
-		bad(err, "MissingParameter", "The request must contain the parameter Engine");
+		cluster_bad(err, "MissingParameter", "The request must contain the parameter Engine");
 		goto out;
 	}
 	if (store_begin(req->srv->store, &e) < 0) {
-		internal(err, e.msg);
+		cluster_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
 	if (cluster_snapshot_get(db, snap, &s) != 1) {
 		store_rollback(req->srv->store);
-		bad(err, "DBClusterSnapshotNotFoundFault", "DBClusterSnapshot %s not found.", snap);
+		cluster_bad(err, "DBClusterSnapshotNotFoundFault", "DBClusterSnapshot %s not found.", snap);
 		goto out;
 	}
 	if (strcmp(s.status, "available") != 0) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidDBClusterSnapshotStateFault",
+		cluster_bad(err, "InvalidDBClusterSnapshotStateFault",
 			"Snapshot %s is not available (it is %s).", snap, s.status);
 		goto out;
 	}
 	/* the data, users and passwords are the snapshot's */
 	if (cluster_secrets_open(db, "snapshot", snap, &n.secrets, &e) < 0) {
 		store_rollback(req->srv->store);
-		internal(err, e.msg);
+		cluster_internal(err, e.msg);
 		goto out;
 	}
 	n.master_user = s.master_user;
@@ -1361,16 +1366,16 @@ int cluster_restore_db_cluster_to_point_in_time(struct lc_request *req, const js
 		in_ident(in, "SourceDBClusterIdentifier", 63, 1, 0, &src_id, err) < 0)
 		goto out;
 	if (latest == (when_v != NULL)) {
-		bad(err, "InvalidParameterCombination",
+		cluster_bad(err, "InvalidParameterCombination",
 			"Exactly one of RestoreToTime and UseLatestRestorableTime must be given.");
 		goto out;
 	}
 	if (type != NULL && strcmp(type, "full-copy") && strcmp(type, "copy-on-write")) {
-		bad(err, "InvalidParameterValue", "Invalid RestoreType: %s", type);
+		cluster_bad(err, "InvalidParameterValue", "Invalid RestoreType: %s", type);
 		goto out;
 	}
 	if (when_v != NULL && codec_time_value(when_v, &when) < 0) {
-		bad(err, "InvalidParameterValue", "Invalid value for RestoreToTime");
+		cluster_bad(err, "InvalidParameterValue", "Invalid value for RestoreToTime");
 		goto out;
 	}
 	lc_time_iso8601(latest ? lc_now() : when, when_text);
@@ -1386,7 +1391,7 @@ int cluster_restore_db_cluster_to_point_in_time(struct lc_request *req, const js
 	}
 	if (!latest && when > restorable) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidRestoreFault",
+		cluster_bad(err, "InvalidRestoreFault",
 			"The restore time %s is after the latest restorable time of %s.", when_text,
 			src_id);
 		goto out;
@@ -1406,7 +1411,7 @@ int cluster_restore_db_cluster_to_point_in_time(struct lc_request *req, const js
 	sqlite3_finalize(st);
 	if (base == NULL) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidRestoreFault",
+		cluster_bad(err, "InvalidRestoreFault",
 			"The restore time %s is before the earliest restorable time of %s.",
 			latest ? "latest" : when_text, src_id);
 		goto out;
@@ -1418,7 +1423,7 @@ int cluster_restore_db_cluster_to_point_in_time(struct lc_request *req, const js
 	if (cluster_secrets_open(db, "snapshot", base, &n.secrets, &e) < 0 ||
 		cluster_secrets_open(db, "cluster", src_id, &cur, &e) < 0) {
 		store_rollback(req->srv->store);
-		internal(err, e.msg);
+		cluster_internal(err, e.msg);
 		goto out;
 	}
 	buf_release_secret(&n.secrets.master);
@@ -1570,11 +1575,11 @@ static int cluster_create_db_instance(struct lc_request *req, const json_t *in, 
 		in_ident(in, "DBClusterIdentifier", 63, 1, 0, &cluster_id, err) < 0)
 		goto out;
 	if (klass == NULL) {
-		bad(err, "MissingParameter", "The request must contain the parameter DBInstanceClass");
+		cluster_bad(err, "MissingParameter", "The request must contain the parameter DBInstanceClass");
 		goto out;
 	}
 	if (tier != NULL && (json_integer_value(tier) < 0 || json_integer_value(tier) > 15)) {
-		bad(err, "InvalidParameterValue", "PromotionTier must be between 0 and 15");
+		cluster_bad(err, "InvalidParameterValue", "PromotionTier must be between 0 and 15");
 		goto out;
 	}
 	if (begin_on_cluster(req, cluster_id, &c, err) < 0)
@@ -1583,7 +1588,7 @@ static int cluster_create_db_instance(struct lc_request *req, const json_t *in, 
 	if (!strcmp(c.status, "deleting") || !strcmp(c.status, "failed") ||
 		!strcmp(c.status, "incompatible-restore")) {
 		store_rollback(req->srv->store);
-		bad(err, "InvalidDBClusterStateFault",
+		cluster_bad(err, "InvalidDBClusterStateFault",
 			"DB cluster %s is not in a state to add instances (it is %s).", cluster_id,
 			c.status);
 		goto out;
@@ -1596,7 +1601,7 @@ static int cluster_create_db_instance(struct lc_request *req, const json_t *in, 
 		list = json_array();
 		if (taken != 0 || cluster_instances_list(db, id, NULL, list) != 0) {
 			store_rollback(req->srv->store);
-			bad(err, "DBInstanceAlreadyExists", "DB instance already exists");
+			cluster_bad(err, "DBInstanceAlreadyExists", "DB instance already exists");
 			goto out;
 		}
 	}
@@ -1608,14 +1613,14 @@ static int cluster_create_db_instance(struct lc_request *req, const json_t *in, 
 		    (long long)(tier ? json_integer_value(tier) : 1),
 		    in_str(in, "AvailabilityZone")) < 0) {
 		store_rollback(req->srv->store);
-		internal(err, "unable to record the instance");
+		cluster_internal(err, "unable to record the instance");
 		goto out;
 	}
 	json_array_clear(list);
 	cluster_instances_list(db, id, NULL, list);
 	if (json_array_size(list) != 1) {
 		store_rollback(req->srv->store);
-		internal(err, "the instance row vanished");
+		cluster_internal(err, "the instance row vanished");
 		goto out;
 	}
 	*out = json_pack("{s:O}", "DBInstance", json_array_get(list, 0));
@@ -1642,14 +1647,14 @@ static int cluster_delete_db_instance(struct lc_request *req, const json_t *in, 
 	if (in_ident(in, "DBInstanceIdentifier", 63, 1, 0, &id, err) < 0)
 		goto out;
 	if (store_begin(req->srv->store, &e) < 0) {
-		internal(err, e.msg);
+		cluster_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
 	if (cluster_instances_list(db, id, NULL, list) != 1 ||
 		store_run(db, "DELETE FROM docdb_instance WHERE id = ?", "s", id) < 0) {
 		store_rollback(req->srv->store);
-		bad(err, "DBInstanceNotFound", "DBInstance %s not found.", id);
+		cluster_bad(err, "DBInstanceNotFound", "DBInstance %s not found.", id);
 		goto out;
 	}
 	o = json_array_get(list, 0);

@@ -699,39 +699,71 @@ static void cluster_proc_set(struct cluster_proc *p, int ready, const char *why)
 	pthread_mutex_unlock(&cluster_proc_lock);
 }
 
-/* Run one child until it exits; 1 it had been ready, 0 not, and its exit code. */
+/* The child's output: into its log, the last bytes kept, "listening on" looked for. */
+struct cluster_output {
+	int log_fd;
+	char tail[4096];	/* the last bytes, for caliberd's log when it fails */
+	size_t n_tail;
+	char seen[8192];	/* from the start, until ready */
+	size_t n_seen;
+};
+
+static void cluster_output_add(struct cluster_proc *p, struct cluster_output *o,
+	const char *chunk, size_t n, int *was_ready)
+{
+	size_t k;
+
+	if (o->log_fd >= 0 && write(o->log_fd, chunk, n) < 0)
+		lc_log("docdb: unable to write the log of '%s'", p->id);
+	if (n >= sizeof(o->tail)) {
+		memcpy(o->tail, chunk + n - sizeof(o->tail), sizeof(o->tail));
+		o->n_tail = sizeof(o->tail);
+	} else {
+		if (o->n_tail + n > sizeof(o->tail)) {
+			k = o->n_tail + n - sizeof(o->tail);
+			memmove(o->tail, o->tail + k, o->n_tail - k);
+			o->n_tail -= k;
+		}
+		memcpy(o->tail + o->n_tail, chunk, n);
+		o->n_tail += n;
+	}
+	if (*was_ready)
+		return;
+	k = n < sizeof(o->seen) - 1 - o->n_seen ? n : sizeof(o->seen) - 1 - o->n_seen;
+	memcpy(o->seen + o->n_seen, chunk, k);
+	o->n_seen += k;
+	o->seen[o->n_seen] = '\0';
+	if (strstr(o->seen, "listening on") != NULL) {
+		*was_ready = 1;
+		cluster_proc_set(p, 1, NULL);
+	}
+}
+
+/*
+ * Run one child until it exits; 1 it had been ready, 0 not, and its exit
+ * code.  An exit other than 0 (SIGTERM's) puts the end of its output in
+ * caliberd's log: caliber-docdb never writes a secret, and a sanitizer's
+ * report must not be lost with the cluster's directory.
+ */
 static int cluster_proc_watch(struct cluster_proc *p, pid_t pid, int fd, int log_fd, int *code)
 {
-	char chunk[4096], seen[8192];
-	size_t n_seen = 0;
+	struct cluster_output *o = xcalloc(1, sizeof(*o));
+	char chunk[4096];
 	double term_at = 0;
 	int was_ready = 0, eof = 0;
+	ssize_t n;
 
+	o->log_fd = log_fd;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int stop;
 
 		if (!eof && poll(&pfd, 1, 200) > 0) {
-			ssize_t n = read(fd, chunk, sizeof(chunk));
-
-			if (n > 0) {
-				if (log_fd >= 0 && write(log_fd, chunk, (size_t)n) < 0)
-					lc_log("docdb: unable to write the log of '%s'", p->id);
-				if (!was_ready) {
-					size_t k = (size_t)n < sizeof(seen) - 1 - n_seen ?
-						(size_t)n : sizeof(seen) - 1 - n_seen;
-
-					memcpy(seen + n_seen, chunk, k);
-					n_seen += k;
-					seen[n_seen] = '\0';
-					if (strstr(seen, "listening on") != NULL) {
-						was_ready = 1;
-						cluster_proc_set(p, 1, NULL);
-					}
-				}
-			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			n = read(fd, chunk, sizeof(chunk));
+			if (n > 0)
+				cluster_output_add(p, o, chunk, (size_t)n, &was_ready);
+			else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 				eof = 1;
-			}
 		} else if (eof) {
 			usleep(100000);
 		}
@@ -747,6 +779,13 @@ static int cluster_proc_watch(struct cluster_proc *p, pid_t pid, int fd, int log
 			sup_signal(pid, SIGKILL);
 		}
 	}
+	/* what it wrote before it exited */
+	while (!eof && (n = read(fd, chunk, sizeof(chunk))) > 0)
+		cluster_output_add(p, o, chunk, (size_t)n, &was_ready);
+	if (*code != 0)
+		lc_log("docdb: the server of '%s' exited with status %d; its last output:\n%.*s",
+			p->id, *code, (int)o->n_tail, o->tail);
+	free(o);
 	return was_ready;
 }
 
@@ -1244,8 +1283,7 @@ int cluster_init(struct lc_server *srv, struct err *e)
 	pthread_attr_t attr;
 	pthread_t t;
 
-	(void)srv;
-	if (store_exec(rds_srv->store, cluster_schema, e) < 0)
+	if (store_exec(rds_srv->store, cluster_schema, e) < 0 || cluster_groups_init(srv, e) < 0)
 		return -1;
 	/* resume: every cluster's job (re)done, running ones started or adopted */
 	if (store_begin(rds_srv->store, e) < 0)

@@ -150,6 +150,51 @@ int cluster_instance_route(struct lc_request *req, struct lc_response *res);
 int cluster_instances_xml(struct lc_request *req, sqlite3 *db, const char *id, struct buf *b);
 int cluster_instances_list(sqlite3 *db, const char *id, const char *cluster_id, json_t *list);
 
+/* cluster-api.c: what the handlers share (cluster-groups.c too) */
+/* A client error as AWS words it (404 for *NotFound*, else 400); returns -1. */
+int cluster_bad(struct codec_error *err, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Our own fault: logged, 500 InternalFailure; returns -1. */
+int cluster_internal(struct codec_error *err, const char *what);
+/* Filters [{Name, Values}] as {name: [values]} (*out the caller's); unknown names refused. */
+int cluster_in_filters(const json_t *in, const char *const *names, json_t **out,
+	struct codec_error *err);
+/* Whether filters admit v for name (ARNs by their last part); no such filter admits all. */
+int cluster_filter_admits(const json_t *filters, const char *name, const char *v);
+/* MaxRecords: 20..100, 100 when absent. */
+int cluster_in_max_records(const json_t *in, long *out, struct codec_error *err);
+/* arn:aws:rds:<region>:<account>:<kind>:<id> */
+void cluster_arn(const char *kind, const char *region, const char *id, char out[512]);
+
+/*
+ * cluster-groups.c: DB subnet groups and DB cluster parameter groups.
+ * cluster_groups_check(): inside a transaction, whether a new cluster's
+ * subnet group and parameter group exist (NULL: the default); -1 and err.
+ */
+int cluster_groups_init(struct lc_server *srv, struct err *e);
+int cluster_groups_check(sqlite3 *db, const char *subnet_group, const char *param_group,
+	struct codec_error *err);
+int cluster_create_db_subnet_group(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int cluster_describe_db_subnet_groups(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int cluster_modify_db_subnet_group(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int cluster_delete_db_subnet_group(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int cluster_create_db_cluster_parameter_group(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err);
+int cluster_describe_db_cluster_parameter_groups(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err);
+int cluster_describe_db_cluster_parameters(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err);
+int cluster_modify_db_cluster_parameter_group(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err);
+int cluster_reset_db_cluster_parameter_group(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err);
+int cluster_delete_db_cluster_parameter_group(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err);
+
 /* the typed handlers (routes.c) */
 int cluster_create_db_cluster(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);

@@ -448,3 +448,84 @@ def test_clusters_survive_kill9_and_restarts_of_caliberd(tmp_path):
         assert [d["_id"] for d in docs(m)] == list(range(11))
         m.close()
         delete_cluster(lc, cid)
+
+
+def test_subnet_and_cluster_parameter_groups_are_recorded_checked_and_described_back(localcloud, client):
+    sg = docdb(localcloud, "create-db-subnet-group", "--db-subnet-group-name", "Api-Subnets",
+               "--db-subnet-group-description", "the api's subnets",
+               "--subnet-ids", "subnet-0aaa1111", "subnet-0bbb2222")["DBSubnetGroup"]
+    assert sg["DBSubnetGroupName"] == "api-subnets" and sg["SubnetGroupStatus"] == "Complete"
+    assert [s["SubnetIdentifier"] for s in sg["Subnets"]] == ["subnet-0aaa1111", "subnet-0bbb2222"]
+    assert docdb_fail(localcloud, "create-db-subnet-group", "--db-subnet-group-name", "api-subnets",
+                      "--db-subnet-group-description", "again", "--subnet-ids", "subnet-0aaa1111") == \
+        "DBSubnetGroupAlreadyExists"
+    assert error_of(client.create_db_subnet_group, DBSubnetGroupName="x", DBSubnetGroupDescription="d",
+                    SubnetIds=["not-a-subnet"]) == ("InvalidSubnet", 400)
+    sg = docdb(localcloud, "modify-db-subnet-group", "--db-subnet-group-name", "api-subnets",
+               "--db-subnet-group-description", "moved", "--subnet-ids", "subnet-0ccc3333")["DBSubnetGroup"]
+    assert sg["DBSubnetGroupDescription"] == "moved" and len(sg["Subnets"]) == 1
+    got = docdb(localcloud, "describe-db-subnet-groups", "--db-subnet-group-name", "api-subnets")
+    assert got["DBSubnetGroups"] == [sg]
+    assert error_of(client.describe_db_subnet_groups, DBSubnetGroupName="nope") == \
+        ("DBSubnetGroupNotFoundFault", 404)
+
+    pg = docdb(localcloud, "create-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "api-params",
+               "--db-parameter-group-family", "docdb5.0", "--description", "the api's")["DBClusterParameterGroup"]
+    assert pg["DBParameterGroupFamily"] == "docdb5.0" and pg["DBClusterParameterGroupArn"].endswith(":cluster-pg:api-params")
+    assert docdb_fail(localcloud, "create-db-cluster-parameter-group", "--db-cluster-parameter-group-name",
+                      "api-params", "--db-parameter-group-family", "docdb5.0", "--description", "x") == \
+        "DBParameterGroupAlreadyExists"
+    names = [g["DBClusterParameterGroupName"] for g in
+             docdb(localcloud, "describe-db-cluster-parameter-groups")["DBClusterParameterGroups"]]
+    assert "default.docdb5.0" in names and "api-params" in names
+
+    def params(name):
+        return {p["ParameterName"]: (p["ParameterValue"], p["Source"]) for p in
+                docdb(localcloud, "describe-db-cluster-parameters", "--db-cluster-parameter-group-name",
+                      name)["Parameters"]}
+    assert params("api-params")["tls"] == ("enabled", "system")
+    docdb(localcloud, "modify-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "api-params",
+          "--parameters", "ParameterName=profiler,ParameterValue=enabled,ApplyMethod=immediate",
+          "ParameterName=profiler_threshold_ms,ParameterValue=250,ApplyMethod=immediate")
+    p = params("api-params")
+    assert p["profiler"] == ("enabled", "user") and p["profiler_threshold_ms"] == ("250", "user")
+    assert error_of(client.modify_db_cluster_parameter_group, DBClusterParameterGroupName="api-params",
+                    Parameters=[{"ParameterName": "profiler_threshold_ms", "ParameterValue": "10",
+                                 "ApplyMethod": "immediate"}]) == ("InvalidParameterValue", 400)
+    assert error_of(client.modify_db_cluster_parameter_group, DBClusterParameterGroupName="api-params",
+                    Parameters=[{"ParameterName": "no_such", "ParameterValue": "1",
+                                 "ApplyMethod": "immediate"}]) == ("InvalidParameterValue", 400)
+    assert error_of(client.modify_db_cluster_parameter_group, DBClusterParameterGroupName="default.docdb5.0",
+                    Parameters=[{"ParameterName": "tls", "ParameterValue": "disabled",
+                                 "ApplyMethod": "pending-reboot"}]) == ("InvalidParameterValue", 400)
+    docdb(localcloud, "reset-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "api-params",
+          "--parameters", "ParameterName=profiler,ApplyMethod=immediate")
+    p = params("api-params")
+    assert p["profiler"] == ("disabled", "system") and p["profiler_threshold_ms"] == ("250", "user")
+    assert error_of(client.describe_db_cluster_parameters, DBClusterParameterGroupName="nope") == \
+        ("DBParameterGroupNotFound", 404)
+    assert error_of(client.delete_db_cluster_parameter_group, DBClusterParameterGroupName="default.docdb5.0") == \
+        ("InvalidDBParameterGroupState", 400)
+
+    # a cluster must name groups that exist, and holds them while it lives
+    kw = dict(Engine="docdb", MasterUsername=MASTER, MasterUserPassword=MASTER_PW)
+    assert error_of(client.create_db_cluster, DBClusterIdentifier=ident("g"), DBSubnetGroupName="nope", **kw) == \
+        ("DBSubnetGroupNotFoundFault", 404)
+    assert error_of(client.create_db_cluster, DBClusterIdentifier=ident("g"), DBClusterParameterGroupName="nope",
+                    **kw) == ("DBClusterParameterGroupNotFound", 404)
+    cid = ident("grouped")
+    c = create_cluster(localcloud, cid, "--db-subnet-group-name", "api-subnets",
+                       "--db-cluster-parameter-group-name", "api-params")
+    assert c["DBSubnetGroup"] == "api-subnets" and c["DBClusterParameterGroup"] == "api-params"
+    assert docdb_fail(localcloud, "delete-db-subnet-group", "--db-subnet-group-name", "api-subnets") == \
+        "InvalidDBSubnetGroupStateFault"
+    assert docdb_fail(localcloud, "delete-db-cluster-parameter-group", "--db-cluster-parameter-group-name",
+                      "api-params") == "InvalidDBParameterGroupState"
+    wait_cluster(client, cid)
+    delete_cluster(localcloud, cid)
+    docdb(localcloud, "delete-db-subnet-group", "--db-subnet-group-name", "api-subnets")
+    docdb(localcloud, "delete-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "api-params")
+    assert error_of(client.describe_db_subnet_groups, DBSubnetGroupName="api-subnets")[0] == \
+        "DBSubnetGroupNotFoundFault"
+    assert error_of(client.describe_db_cluster_parameter_groups, DBClusterParameterGroupName="api-params")[0] == \
+        "DBParameterGroupNotFound"
