@@ -503,7 +503,7 @@ static int need_engine(struct codec_error *err)
 {
 	struct err e = ERR_INIT;
 
-	if (pge_available(&e) == 0)
+	if (pge_available(&e) == 0 && cluster_available(&e) == 0)
 		return 0;
 	lc_log("docdb: %s", e.msg);
 	return codec_error_set(err, 500, "InternalFailure", "%s", e.msg);

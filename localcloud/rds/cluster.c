@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "core/ca.h"
 #include "core/caliberd.h"
 #include "core/crypt.h"
 #include "core/engine-postgres.h"
@@ -604,7 +605,15 @@ static char *cluster_docdb_binary(struct err *e)
 	return path;
 }
 
-/* <home>/docdb/<id> (made 0700), caller frees. */
+int cluster_available(struct err *e)
+{
+	char *bin = cluster_docdb_binary(e);
+
+	free(bin);
+	return bin != NULL ? 0 : -1;
+}
+
+/* <home>/docdb/<id> (made 0700; caliber-docdb's log), caller frees. */
 static char *cluster_state_dir(const char *id)
 {
 	char *top = localcloud_path(&rds_srv->cfg, "docdb");
@@ -613,6 +622,58 @@ static char *cluster_state_dir(const char *id)
 	mkdir(top, 0700);
 	mkdir(dir, 0700);
 	free(top);
+	return dir;
+}
+
+/*
+ * The server's certificate, issued by caliberd's local CA for the endpoint
+ * name (CLUSTER_HOST) into <engine root>/docdb.<id>/tls/, which belongs
+ * to the user the cluster's PostgreSQL runs as (*uid, *gid: that user,
+ * found as the owner of the engine's directory).  caliber-docdb runs as
+ * that user too, so it never holds the CA's key, and a flaw in the wire
+ * server (it parses what the network sends) reaches one cluster's files,
+ * not caliberd's.  Returns the tls directory (caller frees) or NULL and e.
+ */
+static char *cluster_tls_issue(const char *id, uid_t *uid, gid_t *gid, struct err *e)
+{
+	char *eid = cluster_engine_id(id), *top = xasprintf("%s/%s", pge_root(), eid);
+	char *dir = xasprintf("%s/tls", top), *cert = xasprintf("%s/cert.pem", dir);
+	char *key = xasprintf("%s/key.pem", dir), *ca_dir = localcloud_path(&rds_srv->cfg, "ca");
+	const char *names[] = { CLUSTER_HOST };
+	struct ca *ca = NULL;
+	struct stat st;
+	int ok = 0;
+
+	if (stat(top, &st) < 0) {
+		err_set(e, "unable to stat '%s': %s", top, strerror(errno));
+		goto out;
+	}
+	*uid = st.st_uid;
+	*gid = st.st_gid;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		err_set(e, "unable to create '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	if (ca_open(ca_dir, &ca, e) < 0 || ca_issue(ca, names, 1, cert, key, e) < 0)
+		goto out;
+	if (geteuid() == 0 && (chown(dir, *uid, *gid) < 0 || chown(cert, *uid, *gid) < 0 ||
+				      chown(key, *uid, *gid) < 0)) {
+		err_set(e, "unable to hand '%s' to its server's user: %s", dir, strerror(errno));
+		goto out;
+	}
+	ok = 1;
+out:
+	if (ca != NULL)
+		ca_close(ca);
+	free(eid);
+	free(top);
+	free(cert);
+	free(key);
+	free(ca_dir);
+	if (!ok) {
+		free(dir);
+		return NULL;
+	}
 	return dir;
 }
 
@@ -635,10 +696,12 @@ static int cluster_proc_spawn(struct cluster_proc *p, pid_t *pid, int *fd, struc
 		"TSAN_OPTIONS" };
 	struct cluster c = { 0 };
 	struct cluster_secrets s;
-	char *bin = NULL, *dir = NULL, *ca = NULL, *listen = NULL, *advertise = NULL;
+	char *bin = NULL, *dir = NULL, *cert = NULL, *key = NULL, *listen = NULL, *advertise = NULL;
 	char *env[8] = { 0 };
 	size_t n_env = 0, i;
 	int found = 0, ret = -1;
+	uid_t uid = 0;
+	gid_t gid = 0;
 
 	cluster_secrets_init(&s);
 	if (rds_wbegin(e) < 0)
@@ -655,8 +718,11 @@ static int cluster_proc_spawn(struct cluster_proc *p, pid_t *pid, int *fd, struc
 	bin = cluster_docdb_binary(e);
 	if (bin == NULL)
 		goto out;
-	dir = cluster_state_dir(c.id);
-	ca = localcloud_path(&rds_srv->cfg, "ca");
+	dir = cluster_tls_issue(c.id, &uid, &gid, e);
+	if (dir == NULL)
+		goto out;
+	cert = xasprintf("%s/cert.pem", dir);
+	key = xasprintf("%s/key.pem", dir);
 	listen = xasprintf("127.0.0.1:%d", c.port);
 	advertise = xasprintf("%s:%d", CLUSTER_HOST, c.port);
 	env[n_env++] = xstrdup("PATH=/usr/bin:/bin");
@@ -669,10 +735,10 @@ static int cluster_proc_spawn(struct cluster_proc *p, pid_t *pid, int *fd, struc
 			env[n_env++] = xasprintf("%s=%s", pass[i], getenv(pass[i]));
 	env[n_env] = NULL;
 	{
-		char *argv[] = { bin, "--listen", listen, "--advertise", advertise, "--tls-ca-dir",
-			ca, "--state-dir", dir, "--master-user", c.master_user, NULL };
+		char *argv[] = { bin, "--listen", listen, "--advertise", advertise, "--tls-cert", cert,
+			"--tls-key", key, "--master-user", c.master_user, NULL };
 		struct sup_spec spec = { .argv = argv, .envp = env, .cwd = dir, .path = "/usr/bin:/bin",
-			.capture = 1 };
+			.capture = 1, .drop = geteuid() == 0, .uid = uid, .gid = gid };
 
 		ret = sup_spawn(&spec, pid, fd, e);
 	}
@@ -683,7 +749,8 @@ out:
 	cluster_release(&c);
 	free(bin);
 	free(dir);
-	free(ca);
+	free(cert);
+	free(key);
 	free(listen);
 	free(advertise);
 	return ret;
@@ -1073,16 +1140,12 @@ static void cluster_job_delete(const struct cluster *c)
 	}
 	{
 		char *dir = cluster_state_dir(c->id);
-		char *files[] = { "docdb.log", "docdb-cert.pem", "docdb-key.pem" };
-		size_t i;
+		char *log = xasprintf("%s/docdb.log", dir);
 
-		for (i = 0; i < ARRAY_SIZE(files); i++) {
-			char *f = xasprintf("%s/%s", dir, files[i]);
-
-			unlink(f);
-			free(f);
-		}
+		/* the certificate went with the engine's directory */
+		unlink(log);
 		rmdir(dir);
+		free(log);
 		free(dir);
 	}
 	if (rds_wbegin(&e) == 0) {

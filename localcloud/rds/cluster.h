@@ -128,6 +128,8 @@ double cluster_earliest_restorable(sqlite3 *db, const struct cluster *c);
 int cluster_snapshot_insert(sqlite3 *db, const struct cluster *c, const char *snap,
 	const char *type, double now, struct err *e);
 
+/* Whether caliber-docdb is installed next to caliberd (e says where it was looked for). */
+int cluster_available(struct err *e);
 /* Run the cluster's job (from its row) in a worker thread. */
 void cluster_job_spawn(const char *id);
 /* A manual snapshot of a running cluster, in a worker thread. */

@@ -100,6 +100,14 @@ def mongo(lc, cluster, **kw):
     return c
 
 
+def _argv(cmdline_path):
+    try:
+        with open(cmdline_path, "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
 def docs(client, coll="orders"):
     return list(client.shop[coll].find({}, sort=[("_id", 1)]))
 
@@ -156,6 +164,14 @@ def test_a_cluster_is_a_server_pymongo_reaches_with_the_uri_from_describe(localc
     assert inst["Endpoint"] == {"Address": "localhost", "Port": c["Port"], "HostedZoneId": "ZNKXH85TT8WVW"}
     listed = docdb(localcloud, "describe-db-instances")["DBInstances"]
     assert cid + "-1" in [i["DBInstanceIdentifier"] for i in listed]
+
+    # the wire server runs as its cluster's PostgreSQL user, never as root
+    listen = ("127.0.0.1:%d" % c["Port"]).encode()
+    owners = [os.stat(os.path.dirname(path)).st_uid for path in glob.glob("/proc/[0-9]*/cmdline")
+              if _argv(path)[:1] and _argv(path)[0].endswith(b"caliber-docdb") and listen in _argv(path)]
+    assert len(owners) == 1
+    if os.getuid() == 0:
+        assert owners[0] != 0
 
     m = mongo(localcloud, c)
     try:
