@@ -539,7 +539,6 @@ int cluster_describe_db_cluster_parameter_groups(struct lc_request *req, const j
 	char *name = in_name(in, "DBClusterParameterGroupName");
 	const char *marker = in_str(in, "Marker");
 	sqlite3_stmt *st = NULL;
-	size_t i;
 	long max;
 	int more = 0, ret = -1;
 
@@ -547,22 +546,20 @@ int cluster_describe_db_cluster_parameter_groups(struct lc_request *req, const j
 		cluster_in_max_records(in, &max, err) < 0 || begin(req, err) < 0)
 		goto out;
 	list = json_array();
-	/* the defaults first (their names sort before the users' "default." never can) */
-	for (i = 0; i < ARRAY_SIZE(families); i++) {
-		char *n = xasprintf("default.%s", families[i]), *d;
-
-		d = xasprintf("Default cluster parameter group for %s", families[i]);
-		if ((name == NULL || !strcmp(name, n)) && (marker == NULL || strcmp(n, marker) > 0))
-			json_array_append_new(list, param_group_json(n, families[i], d, req->region));
-		free(n);
-		free(d);
-	}
+	/* the default groups among the users', in name order, so that a Marker is a place */
 	if (sqlite3_prepare_v2(store_db(req->srv->store),
-		    "SELECT name, family, description, region FROM docdb_param_group WHERE (?1 IS"
-		    " NULL OR name = ?1) AND (?2 IS NULL OR name > ?2) ORDER BY name",
+		    "SELECT name, family, description, region FROM (SELECT 'default.docdb3.6' AS"
+		    " name, 'docdb3.6' AS family, 'Default cluster parameter group for docdb3.6'"
+		    " AS description, ?3 AS region UNION ALL SELECT 'default.docdb4.0', 'docdb4.0',"
+		    " 'Default cluster parameter group for docdb4.0', ?3 UNION ALL SELECT"
+		    " 'default.docdb5.0', 'docdb5.0', 'Default cluster parameter group for"
+		    " docdb5.0', ?3 UNION ALL SELECT name, family, description, region FROM"
+		    " docdb_param_group) WHERE (?1 IS NULL OR name = ?1) AND (?2 IS NULL OR"
+		    " name > ?2) ORDER BY name",
 		    -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, marker, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, req->region, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(list,
 				param_group_json(store_col_str(st, 0), store_col_str(st, 1),

@@ -545,3 +545,31 @@ def test_subnet_and_cluster_parameter_groups_are_recorded_checked_and_described_
         "DBSubnetGroupNotFoundFault"
     assert error_of(client.describe_db_cluster_parameter_groups, DBClusterParameterGroupName="api-params")[0] == \
         "DBParameterGroupNotFound"
+
+
+def test_describe_pages_with_marker_as_awscli_follows_it(localcloud, client):
+    # "default-..." sorts before the default groups ('-' < '.'): a Marker is a place in one order
+    names = ["default-%02d" % i for i in range(3)] + ["page-%02d" % i for i in range(20)]
+    for n in names:
+        client.create_db_subnet_group(DBSubnetGroupName=n, DBSubnetGroupDescription=n, SubnetIds=["subnet-0aaa1111"])
+        client.create_db_cluster_parameter_group(DBClusterParameterGroupName=n, DBParameterGroupFamily="docdb5.0",
+                                                 Description=n)
+    try:
+        first = client.describe_db_subnet_groups(MaxRecords=20)
+        assert len(first["DBSubnetGroups"]) == 20 and first["Marker"]
+        rest = client.describe_db_subnet_groups(MaxRecords=20, Marker=first["Marker"])
+        assert "Marker" not in rest
+        got = [g["DBSubnetGroupName"] for g in first["DBSubnetGroups"] + rest["DBSubnetGroups"]]
+        assert [g for g in got if g in names] == names and len(got) == len(set(got))
+        # awscli v2 follows the Marker itself, 20 at a time
+        listed = docdb(localcloud, "describe-db-cluster-parameter-groups", "--page-size", 20)
+        got = [g["DBClusterParameterGroupName"] for g in listed["DBClusterParameterGroups"]]
+        assert [g for g in got if g in names] == names and len(got) == len(set(got))
+        assert "default.docdb5.0" in got and got == sorted(got)
+        listed = docdb(localcloud, "describe-db-subnet-groups", "--page-size", 20)
+        assert [g["DBSubnetGroupName"] for g in listed["DBSubnetGroups"]
+                if g["DBSubnetGroupName"] in names] == names
+    finally:
+        for n in names:
+            client.delete_db_subnet_group(DBSubnetGroupName=n)
+            client.delete_db_cluster_parameter_group(DBClusterParameterGroupName=n)
