@@ -1092,7 +1092,7 @@ int cluster_create_db_cluster_snapshot(struct lc_request *req, const json_t *in,
 	struct cluster c = { 0 };
 	struct cluster_snapshot s = { 0 };
 	struct err e = ERR_INIT;
-	char *id = NULL, *snap = NULL;
+	char *id = NULL, *snap = NULL, *tags = NULL;
 	int ret = -1;
 	sqlite3 *db;
 
@@ -1116,7 +1116,9 @@ int cluster_create_db_cluster_snapshot(struct lc_request *req, const json_t *in,
 			snap);
 		goto out;
 	}
+	tags = in_array_text(in, "Tags");
 	if (cluster_snapshot_insert(db, &c, snap, "manual", lc_now(), &e) < 0 ||
+		store_run(db, "UPDATE docdb_snapshot SET tags = ? WHERE id = ?", "ss", tags, snap) < 0 ||
 		cluster_snapshot_get(db, snap, &s) != 1) {
 		store_rollback(req->srv->store);
 		cluster_internal(err, e.msg[0] ? e.msg : "the snapshot row vanished");
@@ -1132,6 +1134,7 @@ out:
 	cluster_snapshot_release(&s);
 	free(id);
 	free(snap);
+	free(tags);
 	return ret;
 }
 
@@ -1568,6 +1571,7 @@ static int cluster_create_db_instance(struct lc_request *req, const json_t *in, 
 	char *id = NULL, *cluster_id = NULL, resource[64];
 	const char *klass = in_str(in, "DBInstanceClass");
 	json_t *tier = json_object_get(in, "PromotionTier"), *list = NULL;
+	char *tags = in_array_text(in, "Tags");
 	int ret = -1;
 	sqlite3 *db;
 
@@ -1608,10 +1612,11 @@ static int cluster_create_db_instance(struct lc_request *req, const json_t *in, 
 	resource_id("db-", resource);
 	if (store_run(db,
 		    "INSERT INTO docdb_instance (id, cluster_id, region, instance_class, created,"
-		    " resource_id, promotion_tier, availability_zone) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		    "ssssdsis", id, cluster_id, req->region, klass, lc_now(), resource,
+		    " resource_id, promotion_tier, availability_zone, tags) VALUES (?, ?, ?, ?, ?, ?,"
+		    " ?, ?, ?)",
+		    "ssssdsiss", id, cluster_id, req->region, klass, lc_now(), resource,
 		    (long long)(tier ? json_integer_value(tier) : 1),
-		    in_str(in, "AvailabilityZone")) < 0) {
+		    in_str(in, "AvailabilityZone"), tags) < 0) {
 		store_rollback(req->srv->store);
 		cluster_internal(err, "unable to record the instance");
 		goto out;
@@ -1630,6 +1635,7 @@ static int cluster_create_db_instance(struct lc_request *req, const json_t *in, 
 out:
 	json_decref(list);
 	cluster_release(&c);
+	free(tags);
 	free(id);
 	free(cluster_id);
 	return ret;

@@ -81,7 +81,8 @@ static const char cluster_schema[] =
 	" kms_key TEXT,"
 	" resource_id TEXT NOT NULL,"
 	" vpc_sgs TEXT NOT NULL DEFAULT '[]',"
-	" secrets BLOB NOT NULL);";
+	" secrets BLOB NOT NULL,"
+	" tags TEXT NOT NULL DEFAULT '[]');";
 
 /* ---------------------------------------------------------------- rows */
 

@@ -22,7 +22,8 @@
  *
  * The files: cluster.c (store, workers, caliber-docdb processes, init),
  * cluster-api.c (typed handlers on the codec; their rows are the last
- * block of routes.c).  The RDS instance handlers call in through the
+ * block of routes.c), cluster-groups.c (subnet and cluster parameter
+ * groups), cluster-tags.c (tags by ARN).  The RDS instance handlers call in through the
  * cluster_instance_* functions below for instances of engine docdb.
  */
 #ifndef CALIBER_LC_RDS_CLUSTER_H
@@ -196,6 +197,14 @@ int cluster_reset_db_cluster_parameter_group(struct lc_request *req, const json_
 	json_t **out, struct codec_error *err);
 int cluster_delete_db_cluster_parameter_group(struct lc_request *req, const json_t *in,
 	json_t **out, struct codec_error *err);
+
+/* cluster-tags.c: tags of DocumentDB's resources, by ARN */
+int cluster_add_tags_to_resource(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int cluster_remove_tags_from_resource(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int cluster_list_tags_for_resource(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
 
 /* the typed handlers (routes.c) */
 int cluster_create_db_cluster(struct lc_request *req, const json_t *in, json_t **out,

@@ -59,6 +59,11 @@ static const struct lc_route rds_routes[] = {
 		.typed = cluster_reset_db_cluster_parameter_group },
 	{ .service = "rds", .operation = "DeleteDBClusterParameterGroup",
 		.typed = cluster_delete_db_cluster_parameter_group },
+	{ .service = "rds", .operation = "AddTagsToResource", .typed = cluster_add_tags_to_resource },
+	{ .service = "rds", .operation = "RemoveTagsFromResource",
+		.typed = cluster_remove_tags_from_resource },
+	{ .service = "rds", .operation = "ListTagsForResource",
+		.typed = cluster_list_tags_for_resource },
 };
 
 const struct lc_service rds_service = {

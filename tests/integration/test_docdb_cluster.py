@@ -573,3 +573,34 @@ def test_describe_pages_with_marker_as_awscli_follows_it(localcloud, client):
         for n in names:
             client.delete_db_subnet_group(DBSubnetGroupName=n)
             client.delete_db_cluster_parameter_group(DBClusterParameterGroupName=n)
+
+
+def test_tags_are_kept_by_arn_as_aws_keeps_them(localcloud, client, cluster):
+    arn = cluster["DBClusterArn"]
+
+    def tags(resource):
+        return docdb(localcloud, "list-tags-for-resource", "--resource-name", resource)["TagList"]
+    assert tags(arn) == [{"Key": "team", "Value": "api"}]
+    docdb(localcloud, "add-tags-to-resource", "--resource-name", arn, "--tags", "Key=team,Value=core",
+          "Key=env,Value=prod")
+    assert tags(arn) == [{"Key": "team", "Value": "core"}, {"Key": "env", "Value": "prod"}]
+    docdb(localcloud, "remove-tags-from-resource", "--resource-name", arn, "--tag-keys", "team")
+    assert tags(arn) == [{"Key": "env", "Value": "prod"}]
+
+    inst = client.describe_db_instances(DBInstanceIdentifier=cluster["DBClusterIdentifier"] + "-1")["DBInstances"][0]
+    assert tags(inst["DBInstanceArn"]) == []
+    docdb(localcloud, "add-tags-to-resource", "--resource-name", inst["DBInstanceArn"], "--tags", "Key=role,Value=w")
+    assert tags(inst["DBInstanceArn"]) == [{"Key": "role", "Value": "w"}]
+
+    client.create_db_subnet_group(DBSubnetGroupName="tagged", DBSubnetGroupDescription="t",
+                                  SubnetIds=["subnet-0aaa1111"], Tags=[{"Key": "k", "Value": "v"}])
+    try:
+        sg = client.describe_db_subnet_groups(DBSubnetGroupName="tagged")["DBSubnetGroups"][0]
+        assert tags(sg["DBSubnetGroupArn"]) == [{"Key": "k", "Value": "v"}]
+    finally:
+        client.delete_db_subnet_group(DBSubnetGroupName="tagged")
+
+    missing = arn.rsplit(":", 1)[0] + ":no-such-cluster"
+    assert docdb_fail(localcloud, "list-tags-for-resource", "--resource-name", missing) == "DBClusterNotFoundFault"
+    assert error_of(client.list_tags_for_resource, ResourceName=missing) == ("DBClusterNotFoundFault", 404)
+    assert error_of(client.list_tags_for_resource, ResourceName="not-an-arn") == ("InvalidParameterValue", 400)
