@@ -907,6 +907,14 @@ int cluster_modify_db_cluster(struct lc_request *req, const json_t *in, json_t *
 			" is %s).", id, c.status);
 		goto out;
 	}
+	if (json_object_get(in, "Port") != NULL &&
+		json_integer_value(json_object_get(in, "Port")) != c.port) {
+		store_rollback(req->srv->store);
+		cluster_bad(err, "InvalidParameterValue",
+			"Port: moving a cluster to another port is not supported by this endpoint (%s"
+			" listens on %d).", id, c.port);
+		goto out;
+	}
 	if (pw != NULL && c.secret_arn != NULL) {
 		store_rollback(req->srv->store);
 		cluster_bad(err, "InvalidParameterCombination",

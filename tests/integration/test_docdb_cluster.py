@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pymongo.errors import OperationFailure
 
-from conftest import start_localcloud
+from conftest import free_port, start_localcloud
 
 MASTER = "docdbadmin"
 MASTER_PW = "Initial-pass-1"
@@ -530,14 +530,26 @@ def test_subnet_and_cluster_parameter_groups_are_recorded_checked_and_described_
     assert error_of(client.create_db_cluster, DBClusterIdentifier=ident("g"), DBClusterParameterGroupName="nope",
                     **kw) == ("DBClusterParameterGroupNotFound", 404)
     cid = ident("grouped")
+    port = free_port()
     c = create_cluster(localcloud, cid, "--db-subnet-group-name", "api-subnets",
-                       "--db-cluster-parameter-group-name", "api-params")
+                       "--db-cluster-parameter-group-name", "api-params", "--port", port)
     assert c["DBSubnetGroup"] == "api-subnets" and c["DBClusterParameterGroup"] == "api-params"
+    # a Port asked for is the one it listens on when it is free
+    assert c["Port"] == port
+    assert docdb_fail(localcloud, "modify-db-cluster", "--db-cluster-identifier", cid, "--port", port + 1,
+                      "--apply-immediately") in ("InvalidParameterValue", "InvalidDBClusterStateFault")
     assert docdb_fail(localcloud, "delete-db-subnet-group", "--db-subnet-group-name", "api-subnets") == \
         "InvalidDBSubnetGroupStateFault"
     assert docdb_fail(localcloud, "delete-db-cluster-parameter-group", "--db-cluster-parameter-group-name",
                       "api-params") == "InvalidDBParameterGroupState"
-    wait_cluster(client, cid)
+    c = wait_cluster(client, cid)
+    assert docdb_fail(localcloud, "modify-db-cluster", "--db-cluster-identifier", cid, "--port", port + 1,
+                      "--apply-immediately") == "InvalidParameterValue"
+    m = mongo(localcloud, c)
+    try:
+        assert m.admin.command("hello")["me"] == "localhost:%d" % port
+    finally:
+        m.close()
     delete_cluster(localcloud, cid)
     docdb(localcloud, "delete-db-subnet-group", "--db-subnet-group-name", "api-subnets")
     docdb(localcloud, "delete-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "api-params")
