@@ -1,10 +1,11 @@
 /*
- * rds/cluster-api.c: DocumentDB's API handlers, typed, on the codec (the
- * server's RDS model: every DocumentDB operation and shape is in it under
- * the same names, and `aws docdb` signs as rds on the same endpoint).  A
- * handler checks its input, records intent in the store and hands the
- * work to cluster.c.  Also the hooks through which RDS's instance
- * handlers serve instances of engine docdb.  What a cluster is: cluster.h.
+ * rds/cluster-api.c: DocumentDB's cluster and cluster snapshot handlers,
+ * typed, on the codec (the server's RDS model: every DocumentDB operation
+ * and shape is in it under the same names, and `aws docdb` signs as rds on
+ * the same endpoint).  A handler checks its input, records intent in the
+ * store and hands the work to cluster.c.  Instances: cluster-instances.c;
+ * groups: cluster-groups.c; tags: cluster-tags.c.  What a cluster is:
+ * cluster.h.
  */
 #include "compat.h"
 
@@ -17,7 +18,6 @@
 #include <openssl/crypto.h>
 
 #include "core/caliberd.h"
-#include "core/codec-glue.h"
 #include "core/crypt.h"
 #include "core/engine-postgres.h"
 #include "core/reply.h"
@@ -26,7 +26,6 @@
 #include "cluster.h"
 #include "internal.h"
 
-#define CLUSTER_AZ "local-1a"
 #define CLUSTER_DEFAULT_MAX_RECORDS 100
 
 /* ---------------------------------------------------------------- input */
@@ -89,7 +88,7 @@ static char *lower(const char *s)
  * rules for a new name; otherwise any name is looked up (automated
  * snapshots are "rds:..."), an ARN reduced to its last part.
  */
-static int in_ident(const json_t *in, const char *member, size_t max, int required, int strict,
+int cluster_in_ident(const json_t *in, const char *member, size_t max, int required, int strict,
 	char **out, struct codec_error *err)
 {
 	const char *v = in_str(in, member), *colon;
@@ -235,7 +234,7 @@ out:
 	return ret;
 }
 
-static void resource_id(const char *prefix, char out[64])
+void cluster_resource_id(const char *prefix, char out[64])
 {
 	char uuid[40];
 	size_t i, j, k = strlen(prefix);
@@ -326,7 +325,7 @@ static void set_time(json_t *o, const char *k, double t)
 		json_object_set_new(o, k, json_real(t));
 }
 
-static json_t *security_groups_json(const char *text)
+json_t *cluster_security_groups_json(const char *text)
 {
 	json_t *ids = json_loads(text ? text : "[]", 0, NULL), *out = json_array(), *v;
 	size_t i;
@@ -341,21 +340,6 @@ static json_t *security_groups_json(const char *text)
 void cluster_arn(const char *kind, const char *region, const char *id, char out[512])
 {
 	snprintf(out, 512, "arn:aws:rds:%s:%s:%s:%s", region, LOCALCLOUD_ACCOUNT_ID, kind, id);
-}
-
-/* What a docdb instance's status is: its cluster's, but a cluster at work still serves. */
-static const char *instance_status(const char *cluster_status)
-{
-	static const char *const same[] = { "creating", "starting", "deleting", "failed",
-		"incompatible-restore" };
-	size_t i;
-
-	if (cluster_status == NULL)
-		return "failed";
-	for (i = 0; i < ARRAY_SIZE(same); i++)
-		if (!strcmp(cluster_status, same[i]))
-			return cluster_status;
-	return "available";
 }
 
 static json_t *cluster_members_json(sqlite3 *db, const char *id)
@@ -408,7 +392,7 @@ static json_t *cluster_json(sqlite3 *db, const struct cluster *c)
 	set_str(o, "PreferredMaintenanceWindow", "sun:05:00-sun:05:30");
 	json_object_set_new(o, "ReadReplicaIdentifiers", json_array());
 	json_object_set_new(o, "DBClusterMembers", cluster_members_json(db, c->id));
-	json_object_set_new(o, "VpcSecurityGroups", security_groups_json(c->vpc_sgs));
+	json_object_set_new(o, "VpcSecurityGroups", cluster_security_groups_json(c->vpc_sgs));
 	set_str(o, "HostedZoneId", CLUSTER_HOSTED_ZONE);
 	json_object_set_new(o, "StorageEncrypted", json_boolean(c->storage_encrypted));
 	if (c->storage_encrypted)
@@ -472,7 +456,7 @@ static int reply_cluster(sqlite3 *db, const char *id, const char *status, json_t
 	return 0;
 }
 
-static int commit(struct lc_request *req, struct codec_error *err)
+int cluster_commit(struct lc_request *req, struct codec_error *err)
 {
 	struct err e = ERR_INIT;
 
@@ -482,7 +466,7 @@ static int commit(struct lc_request *req, struct codec_error *err)
 }
 
 /* Open the store on cluster id: 1 found (transaction open, *c filled), else the error set. */
-static int begin_on_cluster(struct lc_request *req, const char *id, struct cluster *c,
+int cluster_begin_on(struct lc_request *req, const char *id, struct cluster *c,
 	struct codec_error *err)
 {
 	struct err e = ERR_INIT;
@@ -588,7 +572,7 @@ static int cluster_insert(sqlite3 *db, struct cluster_new *n, struct err *e)
 	sqlite3_stmt *st = NULL;
 	int port = 0, pg_port = 0, ret = -1;
 
-	resource_id("cluster-", resource);
+	cluster_resource_id("cluster-", resource);
 	if (cluster_pick_ports(db, n->port_wanted, &port, &pg_port, e) < 0 ||
 		cluster_secrets_seal(&n->secrets, "cluster", n->id, &sealed, e) < 0)
 		goto out;
@@ -658,7 +642,7 @@ static int cluster_insert_reply(struct lc_request *req, struct cluster_new *n, j
 		store_rollback(req->srv->store);
 		return -1;
 	}
-	if (commit(req, err) < 0)
+	if (cluster_commit(req, err) < 0)
 		return -1;
 	cluster_job_spawn(n->id);
 	return 0;
@@ -721,7 +705,7 @@ int cluster_create_db_cluster(struct lc_request *req, const json_t *in, json_t *
 	cluster_new_init(&n, in, req->region);
 	admin_pw[0] = owner_pw[0] = managed_pw[0] = '\0';
 	if (need_engine(err) < 0 ||
-		in_ident(in, "DBClusterIdentifier", 63, 1, 1, &id, err) < 0 ||
+		cluster_in_ident(in, "DBClusterIdentifier", 63, 1, 1, &id, err) < 0 ||
 		in_retention(in, &n.retention, err) < 0 || in_engine_version(in, err) < 0 ||
 		in_port(in, err) < 0)
 		goto out;
@@ -818,7 +802,7 @@ int cluster_describe_db_clusters(struct lc_request *req, const json_t *in, json_
 	int more = 0, ret = -1;
 	sqlite3 *db;
 
-	if (in_ident(in, "DBClusterIdentifier", 255, 0, 0, &id, err) < 0 ||
+	if (cluster_in_ident(in, "DBClusterIdentifier", 255, 0, 0, &id, err) < 0 ||
 		cluster_in_filters(in, names, &filters, err) < 0 || cluster_in_max_records(in, &max, err) < 0)
 		goto out;
 	if (store_begin(req->srv->store, &e) < 0) {
@@ -888,7 +872,7 @@ int cluster_modify_db_cluster(struct lc_request *req, const json_t *in, json_t *
 	sqlite3 *db;
 
 	cluster_secrets_init(&s);
-	if (in_ident(in, "DBClusterIdentifier", 63, 1, 0, &id, err) < 0 ||
+	if (cluster_in_ident(in, "DBClusterIdentifier", 63, 1, 0, &id, err) < 0 ||
 		in_retention(in, &retention, err) < 0 || in_engine_version(in, err) < 0)
 		goto out;
 	if (in_str(in, "NewDBClusterIdentifier") != NULL) {
@@ -898,7 +882,7 @@ int cluster_modify_db_cluster(struct lc_request *req, const json_t *in, json_t *
 	}
 	if (pw != NULL && password_check("MasterUserPassword", pw, err) < 0)
 		goto out;
-	if (begin_on_cluster(req, id, &c, err) < 0)
+	if (cluster_begin_on(req, id, &c, err) < 0)
 		goto out;
 	db = store_db(req->srv->store);
 	if (strcmp(c.status, "available") != 0) {
@@ -977,7 +961,7 @@ int cluster_modify_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		store_rollback(req->srv->store);
 		goto out;
 	}
-	if (commit(req, err) < 0)
+	if (cluster_commit(req, err) < 0)
 		goto out;
 	if (pw != NULL)
 		cluster_job_spawn(id);
@@ -1016,8 +1000,8 @@ int cluster_delete_db_cluster(struct lc_request *req, const json_t *in, json_t *
 	int skip = in_true(in, "SkipFinalSnapshot"), ret = -1;
 	sqlite3 *db;
 
-	if (in_ident(in, "DBClusterIdentifier", 63, 1, 0, &id, err) < 0 ||
-		in_ident(in, "FinalDBSnapshotIdentifier", 255, 0, 1, &final, err) < 0)
+	if (cluster_in_ident(in, "DBClusterIdentifier", 63, 1, 0, &id, err) < 0 ||
+		cluster_in_ident(in, "FinalDBSnapshotIdentifier", 255, 0, 1, &final, err) < 0)
 		goto out;
 	if (!skip && final == NULL) {
 		cluster_bad(err, "InvalidParameterCombination",
@@ -1029,7 +1013,7 @@ int cluster_delete_db_cluster(struct lc_request *req, const json_t *in, json_t *
 			"Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.");
 		goto out;
 	}
-	if (begin_on_cluster(req, id, &c, err) < 0)
+	if (cluster_begin_on(req, id, &c, err) < 0)
 		goto out;
 	db = store_db(req->srv->store);
 	if (c.deletion_protection) {
@@ -1080,7 +1064,7 @@ int cluster_delete_db_cluster(struct lc_request *req, const json_t *in, json_t *
 		store_rollback(req->srv->store);
 		goto out;
 	}
-	if (commit(req, err) < 0)
+	if (cluster_commit(req, err) < 0)
 		goto out;
 	cluster_job_spawn(id);
 	ret = 0;
@@ -1104,10 +1088,10 @@ int cluster_create_db_cluster_snapshot(struct lc_request *req, const json_t *in,
 	int ret = -1;
 	sqlite3 *db;
 
-	if (in_ident(in, "DBClusterSnapshotIdentifier", 255, 1, 1, &snap, err) < 0 ||
-		in_ident(in, "DBClusterIdentifier", 63, 1, 0, &id, err) < 0)
+	if (cluster_in_ident(in, "DBClusterSnapshotIdentifier", 255, 1, 1, &snap, err) < 0 ||
+		cluster_in_ident(in, "DBClusterIdentifier", 63, 1, 0, &id, err) < 0)
 		goto out;
-	if (begin_on_cluster(req, id, &c, err) < 0)
+	if (cluster_begin_on(req, id, &c, err) < 0)
 		goto out;
 	db = store_db(req->srv->store);
 	if (strcmp(c.status, "available") != 0) {
@@ -1133,7 +1117,7 @@ int cluster_create_db_cluster_snapshot(struct lc_request *req, const json_t *in,
 		goto out;
 	}
 	*out = json_pack("{s:o}", "DBClusterSnapshot", snapshot_json(&s));
-	if (commit(req, err) < 0)
+	if (cluster_commit(req, err) < 0)
 		goto out;
 	cluster_snapshot_spawn(id, snap);
 	ret = 0;
@@ -1160,8 +1144,8 @@ int cluster_describe_db_cluster_snapshots(struct lc_request *req, const json_t *
 	int more = 0, ret = -1;
 	sqlite3 *db;
 
-	if (in_ident(in, "DBClusterIdentifier", 255, 0, 0, &id, err) < 0 ||
-		in_ident(in, "DBClusterSnapshotIdentifier", 255, 0, 0, &snap, err) < 0 ||
+	if (cluster_in_ident(in, "DBClusterIdentifier", 255, 0, 0, &id, err) < 0 ||
+		cluster_in_ident(in, "DBClusterSnapshotIdentifier", 255, 0, 0, &snap, err) < 0 ||
 		cluster_in_filters(in, names, &filters, err) < 0 || cluster_in_max_records(in, &max, err) < 0)
 		goto out;
 	if (type != NULL && strcmp(type, "automated") && strcmp(type, "manual") &&
@@ -1234,7 +1218,7 @@ int cluster_delete_db_cluster_snapshot(struct lc_request *req, const json_t *in,
 	int found, ret = -1;
 	sqlite3 *db;
 
-	if (in_ident(in, "DBClusterSnapshotIdentifier", 255, 1, 0, &snap, err) < 0)
+	if (cluster_in_ident(in, "DBClusterSnapshotIdentifier", 255, 1, 0, &snap, err) < 0)
 		goto out;
 	if (store_begin(req->srv->store, &e) < 0) {
 		cluster_internal(err, e.msg);
@@ -1267,7 +1251,7 @@ int cluster_delete_db_cluster_snapshot(struct lc_request *req, const json_t *in,
 	free(s.status);
 	s.status = xstrdup("deleted");
 	*out = json_pack("{s:o}", "DBClusterSnapshot", snapshot_json(&s));
-	if (commit(req, err) < 0)
+	if (cluster_commit(req, err) < 0)
 		goto out;
 	dir = cluster_engine_id(snap);
 	if (pge_snapshot_delete(dir, &e) < 0)
@@ -1288,7 +1272,7 @@ static int restore_common(const json_t *in, struct cluster_new *n, char **id,
 {
 	const char *engine = in_str(in, "Engine");
 
-	if (in_ident(in, "DBClusterIdentifier", 63, 1, 1, id, err) < 0 ||
+	if (cluster_in_ident(in, "DBClusterIdentifier", 63, 1, 1, id, err) < 0 ||
 		in_engine_version(in, err) < 0 || in_port(in, err) < 0)
 		return -1;
 	if (engine != NULL && strcmp(engine, "docdb") != 0)
@@ -1311,7 +1295,7 @@ int cluster_restore_db_cluster_from_snapshot(struct lc_request *req, const json_
 
 	cluster_new_init(&n, in, req->region);
 	if (need_engine(err) < 0 || restore_common(in, &n, &id, err) < 0 ||
-		in_ident(in, "SnapshotIdentifier", 255, 1, 0, &snap, err) < 0)
+		cluster_in_ident(in, "SnapshotIdentifier", 255, 1, 0, &snap, err) < 0)
 		goto out;
 	if (in_str(in, "Engine") == NULL) {
 		cluster_bad(err, "MissingParameter", "The request must contain the parameter Engine");
@@ -1374,7 +1358,7 @@ int cluster_restore_db_cluster_to_point_in_time(struct lc_request *req, const js
 	cluster_new_init(&n, in, req->region);
 	cluster_secrets_init(&cur);
 	if (need_engine(err) < 0 || restore_common(in, &n, &id, err) < 0 ||
-		in_ident(in, "SourceDBClusterIdentifier", 63, 1, 0, &src_id, err) < 0)
+		cluster_in_ident(in, "SourceDBClusterIdentifier", 63, 1, 0, &src_id, err) < 0)
 		goto out;
 	if (latest == (when_v != NULL)) {
 		cluster_bad(err, "InvalidParameterCombination",
@@ -1390,7 +1374,7 @@ int cluster_restore_db_cluster_to_point_in_time(struct lc_request *req, const js
 		goto out;
 	}
 	lc_time_iso8601(latest ? lc_now() : when, when_text);
-	if (begin_on_cluster(req, src_id, &src, err) < 0)
+	if (cluster_begin_on(req, src_id, &src, err) < 0)
 		goto out;
 	db = store_db(req->srv->store);
 	{
@@ -1459,281 +1443,4 @@ out:
 	free(src_id);
 	free(base);
 	return ret;
-}
-
-/* ---------------------------------------------------------------- instances */
-
-static json_t *instance_json(sqlite3_stmt *st, const struct cluster *c)
-{
-	json_t *o = json_object();
-	const char *status = instance_status(c ? c->status : NULL);
-	char arn[512];
-
-	set_str(o, "DBInstanceIdentifier", store_col_str(st, 0));
-	set_str(o, "DBInstanceClass", store_col_str(st, 2));
-	set_str(o, "Engine", "docdb");
-	set_str(o, "DBInstanceStatus", status);
-	if (c != NULL && strcmp(status, "creating") != 0)
-		json_object_set_new(o, "Endpoint",
-			json_pack("{s:s, s:i, s:s}", "Address", CLUSTER_HOST, "Port", c->port,
-				"HostedZoneId", CLUSTER_HOSTED_ZONE));
-	set_time(o, "InstanceCreateTime", store_col_real(st, 4));
-	set_str(o, "PreferredBackupWindow", "00:00-00:30");
-	if (c != NULL) {
-		json_object_set_new(o, "BackupRetentionPeriod", json_integer(c->retention));
-		json_object_set_new(o, "VpcSecurityGroups", security_groups_json(c->vpc_sgs));
-		json_object_set_new(o, "StorageEncrypted", json_boolean(c->storage_encrypted));
-		if (c->storage_encrypted)
-			set_str(o, "KmsKeyId", c->kms_key ? c->kms_key : "alias/aws/rds");
-	}
-	set_str(o, "AvailabilityZone",
-		sqlite3_column_type(st, 7) != SQLITE_NULL ? store_col_str(st, 7) : CLUSTER_AZ);
-	set_str(o, "PreferredMaintenanceWindow", "sun:05:00-sun:05:30");
-	json_object_set_new(o, "PendingModifiedValues", json_object());
-	set_str(o, "EngineVersion", CLUSTER_ENGINE_VERSION);
-	json_object_set_new(o, "AutoMinorVersionUpgrade", json_true());
-	json_object_set_new(o, "PubliclyAccessible", json_false());
-	set_str(o, "DBClusterIdentifier", store_col_str(st, 1));
-	set_str(o, "DbiResourceId", store_col_str(st, 5));
-	set_str(o, "CACertificateIdentifier", "rds-ca-rsa2048-g1");
-	json_object_set_new(o, "PromotionTier", json_integer(sqlite3_column_int(st, 6)));
-	cluster_arn("db", store_col_str(st, 3), store_col_str(st, 0), arn);
-	set_str(o, "DBInstanceArn", arn);
-	json_object_set_new(o, "EnabledCloudwatchLogsExports", json_array());
-	return o;
-}
-
-#define INSTANCE_COLS \
-	"id, cluster_id, instance_class, region, created, resource_id, promotion_tier, availability_zone"
-
-int cluster_instances_list(sqlite3 *db, const char *id, const char *cluster_id, json_t *list)
-{
-	sqlite3_stmt *st = NULL;
-	int n = 0;
-
-	if (sqlite3_prepare_v2(db,
-		    "SELECT " INSTANCE_COLS " FROM docdb_instance WHERE (?1 IS NULL OR id = ?1) AND"
-		    " (?2 IS NULL OR cluster_id = ?2) ORDER BY id",
-		    -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cluster_id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct cluster c = { 0 };
-		int found = cluster_get(db, store_col_str(st, 1), &c);
-
-		json_array_append_new(list, instance_json(st, found == 1 ? &c : NULL));
-		cluster_release(&c);
-		n++;
-	}
-	sqlite3_finalize(st);
-	return n;
-}
-
-int cluster_instances_xml(struct lc_request *req, sqlite3 *db, const char *id, struct buf *b)
-{
-	struct aws_response resp;
-	struct err e = ERR_INIT;
-	const struct aws_model *m;
-	json_t *list = json_array(), *out;
-	const char *body, *from, *to;
-	int n = cluster_instances_list(db, id, NULL, list);
-
-	if (n <= 0) {
-		json_decref(list);
-		return 0;
-	}
-	m = aws_model_server_get("rds", &e);
-	if (m == NULL) {
-		lc_log("docdb: %s", e.msg);
-		json_decref(list);
-		return 0;
-	}
-	aws_response_init(&resp);
-	out = json_pack("{s:o}", "DBInstances", list);
-	if (codec_write_result(m, "DescribeDBInstances", out, req->request_id, &resp, &e) < 0) {
-		lc_log("docdb: DescribeDBInstances: the instances do not fit the model: %s", e.msg);
-		n = 0;
-		goto out;
-	}
-	/* the <DBInstance> elements between <DBInstances> and its end */
-	body = buf_str(&resp.body);
-	from = strstr(body, "<DBInstances>");
-	to = from ? strstr(from, "</DBInstances>") : NULL;
-	if (to == NULL) {
-		n = 0;
-		goto out;
-	}
-	from += strlen("<DBInstances>");
-	buf_append(b, from, (size_t)(to - from));
-out:
-	json_decref(out);
-	aws_response_release(&resp);
-	return n;
-}
-
-static int cluster_create_db_instance(struct lc_request *req, const json_t *in, json_t **out,
-	struct codec_error *err)
-{
-	struct cluster c = { 0 };
-	char *id = NULL, *cluster_id = NULL, resource[64];
-	const char *klass = in_str(in, "DBInstanceClass");
-	json_t *tier = json_object_get(in, "PromotionTier"), *list = NULL;
-	char *tags = in_array_text(in, "Tags");
-	int ret = -1;
-	sqlite3 *db;
-
-	if (in_ident(in, "DBInstanceIdentifier", 63, 1, 1, &id, err) < 0 ||
-		in_ident(in, "DBClusterIdentifier", 63, 1, 0, &cluster_id, err) < 0)
-		goto out;
-	if (klass == NULL) {
-		cluster_bad(err, "MissingParameter", "The request must contain the parameter DBInstanceClass");
-		goto out;
-	}
-	if (tier != NULL && (json_integer_value(tier) < 0 || json_integer_value(tier) > 15)) {
-		cluster_bad(err, "InvalidParameterValue", "PromotionTier must be between 0 and 15");
-		goto out;
-	}
-	if (begin_on_cluster(req, cluster_id, &c, err) < 0)
-		goto out;
-	db = store_db(req->srv->store);
-	if (!strcmp(c.status, "deleting") || !strcmp(c.status, "failed") ||
-		!strcmp(c.status, "incompatible-restore")) {
-		store_rollback(req->srv->store);
-		cluster_bad(err, "InvalidDBClusterStateFault",
-			"DB cluster %s is not in a state to add instances (it is %s).", cluster_id,
-			c.status);
-		goto out;
-	}
-	{
-		struct rds_instance r = { 0 };
-		int taken = rds_instance_get(db, id, &r);
-
-		rds_instance_release(&r);
-		list = json_array();
-		if (taken != 0 || cluster_instances_list(db, id, NULL, list) != 0) {
-			store_rollback(req->srv->store);
-			cluster_bad(err, "DBInstanceAlreadyExists", "DB instance already exists");
-			goto out;
-		}
-	}
-	resource_id("db-", resource);
-	if (store_run(db,
-		    "INSERT INTO docdb_instance (id, cluster_id, region, instance_class, created,"
-		    " resource_id, promotion_tier, availability_zone, tags) VALUES (?, ?, ?, ?, ?, ?,"
-		    " ?, ?, ?)",
-		    "ssssdsiss", id, cluster_id, req->region, klass, lc_now(), resource,
-		    (long long)(tier ? json_integer_value(tier) : 1),
-		    in_str(in, "AvailabilityZone"), tags) < 0) {
-		store_rollback(req->srv->store);
-		cluster_internal(err, "unable to record the instance");
-		goto out;
-	}
-	json_array_clear(list);
-	cluster_instances_list(db, id, NULL, list);
-	if (json_array_size(list) != 1) {
-		store_rollback(req->srv->store);
-		cluster_internal(err, "the instance row vanished");
-		goto out;
-	}
-	*out = json_pack("{s:O}", "DBInstance", json_array_get(list, 0));
-	if (commit(req, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	json_decref(list);
-	cluster_release(&c);
-	free(tags);
-	free(id);
-	free(cluster_id);
-	return ret;
-}
-
-static int cluster_delete_db_instance(struct lc_request *req, const json_t *in, json_t **out,
-	struct codec_error *err)
-{
-	struct err e = ERR_INIT;
-	json_t *list = json_array(), *o;
-	char *id = NULL;
-	int ret = -1;
-	sqlite3 *db;
-
-	if (in_ident(in, "DBInstanceIdentifier", 63, 1, 0, &id, err) < 0)
-		goto out;
-	if (store_begin(req->srv->store, &e) < 0) {
-		cluster_internal(err, e.msg);
-		goto out;
-	}
-	db = store_db(req->srv->store);
-	if (cluster_instances_list(db, id, NULL, list) != 1 ||
-		store_run(db, "DELETE FROM docdb_instance WHERE id = ?", "s", id) < 0) {
-		store_rollback(req->srv->store);
-		cluster_bad(err, "DBInstanceNotFound", "DBInstance %s not found.", id);
-		goto out;
-	}
-	o = json_array_get(list, 0);
-	json_object_set_new(o, "DBInstanceStatus", json_string("deleting"));
-	*out = json_pack("{s:O}", "DBInstance", o);
-	if (commit(req, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	json_decref(list);
-	free(id);
-	return ret;
-}
-
-/* Run fn on the codec for this request, as if its row named it. */
-static int run_typed(struct lc_request *req, struct lc_response *res, lc_typed_fn fn)
-{
-	const struct lc_route *saved = req->route;
-	struct lc_route r = *saved;
-
-	r.handler = NULL;
-	r.typed = fn;
-	req->route = &r;
-	codec_glue_run(req, res);
-	req->route = saved;
-	return 1;
-}
-
-/* Whether the request's DBInstanceIdentifier names a docdb instance. */
-static int names_docdb_instance(struct lc_request *req)
-{
-	const char *v = lc_request_form(req, "DBInstanceIdentifier");
-	struct err e = ERR_INIT;
-	json_t *list;
-	char *id;
-	int n;
-
-	if (v == NULL || store_begin(req->srv->store, &e) < 0)
-		return 0;
-	id = lower(v);
-	list = json_array();
-	n = cluster_instances_list(store_db(req->srv->store), id, NULL, list);
-	store_rollback(req->srv->store);
-	json_decref(list);
-	free(id);
-	return n > 0;
-}
-
-int cluster_instance_route(struct lc_request *req, struct lc_response *res)
-{
-	const char *op = req->route->operation;
-
-	if (!strcmp(op, "CreateDBInstance")) {
-		const char *engine = lc_request_form(req, "Engine");
-
-		if (engine != NULL && !strcasecmp(engine, "docdb"))
-			return run_typed(req, res, cluster_create_db_instance);
-		if (names_docdb_instance(req)) {
-			lc_reply_error(req, res, 400, "DBInstanceAlreadyExists",
-				"DB instance already exists");
-			return 1;
-		}
-		return 0;
-	}
-	if (!strcmp(op, "DeleteDBInstance") && names_docdb_instance(req))
-		return run_typed(req, res, cluster_delete_db_instance);
-	return 0;
 }

@@ -22,8 +22,9 @@
  *
  * The files: cluster.c (store, workers, caliber-docdb processes, init),
  * cluster-api.c (typed handlers on the codec; their rows are the last
- * block of routes.c), cluster-groups.c (subnet and cluster parameter
- * groups), cluster-tags.c (tags by ARN).  The RDS instance handlers call in through the
+ * block of routes.c), cluster-instances.c (docdb instances),
+ * cluster-groups.c (subnet and cluster parameter groups), cluster-tags.c
+ * (tags by ARN).  The RDS instance handlers call in through the
  * cluster_instance_* functions below for instances of engine docdb.
  */
 #ifndef CALIBER_LC_RDS_CLUSTER_H
@@ -40,6 +41,7 @@
 #define CLUSTER_PARAM_GROUP "default.docdb5.0"
 #define CLUSTER_HOST "localhost"
 #define CLUSTER_HOSTED_ZONE "ZNKXH85TT8WVW"
+#define CLUSTER_AZ "local-1a"
 
 struct cluster {
 	char *id;
@@ -140,7 +142,7 @@ void cluster_snapshot_spawn(const char *id, const char *snap);
 int cluster_init(struct lc_server *srv, struct err *e);
 
 /*
- * cluster-api.c: the hooks the RDS instance handlers (api.c) call.
+ * cluster-instances.c: the hooks the RDS instance handlers (api.c) call.
  * cluster_instance_route(): when the request is one for a DocumentDB
  * instance (CreateDBInstance with Engine=docdb, or an identifier that
  * names a docdb instance) it answers it on the codec and returns 1;
@@ -168,6 +170,21 @@ int cluster_filter_admits(const json_t *filters, const char *name, const char *v
 int cluster_in_max_records(const json_t *in, long *out, struct codec_error *err);
 /* arn:aws:rds:<region>:<account>:<kind>:<id> */
 void cluster_arn(const char *kind, const char *region, const char *id, char out[512]);
+/*
+ * An identifier member, lower-cased into *out (caller frees); strict: the
+ * rules for a new name, else any name (an ARN reduced to its name).
+ */
+int cluster_in_ident(const json_t *in, const char *member, size_t max, int required, int strict,
+	char **out, struct codec_error *err);
+/* prefix followed by 26 upper-case hex digits of a random UUID ("cluster-...", "db-..."). */
+void cluster_resource_id(const char *prefix, char out[64]);
+/* VpcSecurityGroupIds text as [{VpcSecurityGroupId, Status}] (a new reference). */
+json_t *cluster_security_groups_json(const char *text);
+/* Open the store on cluster id: 1 found (transaction open, *c filled), else -1 and err. */
+int cluster_begin_on(struct lc_request *req, const char *id, struct cluster *c,
+	struct codec_error *err);
+/* Commit the handler's transaction (500 when it fails). */
+int cluster_commit(struct lc_request *req, struct codec_error *err);
 
 /*
  * cluster-groups.c: DB subnet groups and DB cluster parameter groups.
