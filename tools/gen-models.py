@@ -64,6 +64,8 @@ SERVER_PATCHES = {
     "logs": {
         "members": {"LogGroup": {"logGroupArn": {"shape": "Arn"}}},
     },
+    # RDS instances and DocumentDB clusters (rds/cluster-api.c): members newer
+    # than Debian's botocore, as the RDS model bundled with awscli v2 has them.
     "rds": {
         "shapes": {"MasterUserSecret": {"type": "structure", "members": {
             "SecretArn": {"shape": "String"}, "SecretStatus": {"shape": "String"},
@@ -75,7 +77,16 @@ SERVER_PATCHES = {
                 "BackupRetentionPeriod": {"shape": "IntegerOptional"}},
             "RestoreDBInstanceToPointInTimeMessage": {
                 "BackupRetentionPeriod": {"shape": "IntegerOptional"}},
-            "DBInstance": {"MasterUserSecret": {"shape": "MasterUserSecret"}}},
+            "DBInstance": {"MasterUserSecret": {"shape": "MasterUserSecret"}},
+            "CreateDBClusterMessage": {
+                "ManageMasterUserPassword": {"shape": "BooleanOptional"},
+                "MasterUserSecretKmsKeyId": {"shape": "String"}},
+            "ModifyDBClusterMessage": {
+                "ManageMasterUserPassword": {"shape": "BooleanOptional"},
+                "RotateMasterUserPassword": {"shape": "BooleanOptional"},
+                "MasterUserSecretKmsKeyId": {"shape": "String"}},
+            "DBCluster": {"MasterUserSecret": {"shape": "MasterUserSecret"}},
+        },
     },
     "ecs": {
         # a stopTimeout beyond 32 bits is out of range (ClientException naming

@@ -22,6 +22,7 @@
 #include "core/engine-postgres.h"
 #include "core/reply.h"
 #include "core/router.h"
+#include "cluster.h"
 #include "internal.h"
 #include "core/store.h"
 
@@ -505,6 +506,8 @@ int rds_create_db_instance(struct lc_request *req, const json_t *in, json_t **ou
 	int manage = 0, ret = -1, found;
 	sqlite3 *db;
 
+	if (cluster_instance_route(req, in, out, err, &ret))
+		return ret;	/* a DocumentDB instance (cluster-instances.c) */
 	if (rds_need_engine(err) < 0)
 		return -1;
 
@@ -697,6 +700,7 @@ int rds_describe_db_instances(struct lc_request *req, const json_t *in, json_t *
 		json_array_append_new(list, rds_instance_value(db, &i));
 		rds_instance_release(&i);
 	}
+	cluster_instances_list(db, id, NULL, list);	/* DocumentDB's (cluster-instances.c) */
 	sqlite3_finalize(st);
 	store_rollback(req->srv->store);
 	if (id != NULL && json_array_size(list) == 0) {
@@ -880,6 +884,8 @@ int rds_delete_db_instance(struct lc_request *req, const json_t *in, json_t **ou
 	int skip = 0, ret = -1;
 	sqlite3 *db;
 
+	if (cluster_instance_route(req, in, out, err, &ret))
+		return ret;	/* a DocumentDB instance (cluster-instances.c) */
 	in_bool(in, "SkipFinalSnapshot", &skip);
 	if (in_ident(in, "DBInstanceIdentifier", 63, 1, &id, err) < 0 ||
 		in_ident(in, "FinalDBSnapshotIdentifier", 255, 0, &final, err) < 0)
