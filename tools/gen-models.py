@@ -51,7 +51,8 @@ SERVER = ["acm", "cloudfront", "docdb", "ec2", "ecs", "elbv2", "iam", "kms", "lo
 
 # Members AWS added after Debian's botocore (1.29) that caliberd serves: newer
 # clients (awscli v1 on botocore 1.43) send them, and the codec reads only
-# what the model has.  Service -> new shapes, and structure -> new members.
+# what the model has.  Service -> new shapes, structure -> new members, and
+# metadata the model lacks.
 SERVER_PATCHES = {
     "secretsmanager": {
         "shapes": {"SortByType": {"type": "string", "enum": [
@@ -62,6 +63,14 @@ SERVER_PATCHES = {
     },
     "logs": {
         "members": {"LogGroup": {"logGroupArn": {"shape": "Arn"}}},
+    },
+    # The namespace every reply and error of these REST-XML services is
+    # written in; botocore's models put it on request members only.
+    "route53": {
+        "metadata": {"xmlNamespace": "https://route53.amazonaws.com/doc/2013-04-01/"},
+    },
+    "cloudfront": {
+        "metadata": {"xmlNamespace": "http://cloudfront.amazonaws.com/doc/2020-05-31/"},
     },
 }
 
@@ -107,6 +116,8 @@ def server_model(data, service):
     full = load(os.path.join(d, "service-2.json"))
     drop = DROP - SERVER_KEEP
     patch = SERVER_PATCHES.get(service, {})
+    for key, value in patch.get("metadata", {}).items():
+        full["metadata"].setdefault(key, value)
     for name, shape in patch.get("shapes", {}).items():
         full["shapes"].setdefault(name, shape)
     for name, members in patch.get("members", {}).items():

@@ -13,7 +13,9 @@
  * Output: the statusCode member is the status, header members are headers
  * (timestamps in RFC 822 unless the model says otherwise), the payload
  * member or the remaining members the XML body, with the model's
- * xmlNamespace.  Errors share the Query writer's <ErrorResponse> (codec-query.c).
+ * xmlNamespace (or the service's, from the server model's metadata); the
+ * status is the operation's responseCode.  Errors share the Query writer's
+ * <ErrorResponse> (codec-query.c), in the service's namespace when it has one.
  *
  * REST-JSON is the same but for the body, which is JSON (codec-json.c's
  * values: jsonName, epoch timestamps, base64 blobs); its errors are JSON.
@@ -127,12 +129,62 @@ static int uri_match(const char *tmpl, const char *path, json_t *labels)
 			p += len;
 			continue;
 		}
+		/* a final '/' of the template is optional: Route 53's rrset, rrset/ */
+		if (*p == '\0' && *t == '/' && (t[1] == '\0' || t[1] == '?'))
+			return 0;
 		if (*t != *p)
 			return -1;
 		t++;
 		p++;
 	}
 	return *p == '\0' || (*p == '/' && p[1] == '\0') ? 0 : -1;
+}
+
+/*
+ * The service's namespace, which the server model's metadata carries for
+ * REST-XML services whose botocore model puts it on request members only
+ * (tools/gen-models.py's SERVER_PATCHES); NULL when it has none.
+ */
+static const char *service_namespace(const struct aws_model *m)
+{
+	const json_t *ns = json_object_get(m->metadata, "xmlNamespace");
+
+	return json_is_string(ns) ? json_string_value(ns) : aws_model_str(ns, "uri");
+}
+
+/*
+ * Write value as the body's root element name: the service's namespace
+ * goes on it when neither ref nor its shape names one, as AWS writes
+ * every reply of those services in their namespace.
+ */
+static int write_root(const struct aws_model *m, const json_t *ref, const json_t *value,
+	const char *name, struct buf *out, const char *where, struct err *e)
+{
+	const char *ns = service_namespace(m);
+	json_t *copy = NULL;
+	int ret;
+
+	if (ns != NULL && json_object_get(ref, "xmlNamespace") == NULL &&
+		json_object_get(aws_model_ref(m, ref), "xmlNamespace") == NULL) {
+		copy = json_copy((json_t *)ref);
+		json_object_set_new(copy, "xmlNamespace", json_pack("{s:s}", "uri", ns));
+		ref = copy;
+	}
+	buf_appends(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	ret = proto_xml_write(m, ref, value, name, out, where, e);
+	json_decref(copy);
+	return ret;
+}
+
+/*
+ * Is the body's root element the one the model names (the input's, or the
+ * payload member's, xmlName)?  A model without a name takes any root.
+ */
+static int root_is(xmlDoc *doc, const char *name)
+{
+	xmlNode *root = proto_xml_root(doc);
+
+	return name == NULL || (root != NULL && !strcmp((const char *)root->name, name));
 }
 
 static json_t *text_value(const struct aws_model *m, const json_t *shape, const char *text,
@@ -380,6 +432,13 @@ int codec_restxml_parse(const struct aws_model *m, const json_t *op,
 					e.msg);
 				goto out;
 			}
+			if (!root_is(doc, aws_model_str(pref, "locationName") ?
+					      aws_model_str(pref, "locationName") :
+					      aws_model_str(pshape, "locationName"))) {
+				codec_error_set(ce, 400, "MalformedXML",
+					"the body's root element is not %s", payload);
+				goto out;
+			}
 			json_object_set_new(obj, payload, typed(m, pshape,
 				proto_xml_parse_shape(m, pshape, proto_xml_root(doc))));
 			if (json_object_get(obj, payload) == NULL)
@@ -401,6 +460,11 @@ int codec_restxml_parse(const struct aws_model *m, const json_t *op,
 	} else if (req->body.len) {
 		if ((doc = proto_xml_read(req->body.data, req->body.len, &e)) == NULL) {
 			codec_error_set(ce, 400, "MalformedXML", "the body is not XML: %s", e.msg);
+			goto out;
+		}
+		if (!root_is(doc, aws_model_str(iref, "locationName"))) {
+			codec_error_set(ce, 400, "MalformedXML", "the body's root element is not %s",
+				aws_model_str(iref, "locationName"));
 			goto out;
 		}
 		obj = json_object();
@@ -497,7 +561,11 @@ int codec_restxml_write_result(const struct aws_model *m, const json_t *op, cons
 	struct buf text = BUF_INIT;
 	int ret = -1;
 
-	resp->status = 200;
+	/* the operation's status (201 Created, 204 No Content), unless a statusCode member says */
+	resp->status = json_integer_value(json_object_get(json_object_get(op, "http"),
+		"responseCode"));
+	if (resp->status == 0)
+		resp->status = 200;
 	if (shape == NULL || out == NULL) {
 		ret = 0;
 		goto out;
@@ -570,7 +638,7 @@ int codec_restxml_write_result(const struct aws_model *m, const json_t *op, cons
 			free(d);
 			aws_kv_set(&resp->headers, "Content-Type", "application/json");
 		} else if (v != NULL) {
-			if (proto_xml_write(m, pref, v, root ? root : aws_model_str(pref, "shape"),
+			if (write_root(m, pref, v, root ? root : aws_model_str(pref, "shape"),
 				    &resp->body, payload, e) < 0)
 				goto out;
 			aws_kv_set(&resp->headers, "Content-Type", "application/xml");
@@ -590,7 +658,7 @@ int codec_restxml_write_result(const struct aws_model *m, const json_t *op, cons
 
 		if (root == NULL)
 			root = aws_model_str(shape, "locationName");
-		if (proto_xml_write(m, oref, body, root ? root : aws_model_str(oref, "shape"),
+		if (write_root(m, oref, body, root ? root : aws_model_str(oref, "shape"),
 			    &resp->body, "output", e) < 0)
 			goto out;
 		aws_kv_set(&resp->headers, "Content-Type", "application/xml");
