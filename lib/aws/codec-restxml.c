@@ -7,8 +7,10 @@
  * XML, or the other members as the children of the body's root element.
  * XML is read by the client's reader (model-xml.c) and its output forms
  * (timestamps as text, blobs in base64) are turned into typed values here.
- * A body that is not XML is MalformedXML; a value that does not read as its
- * type is InvalidArgument, naming the member and the value.
+ * A body that is not XML, or whose root is not the modelled element, is
+ * MalformedXML; a value that does not read as its type (in the path, the
+ * query, a header or the body) is InvalidArgument, naming the member and
+ * the value.
  *
  * Output: the statusCode member is the status, header members are headers
  * (timestamps in RFC 822 unless the model says otherwise), the payload
@@ -174,6 +176,65 @@ static int write_root(const struct aws_model *m, const json_t *ref, const json_t
 	ret = proto_xml_write(m, ref, value, name, out, where, e);
 	json_decref(copy);
 	return ret;
+}
+
+/*
+ * The client's XML reader drops a scalar that does not read as its type; a
+ * server refuses it.  Walk node along shape (the elements the reader would
+ * take) and refuse the first such value: InvalidArgument naming the member
+ * and the text.  0, or -1 with ce.
+ */
+static int body_check(const struct aws_model *m, const json_t *shape, xmlNode *node,
+	const char *where, int depth, struct codec_error *ce)
+{
+	const char *type = aws_model_type(shape), *member;
+	const json_t *ref;
+	json_t *v;
+	xmlNode *c;
+	char *text;
+
+	if (shape == NULL || depth > 64)
+		return 0;
+	if (!strcmp(type, "structure")) {
+		json_object_foreach(json_object_get(shape, "members"), member, ref) {
+			const json_t *mshape = aws_model_ref(m, ref);
+			const json_t *item = json_object_get(mshape, "member");
+			const char *name = aws_model_str(ref, "locationName");
+			int flat = !strcmp(aws_model_type(mshape), "list") &&
+				(aws_model_bool(ref, "flattened") || aws_model_bool(mshape, "flattened"));
+
+			if (aws_model_str(ref, "location") || aws_model_bool(ref, "xmlAttribute"))
+				continue;
+			if (flat && aws_model_str(item, "locationName"))
+				name = aws_model_str(item, "locationName");
+			for (c = node->children; c; c = c->next) {
+				if (c->type != XML_ELEMENT_NODE ||
+					strcmp((const char *)c->name, name ? name : member))
+					continue;
+				if (body_check(m, flat ? aws_model_ref(m, item) : mshape, c, member,
+					    depth + 1, ce) < 0)
+					return -1;
+			}
+		}
+		return 0;
+	}
+	if (!strcmp(type, "list")) {
+		for (c = node->children; c; c = c->next)
+			if (c->type == XML_ELEMENT_NODE &&
+				body_check(m, aws_model_ref(m, json_object_get(shape, "member")), c,
+					where, depth + 1, ce) < 0)
+				return -1;
+		return 0;
+	}
+	if (!strcmp(type, "map") || !strcmp(type, "timestamp"))
+		return 0;
+	text = proto_xml_text(node);
+	v = codec_scalar_from_text(shape, text, strlen(text), where, BAD_VALUE, ce);
+	free(text);
+	if (v == NULL)
+		return -1;
+	json_decref(v);
+	return 0;
 }
 
 /*
@@ -439,6 +500,8 @@ int codec_restxml_parse(const struct aws_model *m, const json_t *op,
 					"the body's root element is not %s", payload);
 				goto out;
 			}
+			if (body_check(m, pshape, proto_xml_root(doc), payload, 0, ce) < 0)
+				goto out;
 			json_object_set_new(obj, payload, typed(m, pshape,
 				proto_xml_parse_shape(m, pshape, proto_xml_root(doc))));
 			if (json_object_get(obj, payload) == NULL)
@@ -467,6 +530,8 @@ int codec_restxml_parse(const struct aws_model *m, const json_t *op,
 				aws_model_str(iref, "locationName"));
 			goto out;
 		}
+		if (body_check(m, shape, proto_xml_root(doc), "", 0, ce) < 0)
+			goto out;
 		obj = json_object();
 		proto_xml_parse_members(m, shape, proto_xml_root(doc), obj);
 		obj = typed(m, shape, obj);

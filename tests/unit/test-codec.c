@@ -915,6 +915,42 @@ static void test_restxml_replies_in_the_service_namespace_with_the_op_status(voi
 	aws_request_release(&req);
 }
 
+/* A body value that does not read as its type is refused, never dropped. */
+static void test_restxml_body_value_of_the_wrong_type_is_refused(void **state)
+{
+	static const char *const bodies[] = {
+		"<ChangeResourceRecordSetsRequest><ChangeBatch><Changes><Change><Action>CREATE"
+		"</Action><ResourceRecordSet><Name>a.localhost</Name><Type>A</Type><TTL>abc</TTL>"
+		"</ResourceRecordSet></Change></Changes></ChangeBatch>"
+		"</ChangeResourceRecordSetsRequest>",
+		"<ChangeResourceRecordSetsRequest><ChangeBatch><Changes><Change><Action>CREATE"
+		"</Action><ResourceRecordSet><Name>a.localhost</Name><Type>A</Type><AliasTarget>"
+		"<HostedZoneId>Z</HostedZoneId><DNSName>b.localhost</DNSName>"
+		"<EvaluateTargetHealth>abc</EvaluateTargetHealth></AliasTarget></ResourceRecordSet>"
+		"</Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>",
+	};
+	struct err e = ERR_INIT;
+	const struct aws_model *r53 = aws_model_server_get("route53", &e);
+	struct codec_error ce = CODEC_ERROR_INIT;
+	struct aws_request req;
+	json_t *in = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bodies); i++) {
+		aws_request_init(&req);
+		snprintf(req.method, sizeof(req.method), "POST");
+		buf_appends(&req.path, "/2013-04-01/hostedzone/Z1/rrset/");
+		buf_appends(&req.body, bodies[i]);
+		assert_int_equal(codec_parse(r53, "ChangeResourceRecordSets", &req, &in, &ce), -1);
+		assert_null(in);
+		assert_string_equal(ce.code, "InvalidArgument");
+		assert_non_null(strstr(ce.message, i == 0 ? "TTL" : "EvaluateTargetHealth"));
+		assert_non_null(strstr(ce.message, "'abc'"));
+		aws_request_release(&req);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -923,6 +959,7 @@ int main(void)
 		cmocka_unit_test(test_output_outside_the_shape_is_refused),
 		cmocka_unit_test(test_query_and_restxml_refusals_name_member_and_value),
 		cmocka_unit_test(test_restxml_replies_in_the_service_namespace_with_the_op_status),
+		cmocka_unit_test(test_restxml_body_value_of_the_wrong_type_is_refused),
 		cmocka_unit_test(test_json_requests_parse_back_to_their_params),
 		cmocka_unit_test(test_json_results_write_the_expected_bodies),
 		cmocka_unit_test(test_query_requests_parse_back_to_their_params),
