@@ -460,9 +460,9 @@ static int apply_change(struct lc_server *srv, const char *zone, const char *zna
 	if (clash < 0)
 		return -1;
 	if (clash > 0) {
-		buf_appendf(problems, "%s[RRSet of type %s with DNS name %s is not permitted because "
-			"a conflicting RRSet of type CNAME with the same DNS name already exists in "
-			"zone %s.]", sep, c->type, c->name, zname);
+		buf_appendf(problems, "%s[RRSet of type %s with DNS name %s is not permitted "
+			"because a conflicting RRSet of type CNAME with the same DNS name already "
+			"exists in zone %s.]", sep, c->type, c->name, zname);
 		return 0;
 	}
 	return r53_record_insert(srv, zone, c->name, c->type, c->set_id, c->ttl, c->vals.data,

@@ -285,7 +285,10 @@ void r53_change_release(struct r53_change *c)
 	free(c->alias_dns);
 }
 
-/* Does (zone, name, type, set_id) exist; if so, does it equal c?  -1 error, 0 no, 1 yes-differs, 2 yes-equal. */
+/*
+ * Does (zone, name, type, set_id) exist; if so, does it equal c?  -1 error,
+ * 0 no, 1 yes-differs, 2 yes-equal.
+ */
 int r53_record_state(struct lc_server *srv, const char *zone, const struct r53_change *c,
 	struct err *e)
 {
