@@ -51,8 +51,8 @@ SERVER = ["acm", "cloudfront", "docdb", "ec2", "ecs", "elbv2", "iam", "kms", "lo
 
 # Members AWS added after Debian's botocore (1.29) that caliberd serves: newer
 # clients (awscli v1 on botocore 1.43) send them, and the codec reads only
-# what the model has.  Service -> new shapes, structure -> new members, and
-# metadata the model lacks.
+# what the model has.  Service -> new shapes, structure -> new members,
+# metadata and shape traits the model lacks.
 SERVER_PATCHES = {
     "secretsmanager": {
         "shapes": {"SortByType": {"type": "string", "enum": [
@@ -66,11 +66,15 @@ SERVER_PATCHES = {
     },
     # The namespace every reply and error of these REST-XML services is
     # written in; botocore's models put it on request members only.
+    # Their timestamps as their servers write them, to the millisecond
+    # ("iso8601ms": model-value.c), where botocore writes microseconds.
     "route53": {
         "metadata": {"xmlNamespace": "https://route53.amazonaws.com/doc/2013-04-01/"},
+        "traits": {"TimeStamp": {"timestampFormat": "iso8601ms"}},
     },
     "cloudfront": {
         "metadata": {"xmlNamespace": "http://cloudfront.amazonaws.com/doc/2020-05-31/"},
+        "traits": {"timestamp": {"timestampFormat": "iso8601ms"}},
     },
 }
 
@@ -120,6 +124,9 @@ def server_model(data, service):
         full["metadata"].setdefault(key, value)
     for name, shape in patch.get("shapes", {}).items():
         full["shapes"].setdefault(name, shape)
+    for name, traits in patch.get("traits", {}).items():
+        for key, value in traits.items():
+            full["shapes"][name].setdefault(key, value)
     for name, members in patch.get("members", {}).items():
         for member, ref in members.items():
             full["shapes"][name]["members"].setdefault(member, ref)

@@ -856,7 +856,8 @@ static void test_output_outside_the_shape_is_refused(void **state)
 
 /*
  * Route 53 as AWS writes it: the reply and its errors in the service's
- * namespace, the operation's status (201) and header members; a body whose
+ * namespace, the operation's status (201) and header members, timestamps to
+ * the millisecond; a body whose
  * root is not the request's element is MalformedXML; rrset without its '/'.
  */
 static void test_restxml_replies_in_the_service_namespace_with_the_op_status(void **state)
@@ -873,7 +874,7 @@ static void test_restxml_replies_in_the_service_namespace_with_the_op_status(voi
 	out = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:f}, s:{s:[s]}, s:s}",
 		"HostedZone", "Id", "/hostedzone/Z1", "Name", "a.localhost.",
 		"CallerReference", "r", "ChangeInfo", "Id", "/change/C1", "Status", "PENDING",
-		"SubmittedAt", 0.0, "DelegationSet", "NameServers", "ns-1.localhost",
+		"SubmittedAt", 1.25, "DelegationSet", "NameServers", "ns-1.localhost",
 		"Location", "https://route53.amazonaws.com/2013-04-01/hostedzone/Z1");
 	aws_response_init(&resp);
 	assert_int_equal(codec_write_result(r53, "CreateHostedZone", out, "r", &resp, &e), 0);
@@ -883,6 +884,9 @@ static void test_restxml_replies_in_the_service_namespace_with_the_op_status(voi
 	assert_non_null(strstr(buf_str(&resp.body), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<CreateHostedZoneResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
 		"<HostedZone>"));
+	/* to the millisecond, as Route 53 writes it (the server model's iso8601ms) */
+	assert_non_null(strstr(buf_str(&resp.body),
+		"<SubmittedAt>1970-01-01T00:00:01.250Z</SubmittedAt>"));
 	json_decref(out);
 	aws_response_release(&resp);
 
