@@ -51,8 +51,9 @@ SERVER = ["acm", "cloudfront", "docdb", "ec2", "ecs", "elbv2", "iam", "kms", "lo
 
 # Members AWS added after Debian's botocore (1.29) that caliberd serves: newer
 # clients (awscli v1 on botocore 1.43) send them, and the codec reads only
-# what the model has.  Service -> new shapes, structure -> new members, and
-# structure -> members the server reads as another shape ("retype").
+# what the model has.  Service -> new shapes, structure -> new members,
+# structure -> members the server reads as another shape ("retype"), and
+# metadata and shape traits the model lacks.
 SERVER_PATCHES = {
     "secretsmanager": {
         "shapes": {"SortByType": {"type": "string", "enum": [
@@ -92,6 +93,18 @@ SERVER_PATCHES = {
         # a stopTimeout beyond 32 bits is out of range (ClientException naming
         # ECS's maximum, tests/security/test_ecs_stop.py), not a type error
         "retype": {"ContainerDefinition": {"stopTimeout": "Long"}},
+    },
+    # The namespace every reply and error of these REST-XML services is
+    # written in; botocore's models put it on request members only.
+    # Their timestamps as their servers write them, to the millisecond
+    # ("iso8601ms": model-value.c), where botocore writes microseconds.
+    "route53": {
+        "metadata": {"xmlNamespace": "https://route53.amazonaws.com/doc/2013-04-01/"},
+        "traits": {"TimeStamp": {"timestampFormat": "iso8601ms"}},
+    },
+    "cloudfront": {
+        "metadata": {"xmlNamespace": "http://cloudfront.amazonaws.com/doc/2020-05-31/"},
+        "traits": {"timestamp": {"timestampFormat": "iso8601ms"}},
     },
 }
 
@@ -137,8 +150,13 @@ def server_model(data, service):
     full = load(os.path.join(d, "service-2.json"))
     drop = DROP - SERVER_KEEP
     patch = SERVER_PATCHES.get(service, {})
+    for key, value in patch.get("metadata", {}).items():
+        full["metadata"].setdefault(key, value)
     for name, shape in patch.get("shapes", {}).items():
         full["shapes"].setdefault(name, shape)
+    for name, traits in patch.get("traits", {}).items():
+        for key, value in traits.items():
+            full["shapes"][name].setdefault(key, value)
     for name, members in patch.get("members", {}).items():
         for member, ref in members.items():
             full["shapes"][name]["members"].setdefault(member, ref)
