@@ -16,6 +16,7 @@
 
 #include "aws/codec.h"
 #include "core/caliberd.h"
+#include "core/codec-glue.h"
 #include "core/reply.h"
 #include "core/router.h"
 #include "core/store.h"
@@ -24,19 +25,11 @@
 /* ------------------------------------------------------------------ */
 /* the API                                                            */
 
-struct ecs_call {
-	struct lc_request *req;
-	sqlite3 *db;
-	const json_t *in; /* the input, typed by the codec */
-	json_t *out;	  /* the output object, created by ecs_run */
-	struct codec_error *err;
-	double now;
-};
 
 /* a 400 error of the call c (codec_error_set checks the format) */
 #define ecs_bad(c, code, ...) codec_error_set((c)->err, 400, (code), __VA_ARGS__)
 
-static int ecs_internal(struct ecs_call *c, const char *what)
+static int ecs_internal(struct lc_call *c, const char *what)
 {
 	lc_log("ecs: %s: %s", what, sqlite3_errmsg(c->db));
 	return codec_error_set(c->err, 500, "ServerException", "an internal error occurred");
@@ -48,49 +41,15 @@ static int ecs_internal(struct ecs_call *c, const char *what)
  * back: never a success for what was not stored.
  */
 static int ecs_run(struct lc_request *req, const json_t *in, json_t **out, struct codec_error *err,
-	int (*fn)(struct ecs_call *c))
+	int (*fn)(struct lc_call *c))
 {
-	struct store *store = req->srv->store;
-	struct err e = ERR_INIT;
-	struct ecs_call c;
-	int r;
+	struct lc_call c;
 
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.in = in;
-	c.err = err;
-	c.now = lc_now();
-	if (store_begin(store, &e) < 0) {
-		lc_log("ecs: %s", e.msg);
-		return codec_error_set(err, 500, "ServerException", "an internal error occurred");
-	}
-	c.db = store_db(store);
-	c.out = json_object();
-	store_write_failed = 0;
-	r = fn(&c);
-	if (r == 0 && store_write_failed) {
-		codec_error_set(err, 500, "ServerException",
-			"an internal error occurred: a write to the store failed (caliberd's log"
-			" says which)");
-		r = -1;
-	}
-	store_write_failed = 0;
-	if (r < 0) {
-		store_rollback(store);
-		json_decref(c.out);
-		return -1;
-	}
-	if (store_commit(store, &e) < 0) {
-		lc_log("ecs: %s", e.msg);
-		json_decref(c.out);
-		return codec_error_set(err, 500, "ServerException", "an internal error occurred");
-	}
-	*out = c.out;
-	return 0;
+	return lc_call_run(&c, req, in, out, err, "ServerException", fn);
 }
 
 /* input members, typed by the codec; a missing required one worded as before */
-static int in_str(struct ecs_call *c, const char *key, int required, const char **out)
+static int in_str(struct lc_call *c, const char *key, int required, const char **out)
 {
 	*out = json_string_value(json_object_get(c->in, key));
 	if (*out == NULL && required)
@@ -109,7 +68,7 @@ static void in_int(const json_t *o, const char *key, long long *out, int *presen
 }
 
 /* cluster by name or ARN ("default" when absent); *arn freed by the caller */
-static int cluster_find(struct ecs_call *c, const char *ident, char **arn)
+static int cluster_find(struct lc_call *c, const char *ident, char **arn)
 {
 	sqlite3_stmt *st = NULL;
 	const char *name = arn_tail(ident ? ident : "default");
@@ -155,7 +114,7 @@ static json_t *cluster_json(sqlite3 *db, const char *arn, const char *name, cons
 		"capacityProviders");
 }
 
-static int create_cluster(struct ecs_call *c)
+static int create_cluster(struct lc_call *c)
 {
 	const char *name;
 	char *arn = NULL;
@@ -197,7 +156,7 @@ static int create_cluster(struct ecs_call *c)
 	return 0;
 }
 
-static int describe_clusters(struct ecs_call *c)
+static int describe_clusters(struct lc_call *c)
 {
 	json_t *names = json_object_get(c->in, "clusters"), *dflt = NULL, *v;
 	json_t *list = json_array(), *failures = json_array();
@@ -232,7 +191,7 @@ static int describe_clusters(struct ecs_call *c)
 }
 
 /* nextToken: an offset into an ordered listing */
-static int in_page(struct ecs_call *c, long long *offset, long long *max)
+static int in_page(struct lc_call *c, long long *offset, long long *max)
 {
 	const char *tok;
 	int present;
@@ -257,7 +216,7 @@ static int in_page(struct ecs_call *c, long long *offset, long long *max)
 
 /* Append the first column of each row to a new array member key (paged). */
 static int list_column(
-	struct ecs_call *c, sqlite3_stmt *st, const char *key, long long offset, long long max)
+	struct lc_call *c, sqlite3_stmt *st, const char *key, long long offset, long long max)
 {
 	json_t *arr = json_array();
 	long long n = 0;
@@ -279,7 +238,7 @@ static int list_column(
 	return 0;
 }
 
-static int list_clusters(struct ecs_call *c)
+static int list_clusters(struct lc_call *c)
 {
 	sqlite3_stmt *st = NULL;
 	long long offset, max;
@@ -293,7 +252,7 @@ static int list_clusters(struct ecs_call *c)
 	return list_column(c, st, "clusterArns", offset, max);
 }
 
-static int delete_cluster(struct ecs_call *c)
+static int delete_cluster(struct lc_call *c)
 {
 	const char *ident;
 	char *arn = NULL;
@@ -356,7 +315,7 @@ static int name_valid(const char *s, size_t max)
  * revision).  0 found (*arn, *body owned by the caller), 1 not found, -1
  * internal error (replied).
  */
-static int taskdef_find(struct ecs_call *c, const char *ident, char **arn, json_t **body)
+static int taskdef_find(struct lc_call *c, const char *ident, char **arn, json_t **body)
 {
 	sqlite3_stmt *st = NULL;
 	const char *colon;
@@ -408,7 +367,7 @@ static int taskdef_find(struct ecs_call *c, const char *ident, char **arn, json_
 	return ret;
 }
 
-static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
+static int container_def_check(struct lc_call *c, json_t *cd, json_t *seen)
 {
 	const char *name = json_string_value(json_object_get(cd, "name"));
 	json_t *hc = json_object_get(cd, "healthCheck"), *sec, *pm, *v;
@@ -479,7 +438,7 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	return 0;
 }
 
-static int register_task_definition(struct ecs_call *c)
+static int register_task_definition(struct lc_call *c)
 {
 	const char *family;
 	json_t *body = NULL, *cdefs, *cd, *seen = json_object();
@@ -551,7 +510,7 @@ out:
 	return ret;
 }
 
-static int describe_task_definition(struct ecs_call *c)
+static int describe_task_definition(struct lc_call *c)
 {
 	const char *ident;
 	char *arn = NULL;
@@ -571,7 +530,7 @@ static int describe_task_definition(struct ecs_call *c)
 	return 0;
 }
 
-static int deregister_task_definition(struct ecs_call *c)
+static int deregister_task_definition(struct lc_call *c)
 {
 	const char *ident;
 	char *arn = NULL;
@@ -602,7 +561,7 @@ static int deregister_task_definition(struct ecs_call *c)
 	return 0;
 }
 
-static int list_task_definitions(struct ecs_call *c)
+static int list_task_definitions(struct lc_call *c)
 {
 	const char *family, *status, *sort;
 	sqlite3_stmt *st = NULL;
@@ -638,7 +597,7 @@ static int list_task_definitions(struct ecs_call *c)
 	return list_column(c, st, "taskDefinitionArns", offset, max);
 }
 
-static int list_task_definition_families(struct ecs_call *c)
+static int list_task_definition_families(struct lc_call *c)
 {
 	const char *prefix, *status;
 	sqlite3_stmt *st = NULL;
@@ -773,7 +732,7 @@ out:
 
 /* deploymentConfiguration into the four columns' values */
 static int in_deploy_config(
-	struct ecs_call *c, long long *min_h, long long *max_p, int *cb_e, int *cb_r)
+	struct lc_call *c, long long *min_h, long long *max_p, int *cb_e, int *cb_r)
 {
 	json_t *dc = json_object_get(c->in, "deploymentConfiguration"), *cb;
 	int present;
@@ -801,7 +760,7 @@ static int in_deploy_config(
 	return 0;
 }
 
-static int service_find(struct ecs_call *c, const char *cluster_arn, const char *ident, char **arn)
+static int service_find(struct lc_call *c, const char *cluster_arn, const char *ident, char **arn)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -820,7 +779,7 @@ static int service_find(struct ecs_call *c, const char *cluster_arn, const char 
 	return 0;
 }
 
-static int create_service(struct ecs_call *c)
+static int create_service(struct lc_call *c)
 {
 	const char *cluster, *name, *td_ident;
 	char *cluster_arn = NULL, *td_arn = NULL, *arn = NULL, *extra_text = NULL;
@@ -919,7 +878,7 @@ out:
 	return ret;
 }
 
-static int update_service(struct ecs_call *c)
+static int update_service(struct lc_call *c)
 {
 	const char *cluster, *ident, *td_ident;
 	char *cluster_arn = NULL, *arn = NULL, *td_arn = NULL, *current = NULL, *status = NULL;
@@ -1005,7 +964,7 @@ out:
 	return ret;
 }
 
-static int delete_service(struct ecs_call *c)
+static int delete_service(struct lc_call *c)
 {
 	const char *cluster, *ident;
 	char *cluster_arn = NULL, *arn = NULL;
@@ -1047,7 +1006,7 @@ out:
 	return ret;
 }
 
-static int describe_services(struct ecs_call *c)
+static int describe_services(struct lc_call *c)
 {
 	const char *cluster;
 	char *cluster_arn = NULL;
@@ -1090,7 +1049,7 @@ static int describe_services(struct ecs_call *c)
 	return 0;
 }
 
-static int list_services(struct ecs_call *c)
+static int list_services(struct lc_call *c)
 {
 	const char *cluster;
 	char *cluster_arn = NULL;
@@ -1198,7 +1157,7 @@ out:
 	return t;
 }
 
-static int task_find(struct ecs_call *c, const char *cluster_arn, const char *ident, char **arn)
+static int task_find(struct lc_call *c, const char *cluster_arn, const char *ident, char **arn)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -1217,7 +1176,7 @@ static int task_find(struct ecs_call *c, const char *cluster_arn, const char *id
 	return 0;
 }
 
-static int run_task(struct ecs_call *c)
+static int run_task(struct lc_call *c)
 {
 	const char *cluster, *td_ident, *started_by, *group;
 	char *cluster_arn = NULL, *td_arn = NULL, *ov_text = NULL, *grp = NULL;
@@ -1293,7 +1252,7 @@ out:
 	return ret;
 }
 
-static int describe_tasks(struct ecs_call *c)
+static int describe_tasks(struct lc_call *c)
 {
 	const char *cluster;
 	char *cluster_arn = NULL;
@@ -1329,7 +1288,7 @@ static int describe_tasks(struct ecs_call *c)
 	return 0;
 }
 
-static int list_tasks(struct ecs_call *c)
+static int list_tasks(struct lc_call *c)
 {
 	const char *cluster, *service, *family, *desired, *started_by;
 	char *cluster_arn = NULL, *service_arn = NULL;
@@ -1379,7 +1338,7 @@ out:
 	return ret;
 }
 
-static int stop_task(struct ecs_call *c)
+static int stop_task(struct lc_call *c)
 {
 	const char *cluster, *ident, *reason;
 	char *cluster_arn = NULL, *arn = NULL;
