@@ -30,6 +30,9 @@ if ! command -v npm >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
+# The Node.js clients of test_docdb_node.py at package-lock.json's versions; npm ci again only when the lock is newer.
+d="$(dirname "$0")/../tests/docdb-node"; [ "$d/node_modules/.package-lock.json" -nt "$d/package-lock.json" ] || (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+
 if ! command -v terraform >/dev/null 2>&1; then
 	echo "install-deps: terraform is not on PATH; install Terraform 1.11 (it is not in Debian's archive)" >&2
 	exit 1
