@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev bear clang-format
 libcurl4-openssl-dev libjansson-dev libinih-dev libssl-dev libxml2-dev
-libsqlite3-dev libmicrohttpd-dev libpq-dev libcmocka-dev libbson-dev libpcre2-dev
+libsqlite3-dev libmicrohttpd-dev libpq-dev libcmocka-dev libbson-dev libmongoc-dev libpcre2-dev
 postgresql-15 postgresql-client-15 postgresql-server-dev-15 nginx
 python3 python3-pytest python3-botocore python3-django python3-psycopg2 python3-pymongo
 awscli faketime jq curl hyperfine"
