@@ -298,6 +298,30 @@ def test_retryable_writes_as_documentdb_answers_them(docdb):
     assert got["read"] == 0 and got["ok"] is True and got["n"] == 1, got
 
 
+def test_a_transaction_is_refused_not_half_applied(docdb):
+    # Transactions are not implemented (docs/localcloud.md): the server says
+    # 20 IllegalOperation, which the driver (7.x) rewrites for any write that
+    # carried a txnNumber into its "does not support retryable writes" advice;
+    # the server's own error stays in originalError.
+    got = node(docdb, """
+    const c = new MongoClient(URI);
+    const col = c.db("nodetxn").collection("t");
+    await col.deleteMany({});
+    const s = c.startSession();
+    s.startTransaction();
+    const e = await errorOf(col.insertOne({ x: 1 }, { session: s }));
+    let orig = null;
+    try { await col.insertOne({ x: 2 }, { session: s }); } catch (x) { orig = x.errorResponse && x.errorResponse.originalError; }
+    await s.abortTransaction().catch(() => {});
+    await s.endSession();
+    out({ e, orig: orig && { code: orig.code, message: orig.message }, n: await col.countDocuments({}) });
+    await c.close();
+    """)
+    assert got["e"] is not None, got
+    assert got["orig"] == {"code": 20, "message": "transactions are not supported by the local DocumentDB"}, got
+    assert got["n"] == 0, "nothing of a refused transaction is written: %r" % got
+
+
 def test_a_user_is_confined_to_its_database(docdb, client):
     client.node_a.command("createUser", "node_a_app", pwd="node-a-secret", roles=[{"role": "readWrite", "db": "node_a"}])
     client.node_b.secrets.insert_one({"owner": "b"})
