@@ -65,7 +65,11 @@ DOCDB_OBJ := $(DOCDB_SRC:%.c=$(B)/%.o)
 DOCDB_BIN := $(if $(DOCDB_SRC),$(B)/caliber-docdb)
 $(DOCDB_OBJ): CFLAGS += $(shell pkg-config --cflags libbson-1.0 libpcre2-8 2>/dev/null) -Ilocalcloud
 
-TARGETS := $(B)/caliber $(UNIT_BIN)
+# A libmongoc client of caliber-docdb (Debian libmongoc-dev), built with the
+# tests and run by tests/integration/test_docdb_mongoc.py.
+MONGOC_CLIENT := $(B)/tests/clients/docdb-mongoc
+
+TARGETS := $(B)/caliber $(UNIT_BIN) $(MONGOC_CLIENT)
 ifneq ($(LC_SRC),)
 TARGETS += $(B)/caliberd $(GUARD_SO) $(DOCDB_BIN)
 endif
@@ -113,8 +117,14 @@ $(B)/tests/unit/%: tests/unit/%.c $(LC_LIB) $(B)/libcaliber.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -Itests/unit -o $@ $< $(LC_LIB) $(B)/libcaliber.a $(LDFLAGS) $(LDLIBS) -lcmocka
 
+$(B)/tests/clients/docdb-mongoc: tests/clients/docdb-mongoc.c
+	@mkdir -p $(dir $@)
+	@pkg-config --exists libmongoc-1.0 || { echo "make: no libmongoc; install libmongoc-dev (make deps)" >&2; exit 1; }
+	$(CC) $(WARN) $(OPT) -D_GNU_SOURCE -MMD -MP $(shell pkg-config --cflags libmongoc-1.0 2>/dev/null) -o $@ $< \
+		$(LDFLAGS) $(shell pkg-config --libs libmongoc-1.0 2>/dev/null)
+
 asan:
-	$(MAKE) SANITIZE=1 build/asan/caliber $(if $(LC_SRC),build/asan/caliberd build/asan/caliber_rds_guard.so build/asan/caliber-docdb) $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
+	$(MAKE) SANITIZE=1 build/asan/caliber build/asan/tests/clients/docdb-mongoc $(if $(LC_SRC),build/asan/caliberd build/asan/caliber_rds_guard.so build/asan/caliber-docdb) $(UNIT_SRC:tests/unit/%.c=build/asan/tests/unit/%)
 
 deps:
 	@tools/install-deps.sh

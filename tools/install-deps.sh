@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev bear clang-format
 libcurl4-openssl-dev libjansson-dev libinih-dev libssl-dev libxml2-dev
-libsqlite3-dev libmicrohttpd-dev libpq-dev libcmocka-dev libbson-dev libpcre2-dev
+libsqlite3-dev libmicrohttpd-dev libpq-dev libcmocka-dev libbson-dev libmongoc-dev libpcre2-dev
 postgresql-15 postgresql-client-15 postgresql-server-dev-15 nginx
 python3 python3-pytest python3-botocore python3-django python3-psycopg2 python3-pymongo
 awscli faketime jq curl hyperfine"
@@ -29,6 +29,9 @@ fi
 if ! command -v npm >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
+
+# The Node.js clients of test_docdb_node.py at package-lock.json's versions; npm ci again only when the lock is newer.
+d="$(dirname "$0")/../tests/docdb-node"; [ "$d/node_modules/.package-lock.json" -nt "$d/package-lock.json" ] || (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
 
 if ! command -v terraform >/dev/null 2>&1; then
 	echo "install-deps: terraform is not on PATH; install Terraform 1.11 (it is not in Debian's archive)" >&2

@@ -344,7 +344,7 @@ static int set_path(const bson_t *doc, const char *path, const bson_value_t *v, 
 	bson_append_document_begin(&upd, "$set", 4, &set);
 	bson_append_value(&set, path, -1, v);
 	bson_append_document_end(&upd, &set);
-	rc = update_apply(doc, &upd, true, &nd, de);
+	rc = update_apply(doc, &upd, NULL, true, &nd, de);
 	bson_destroy(&upd);
 	if (rc < 0) {
 		bson_destroy(&nd);
@@ -440,7 +440,7 @@ static int stage_unwind(struct collect *k, const bson_value_t *spec, struct docd
 				bson_append_document_begin(&upd, "$unset", 6, &un);
 				bson_append_utf8(&un, path, -1, "", 0);
 				bson_append_document_end(&upd, &un);
-				if (update_apply(nd, &upd, true, &tmp, de) == 0) {
+				if (update_apply(nd, &upd, NULL, true, &tmp, de) == 0) {
 					bson_destroy(nd);
 					nd = bson_copy(&tmp);
 				}

@@ -811,15 +811,36 @@ out:
 	return rc;
 }
 
+/* A statement's arrayFilters (an array of filter documents), if any. */
+static int get_array_filters(const bson_t *stmt, bson_t *af, bool *has, struct docdb_error *de)
+{
+	bson_iter_t it;
+	const uint8_t *data;
+	uint32_t len;
+
+	*has = false;
+	if (!bson_iter_init_find(&it, stmt, "arrayFilters"))
+		return 0;
+	if (!BSON_ITER_HOLDS_ARRAY(&it))
+		return docdb_fail(de, DOCDB_TYPE_MISMATCH, "BSON field 'arrayFilters' is the wrong type, expected type 'array'");
+	bson_iter_array(&it, &len, &data);
+	if (!bson_init_static(af, data, len))
+		return docdb_fail(de, DOCDB_FAILED_TO_PARSE, "malformed arrayFilters");
+	*has = true;
+	return 0;
+}
+
 /* One update statement; counts added to *n, *modified; upserted _id set. */
-static int update_one_stmt(struct docdb_conn *c, struct coll *coll, const bson_t *q, const bson_t *u, bool multi,
-	bool upsert, int *n, int *modified, bson_value_t *upserted, bson_t *dup, struct docdb_error *de)
+static int update_one_stmt(struct docdb_conn *c, struct coll *coll, const bson_t *q, const bson_t *u,
+	const bson_t *array_filters, bool multi, bool upsert, int *n, int *modified, bson_value_t *upserted, bson_t *dup,
+	struct docdb_error *de)
 {
 	struct collect k;
+	struct update_pos pos = { q, array_filters };
 	int rc = -1;
 
 	memset(&k, 0, sizeof(k));
-	if (match_validate(q, de) < 0 || update_validate(u, de) < 0)
+	if (match_validate(q, de) < 0 || update_validate(u, array_filters, de) < 0)
 		return -1;
 	if (multi && update_is_replacement(u))
 		return docdb_fail(de, DOCDB_FAILED_TO_PARSE, "multi update is not supported for replacement-style update");
@@ -829,7 +850,7 @@ static int update_one_stmt(struct docdb_conn *c, struct coll *coll, const bson_t
 	for (size_t i = 0; i < k.n; i++) {
 		bson_t nd;
 
-		if (update_apply(k.docs[i], u, false, &nd, de) < 0) {
+		if (update_apply(k.docs[i], u, &pos, false, &nd, de) < 0) {
 			bson_destroy(&nd);
 			goto out;
 		}
@@ -853,7 +874,7 @@ static int update_one_stmt(struct docdb_conn *c, struct coll *coll, const bson_t
 			if (!bson_iter_init_find(&it, u, "_id") && bson_iter_init_find(&it, &seed, "_id"))
 				bson_append_value(&nd, "_id", 3, bson_iter_value(&it));
 			bson_concat(&nd, u);
-		} else if (update_apply(&seed, u, true, &nd, de) < 0) {
+		} else if (update_apply(&seed, u, &pos, true, &nd, de) < 0) {
 			bson_destroy(&seed);
 			bson_destroy(&nd);
 			goto out;
@@ -901,8 +922,8 @@ int cmd_update(struct docdb_conn *c, const char *db, const bson_t *cmd, bson_t *
 	if (store_begin(c->pg, de) < 0)
 		goto out;
 	for (; bson_iter_next(&items); index++) {
-		bson_t stmt, q, u, dup = BSON_INITIALIZER;
-		bool hq, hu;
+		bson_t stmt, q, u, af, dup = BSON_INITIALIZER;
+		bool hq, hu, haf;
 		struct docdb_error we = { 0, "" };
 		bson_value_t upserted = { .value_type = BSON_TYPE_EOD };
 		const uint8_t *data;
@@ -920,11 +941,8 @@ int cmd_update(struct docdb_conn *c, const char *db, const bson_t *cmd, bson_t *
 			docdb_fail(&we, DOCDB_BAD_VALUE, "pipeline-style updates are not supported by the local DocumentDB");
 			goto stmt_failed;
 		}
-		if (bson_iter_init_find(&f, &stmt, "arrayFilters")) {
-			docdb_fail(&we, DOCDB_BAD_VALUE, "arrayFilters are not supported by the local DocumentDB yet");
-			goto stmt_failed;
-		}
-		if (get_doc(&stmt, "q", &q, &hq, &we) < 0 || get_doc(&stmt, "u", &u, &hu, &we) < 0)
+		if (get_doc(&stmt, "q", &q, &hq, &we) < 0 || get_doc(&stmt, "u", &u, &hu, &we) < 0 ||
+		    get_array_filters(&stmt, &af, &haf, &we) < 0)
 			goto stmt_failed;
 		if (!hu) {
 			docdb_fail(&we, DOCDB_FAILED_TO_PARSE, "BSON field 'update.updates.u' is missing but a required field");
@@ -932,8 +950,8 @@ int cmd_update(struct docdb_conn *c, const char *db, const bson_t *cmd, bson_t *
 		}
 		if (savepoint(c->pg, &we) < 0)
 			goto stmt_failed;
-		if (update_one_stmt(c, &coll, &q, &u, get_bool(&stmt, "multi", false), get_bool(&stmt, "upsert", false),
-			    &sn, &sm, &upserted, &dup, &we) < 0) {
+		if (update_one_stmt(c, &coll, &q, &u, haf ? &af : NULL, get_bool(&stmt, "multi", false),
+			    get_bool(&stmt, "upsert", false), &sn, &sm, &upserted, &dup, &we) < 0) {
 			savepoint_undo(c->pg);
 			goto stmt_failed;
 		}
@@ -1044,8 +1062,9 @@ int cmd_find_and_modify(struct docdb_conn *c, const char *db, const bson_t *cmd,
 	struct coll coll;
 	struct collect k;
 	struct sort_spec s;
-	bson_t q, sort, u, fields, dup = BSON_INITIALIZER, result = BSON_INITIALIZER, leo = BSON_INITIALIZER;
-	bool hq, hs, hu, hf, have_result = false;
+	bson_t q, sort, u, fields, af, dup = BSON_INITIALIZER, result = BSON_INITIALIZER, leo = BSON_INITIALIZER;
+	bool hq, hs, hu, hf, haf, have_result = false;
+	struct update_pos pos;
 	bool remove = get_bool(cmd, "remove", false), want_new = get_bool(cmd, "new", false);
 	bool upsert = get_bool(cmd, "upsert", false);
 	int rc = -1;
@@ -1053,14 +1072,17 @@ int cmd_find_and_modify(struct docdb_conn *c, const char *db, const bson_t *cmd,
 	memset(&coll, 0, sizeof(coll));
 	memset(&k, 0, sizeof(k));
 	if (get_doc(cmd, "query", &q, &hq, de) < 0 || get_doc(cmd, "sort", &sort, &hs, de) < 0 ||
-	    get_doc(cmd, "update", &u, &hu, de) < 0 || get_doc(cmd, "fields", &fields, &hf, de) < 0)
+	    get_doc(cmd, "update", &u, &hu, de) < 0 || get_doc(cmd, "fields", &fields, &hf, de) < 0 ||
+	    get_array_filters(cmd, &af, &haf, de) < 0)
 		goto out;
+	pos.query = &q;
+	pos.array_filters = haf ? &af : NULL;
 	if (remove == hu) {
 		docdb_fail(de, DOCDB_FAILED_TO_PARSE, "Either an update or remove=true must be specified");
 		goto out;
 	}
 	if (match_validate(&q, de) < 0 || sort_parse(hs ? &sort : NULL, &s, de) < 0 ||
-	    (hu && update_validate(&u, de) < 0) || (hf && project_validate(&fields, de) < 0))
+	    (hu && update_validate(&u, pos.array_filters, de) < 0) || (hf && project_validate(&fields, de) < 0))
 		goto out;
 	if (open_coll(c, db, cmd, upsert, &coll, de) < 0 || store_begin(c->pg, de) < 0)
 		goto out;
@@ -1077,7 +1099,7 @@ int cmd_find_and_modify(struct docdb_conn *c, const char *db, const bson_t *cmd,
 	} else if (k.n > 0) {
 		bson_t nd;
 
-		if (update_apply(k.docs[0], &u, false, &nd, de) < 0 || store_put(c->pg, &coll, k.seqs[0], &nd, &dup, de) < 0) {
+		if (update_apply(k.docs[0], &u, &pos, false, &nd, de) < 0 || store_put(c->pg, &coll, k.seqs[0], &nd, &dup, de) < 0) {
 			bson_destroy(&nd);
 			goto fail;
 		}
@@ -1091,7 +1113,7 @@ int cmd_find_and_modify(struct docdb_conn *c, const char *db, const bson_t *cmd,
 		int n = 0, m = 0;
 		bson_value_t up = { .value_type = BSON_TYPE_EOD };
 
-		if (update_one_stmt(c, &coll, &q, &u, false, true, &n, &m, &up, &dup, de) < 0)
+		if (update_one_stmt(c, &coll, &q, &u, pos.array_filters, false, true, &n, &m, &up, &dup, de) < 0)
 			goto fail;
 		BSON_APPEND_INT32(&leo, "n", 1);
 		BSON_APPEND_BOOL(&leo, "updatedExisting", false);

@@ -259,6 +259,374 @@ bool update_is_replacement(const bson_t *update)
 	return bson_iter_key(&it)[0] != '$';
 }
 
+static const char *type_name(bson_type_t t);
+
+/* ---- positional paths: $, $[] and $[<identifier>] ---- */
+
+enum pos_kind { POS_NONE, POS_FIRST, POS_ALL, POS_ID };
+
+/* What the path component [c, c+n) is; for POS_ID, id and idn give the identifier. */
+static enum pos_kind pos_kind(const char *c, size_t n, const char **id, size_t *idn)
+{
+	if (n == 1 && c[0] == '$')
+		return POS_FIRST;
+	if (n == 3 && memcmp(c, "$[]", 3) == 0)
+		return POS_ALL;
+	if (n > 3 && c[0] == '$' && c[1] == '[' && c[n - 1] == ']') {
+		*id = c + 2;
+		*idn = n - 3;
+		return POS_ID;
+	}
+	return POS_NONE;
+}
+
+static bool path_is_positional(const char *p)
+{
+	for (const char *c = p; *c; ) {
+		size_t n = strcspn(c, ".");
+		const char *id;
+		size_t idn;
+
+		if (pos_kind(c, n, &id, &idn) != POS_NONE)
+			return true;
+		c += n;
+		if (*c == '.')
+			c++;
+	}
+	return false;
+}
+
+/*
+ * The identifier an array filter is about: the part before the first dot
+ * of each top-level field ($and/$or/$nor looked into), one and the same
+ * for all, as MongoDB requires.
+ */
+static int af_ident(const bson_t *f, const char **id, size_t *idn, struct docdb_error *de)
+{
+	bson_iter_t it, arr;
+
+	if (!bson_iter_init(&it, f))
+		return docdb_fail(de, DOCDB_FAILED_TO_PARSE, "malformed array filter");
+	while (bson_iter_next(&it)) {
+		const char *k = bson_iter_key(&it), *s;
+		size_t n;
+
+		if (k[0] == '$') {
+			if (strcmp(k, "$and") != 0 && strcmp(k, "$or") != 0 && strcmp(k, "$nor") != 0)
+				continue;	/* $comment and the like; match_validate() judges the rest */
+			if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr))
+				continue;
+			while (bson_iter_next(&arr)) {
+				bson_t d;
+				const uint8_t *data;
+				uint32_t len;
+
+				if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+					continue;
+				bson_iter_document(&arr, &len, &data);
+				if (bson_init_static(&d, data, len) && af_ident(&d, id, idn, de) < 0)
+					return -1;
+			}
+			continue;
+		}
+		s = k;
+		n = strcspn(k, ".");
+		if (*id != NULL && (*idn != n || memcmp(*id, s, n) != 0))
+			return docdb_fail(de, DOCDB_FAILED_TO_PARSE,
+				"Error parsing array filter :: caused by :: Expected a single top-level field name, found"
+				" '%.*s' and '%.*s'", (int)*idn, *id, (int)n, s);
+		*id = s;
+		*idn = n;
+	}
+	return 0;
+}
+
+/* The array filter for identifier [id, id+idn) into *f (static); false if none. */
+static bool af_lookup(const bson_t *filters, const char *id, size_t idn, bson_t *f)
+{
+	bson_iter_t it;
+
+	if (filters == NULL || !bson_iter_init(&it, filters))
+		return false;
+	while (bson_iter_next(&it)) {
+		const uint8_t *data;
+		uint32_t len;
+		const char *fid = NULL;
+		size_t fn = 0;
+		struct docdb_error de;
+
+		if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+			continue;
+		bson_iter_document(&it, &len, &data);
+		if (!bson_init_static(f, data, len) || af_ident(f, &fid, &fn, &de) < 0)
+			continue;
+		if (fid != NULL && fn == idn && memcmp(fid, id, idn) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* arrayFilters checked alone: documents, one valid identifier each, no two alike. */
+static int af_validate(const bson_t *filters, struct docdb_error *de)
+{
+	bson_iter_t it;
+	unsigned i = 0;
+
+	if (!bson_iter_init(&it, filters))
+		return docdb_fail(de, DOCDB_FAILED_TO_PARSE, "malformed arrayFilters");
+	while (bson_iter_next(&it)) {
+		bson_t f, g;
+		const uint8_t *data;
+		uint32_t len;
+		const char *id = NULL;
+		size_t idn = 0;
+
+		if (!BSON_ITER_HOLDS_DOCUMENT(&it))
+			return docdb_fail(de, DOCDB_TYPE_MISMATCH, "BSON field 'arrayFilters.%u' is the wrong type '%s',"
+				" expected type 'object'", i, "non-object");
+		bson_iter_document(&it, &len, &data);
+		if (!bson_init_static(&f, data, len) || af_ident(&f, &id, &idn, de) < 0 || match_validate(&f, de) < 0)
+			return -1;
+		if (id == NULL)
+			return docdb_fail(de, DOCDB_FAILED_TO_PARSE,
+				"Cannot use an expression without a top-level field name in arrayFilters");
+		if (idn == 0 || id[0] < 'a' || id[0] > 'z')
+			return docdb_fail(de, DOCDB_BAD_VALUE, "Error parsing array filter :: caused by :: The top-level"
+				" field name must be an alphanumeric string beginning with a lowercase letter, found '%.*s'",
+				(int)idn, id);
+		for (size_t k = 1; k < idn; k++)
+			if (!((id[k] >= 'a' && id[k] <= 'z') || (id[k] >= 'A' && id[k] <= 'Z') || (id[k] >= '0' && id[k] <= '9')))
+				return docdb_fail(de, DOCDB_BAD_VALUE, "Error parsing array filter :: caused by :: The"
+					" top-level field name must be an alphanumeric string beginning with a lowercase"
+					" letter, found '%.*s'", (int)idn, id);
+		/* a duplicate is the same identifier in an earlier filter */
+		if (i > 0) {
+			bson_iter_t scan;
+			unsigned j = 0;
+
+			bson_iter_init(&scan, filters);
+			while (j < i && bson_iter_next(&scan)) {
+				const char *pid = NULL;
+				size_t pn = 0;
+				struct docdb_error ignored;
+
+				j++;
+				bson_iter_document(&scan, &len, &data);
+				if (bson_init_static(&g, data, len) && af_ident(&g, &pid, &pn, &ignored) == 0 &&
+				    pid != NULL && pn == idn && memcmp(pid, id, idn) == 0)
+					return docdb_fail(de, DOCDB_FAILED_TO_PARSE,
+						"Found multiple array filters with the same top-level field name %.*s",
+						(int)idn, id);
+			}
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* Check one update path's positional components; used identifiers counted in used[]. */
+static int pos_validate_path(const char *op, const char *p, const bson_t *filters, bool *used, size_t nused,
+	struct docdb_error *de)
+{
+	int firsts = 0;
+
+	for (const char *c = p; *c; ) {
+		size_t n = strcspn(c, ".");
+		const char *id;
+		size_t idn;
+		enum pos_kind k = pos_kind(c, n, &id, &idn);
+
+		if (k != POS_NONE && strcmp(op, "$rename") == 0)
+			return docdb_fail(de, DOCDB_BAD_VALUE, "The source field for $rename may not be dynamic: %s", p);
+		if (k == POS_FIRST && ++firsts > 1)
+			return docdb_fail(de, DOCDB_BAD_VALUE, "Too many positional (i.e. '$') elements found in path '%s'", p);
+		if (k == POS_ID) {
+			bson_iter_t it;
+			size_t j = 0;
+			bool found = false;
+
+			if (filters != NULL && bson_iter_init(&it, filters)) {
+				while (bson_iter_next(&it)) {
+					bson_t f;
+					const uint8_t *data;
+					uint32_t len;
+					const char *fid = NULL;
+					size_t fn = 0;
+					struct docdb_error ignored;
+
+					bson_iter_document(&it, &len, &data);
+					if (bson_init_static(&f, data, len) && af_ident(&f, &fid, &fn, &ignored) == 0 &&
+					    fid != NULL && fn == idn && memcmp(fid, id, idn) == 0) {
+						if (j < nused)
+							used[j] = true;
+						found = true;
+					}
+					j++;
+				}
+			}
+			if (!found)
+				return docdb_fail(de, DOCDB_BAD_VALUE, "No array filter found for identifier '%.*s' in path '%s'",
+					(int)idn, id, p);
+		}
+		if (k == POS_NONE && c[0] == '$')
+			return docdb_fail(de, DOCDB_DOLLAR_PREFIXED,
+				"The dollar ($) prefixed field '%.*s' in '%s' is not valid for storage.", (int)n, c, p);
+		c += n;
+		if (*c == '.')
+			c++;
+	}
+	return 0;
+}
+
+struct pathlist {
+	char **v;
+	size_t n, cap;
+};
+
+static void pathlist_add(struct pathlist *l, char *p)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = p;
+}
+
+static void pathlist_free(struct pathlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static char *join(const char *a, const char *b, size_t bn)
+{
+	size_t an = strlen(a);
+	char *r = xrealloc(NULL, an + bn + 2);
+
+	memcpy(r, a, an);
+	if (an > 0)
+		r[an++] = '.';
+	memcpy(r + an, b, bn);
+	r[an + bn] = 0;
+	return r;
+}
+
+/* Does the query match root once the array arr holds only its element i?
+ * And with arr empty (i < 0)? */
+static bool matches_with(struct dnode *root, struct dnode *arr, long i, const bson_t *query)
+{
+	struct dnode **kids = arr->kids;
+	size_t n = arr->n;
+	bson_t b = BSON_INITIALIZER;
+	bool m;
+
+	arr->kids = i >= 0 ? &kids[i] : NULL;
+	arr->n = i >= 0 ? 1 : 0;
+	node_to_bson(root, &b);
+	arr->kids = kids;
+	arr->n = n;
+	m = match_doc(query, &b);
+	bson_destroy(&b);
+	return m;
+}
+
+/*
+ * The element $ stands for: the first whose presence alone satisfies the
+ * query.  A query that matches with the array emptied does not depend on
+ * its elements, so there is no position, as MongoDB records none for it.
+ */
+static long first_matched(struct dnode *root, struct dnode *arr, const bson_t *query)
+{
+	if (matches_with(root, arr, -1, query))
+		return -1;
+	for (size_t i = 0; i < arr->n; i++)
+		if (matches_with(root, arr, (long)i, query))
+			return (long)i;
+	return -1;
+}
+
+/* Does element e of an array satisfy the array filter f about identifier id? */
+static bool element_matches(const bson_t *f, const char *id, size_t idn, const struct dnode *e)
+{
+	bson_t b = BSON_INITIALIZER;
+	char *key = xstrndup(id, idn);
+	bool m;
+
+	node_append(&b, key, e);
+	m = match_doc(f, &b);
+	bson_destroy(&b);
+	free(key);
+	return m;
+}
+
+/*
+ * The concrete paths a positional path names in the document: done is the
+ * prefix resolved so far (cur the node there), rest what is left (NULL: done).
+ */
+static int expand(struct dnode *root, struct dnode *cur, const char *done, const char *rest,
+	const struct update_pos *pos, bool inserting, struct pathlist *out, struct docdb_error *de)
+{
+	size_t n;
+	const char *next, *id;
+	size_t idn;
+	enum pos_kind k;
+	int rc = 0;
+
+	if (rest == NULL || !path_is_positional(rest)) {
+		pathlist_add(out, rest == NULL ? xstrdup(done) : join(done, rest, strlen(rest)));
+		return 0;
+	}
+	n = strcspn(rest, ".");
+	next = rest[n] == '.' ? rest + n + 1 : NULL;
+	k = pos_kind(rest, n, &id, &idn);
+	if (k == POS_NONE) {
+		long i = -1;
+		char *comp = xstrndup(rest, n), *d = join(done, rest, n);
+
+		if (cur != NULL && (cur->type == BSON_TYPE_DOCUMENT || cur->type == BSON_TYPE_ARRAY))
+			i = child_index(cur, comp);
+		if (i < 0)
+			rc = docdb_fail(de, DOCDB_BAD_VALUE,
+				"The path '%s' must exist in the document in order to apply array updates.", d);
+		else
+			rc = expand(root, cur->kids[i], d, next, pos, inserting, out, de);
+		free(comp);
+		free(d);
+		return rc;
+	}
+	if (k == POS_FIRST) {
+		long i;
+		char ib[24], *d;
+
+		if (inserting || pos == NULL || pos->query == NULL || cur == NULL || cur->type != BSON_TYPE_ARRAY ||
+		    (i = first_matched(root, cur, pos->query)) < 0)
+			return docdb_fail(de, DOCDB_BAD_VALUE,
+				"The positional operator did not find the match needed from the query.");
+		snprintf(ib, sizeof(ib), "%ld", i);
+		d = join(done, ib, strlen(ib));
+		rc = expand(root, cur->kids[i], d, next, pos, inserting, out, de);
+		free(d);
+		return rc;
+	}
+	if (cur == NULL || cur->type != BSON_TYPE_ARRAY)
+		return docdb_fail(de, DOCDB_BAD_VALUE, "Cannot apply array updates to non-array element %s: %s",
+			*done ? done : "(the document)", cur == NULL ? "missing" : type_name(cur->type));
+	for (size_t i = 0; rc == 0 && i < cur->n; i++) {
+		bson_t f;
+		char ib[24], *d;
+
+		if (k == POS_ID && (!af_lookup(pos ? pos->array_filters : NULL, id, idn, &f) ||
+		    !element_matches(&f, id, idn, cur->kids[i])))
+			continue;
+		snprintf(ib, sizeof(ib), "%zu", i);
+		d = join(done, ib, strlen(ib));
+		rc = expand(root, cur->kids[i], d, next, pos, inserting, out, de);
+		free(d);
+	}
+	return rc;
+}
+
 static bool paths_conflict(const char *a, const char *b)
 {
 	size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
@@ -268,13 +636,24 @@ static bool paths_conflict(const char *a, const char *b)
 	return na == nb || (na > nb ? a[nb] == '.' : b[na] == '.');
 }
 
-int update_validate(const bson_t *update, struct docdb_error *de)
+int update_validate(const bson_t *update, const bson_t *array_filters, struct docdb_error *de)
 {
 	bson_iter_t it, f;
 	const char *paths[512];
-	size_t np = 0;
+	size_t np = 0, nf = 0;
+	bool used[64] = { false };
 
+	if (array_filters != NULL) {
+		if (af_validate(array_filters, de) < 0)
+			return -1;
+		nf = bson_count_keys(array_filters);
+		if (nf > ARRAY_SIZE(used))
+			return docdb_fail(de, DOCDB_BAD_VALUE, "at most %zu arrayFilters are supported", ARRAY_SIZE(used));
+	}
 	if (update_is_replacement(update)) {
+		if (nf > 0)
+			return docdb_fail(de, DOCDB_FAILED_TO_PARSE,
+				"arrayFilters may not be specified for a replacement-style update");
 		if (bson_iter_init(&it, update))
 			while (bson_iter_next(&it))
 				if (bson_iter_key(&it)[0] == '$')
@@ -304,14 +683,15 @@ int update_validate(const bson_t *update, struct docdb_error *de)
 			const char *p = bson_iter_key(&f);
 			const char *check[2] = { p, NULL };
 
-			if (strstr(p, "$") != NULL)
-				return docdb_fail(de, DOCDB_BAD_VALUE,
-					"the positional operators ($, $[], $[<id>]) in '%s' are not supported by the"
-					" local DocumentDB; address the element by its index", p);
+			if (strchr(p, '$') != NULL && pos_validate_path(op, p, array_filters, used, nf, de) < 0)
+				return -1;
 			if (strcmp(op, "$rename") == 0) {
 				if (!BSON_ITER_HOLDS_UTF8(&f))
 					return docdb_fail(de, DOCDB_BAD_VALUE, "The 'to' field for $rename must be a string: %s", p);
 				check[1] = bson_iter_utf8(&f, NULL);
+				if (path_is_positional(check[1]))
+					return docdb_fail(de, DOCDB_BAD_VALUE,
+						"The destination field for $rename may not be dynamic: %s", check[1]);
 			}
 			if (strcmp(op, "$push") == 0 && BSON_ITER_HOLDS_DOCUMENT(&f)) {
 				bson_iter_t m;
@@ -331,6 +711,28 @@ int update_validate(const bson_t *update, struct docdb_error *de)
 				if (np < ARRAY_SIZE(paths))
 					paths[np++] = check[c];
 			}
+		}
+	}
+	for (size_t i = 0; i < nf; i++) {
+		if (!used[i]) {
+			bson_iter_t a;
+			bson_t fd;
+			const uint8_t *data;
+			uint32_t len;
+			const char *id = NULL;
+			size_t idn = 0;
+			char *uj = bson_as_relaxed_extended_json(update, NULL);
+
+			bson_iter_init(&a, array_filters);
+			for (size_t j = 0; j <= i; j++)
+				bson_iter_next(&a);
+			bson_iter_document(&a, &len, &data);
+			bson_init_static(&fd, data, len);
+			af_ident(&fd, &id, &idn, de);
+			docdb_fail(de, DOCDB_FAILED_TO_PARSE, "The array filter for identifier '%.*s' was not used in the update %s",
+				(int)idn, id ? id : "", uj ? uj : "");
+			bson_free(uj);
+			return -1;
 		}
 	}
 	return 0;
@@ -677,10 +1079,12 @@ out:
 	return rc;
 }
 
-int update_apply(const bson_t *doc, const bson_t *update, bool inserting, bson_t *out, struct docdb_error *de)
+int update_apply(const bson_t *doc, const bson_t *update, const struct update_pos *pos, bool inserting, bson_t *out,
+	struct docdb_error *de)
 {
 	bson_iter_t it, f, idit, nid;
-	struct dnode *root;
+	struct dnode *root, *orig = NULL;
+	struct pathlist applied = { NULL, 0, 0 };
 	const bson_value_t *id = NULL;
 	int rc = 0;
 
@@ -718,9 +1122,35 @@ int update_apply(const bson_t *doc, const bson_t *update, bool inserting, bson_t
 					break;
 				}
 			}
+			if (path_is_positional(bson_iter_key(&f))) {
+				struct pathlist l = { NULL, 0, 0 };
+
+				/* resolved in the document as it was, as MongoDB does, so that
+				 * an earlier operator's change does not move what a later names */
+				if (orig == NULL) {
+					orig = node_new("", BSON_TYPE_DOCUMENT);
+					node_fill(orig, bson_get_data(doc), doc->len);
+				}
+				rc = expand(orig, orig, "", bson_iter_key(&f), pos, inserting, &l, de);
+				/* what positional paths name is known only now: conflicts too */
+				for (size_t j = 0; rc == 0 && j < l.n; j++)
+					for (size_t a = 0; rc == 0 && a < applied.n; a++)
+						if (paths_conflict(applied.v[a], l.v[j]))
+							rc = docdb_fail(de, DOCDB_CONFLICTING_UPDATE,
+								"Update created a conflict at '%s'", l.v[j]);
+				for (size_t j = 0; rc == 0 && j < l.n; j++)
+					rc = op_field(root, op, l.v[j], bson_iter_value(&f), id, de);
+				for (size_t j = 0; j < l.n; j++)
+					pathlist_add(&applied, l.v[j]);
+				free(l.v);
+				continue;
+			}
+			pathlist_add(&applied, xstrdup(bson_iter_key(&f)));
 			rc = op_field(root, op, bson_iter_key(&f), bson_iter_value(&f), id, de);
 		}
 	}
+	pathlist_free(&applied);
+	node_free(orig);
 	if (rc == 0)
 		node_to_bson(root, out);
 	node_free(root);

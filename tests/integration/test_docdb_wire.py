@@ -703,6 +703,142 @@ def test_update_errors_carry_mongodbs_codes(coll, update, code):
     assert coll.find_one({"_id": 1}) == {"_id": 1, "s": "text"}, "a failed update changes nothing"
 
 
+# ---- positional updates: $, $[] and $[<identifier>] with arrayFilters ----
+# The examples of the manual's pages for the three operators, with their
+# documented results.
+
+def _grades(coll):
+    return {d["_id"]: d["grades"] for d in coll.find()}
+
+
+def test_positional_dollar_updates_the_first_matched_element(coll):
+    coll.insert_many([{"_id": 1, "grades": [85, 80, 80]}, {"_id": 2, "grades": [88, 90, 92]},
+                      {"_id": 3, "grades": [85, 100, 90]}])
+    r = coll.update_one({"_id": 1, "grades": 80}, {"$set": {"grades.$": 82}})
+    assert r.modified_count == 1
+    assert _grades(coll)[1] == [85, 82, 80]
+    coll.update_many({"grades": {"$gte": 90}}, {"$inc": {"grades.$": 1}})
+    assert _grades(coll) == {1: [85, 82, 80], 2: [88, 91, 92], 3: [85, 101, 90]}
+
+
+def test_positional_dollar_into_embedded_documents(coll):
+    coll.insert_many([
+        {"_id": 4, "grades": [{"grade": 80, "mean": 75, "std": 8}, {"grade": 85, "mean": 90, "std": 5},
+                              {"grade": 85, "mean": 85, "std": 8}]},
+        {"_id": 5, "grades": [{"grade": 80, "mean": 75, "std": 8}, {"grade": 85, "mean": 90, "std": 5},
+                              {"grade": 90, "mean": 85, "std": 3}]},
+    ])
+    coll.update_one({"_id": 4, "grades.grade": 85}, {"$set": {"grades.$.std": 6}})
+    assert _grades(coll)[4] == [{"grade": 80, "mean": 75, "std": 8}, {"grade": 85, "mean": 90, "std": 6},
+                                {"grade": 85, "mean": 85, "std": 8}]
+    coll.update_one({"_id": 5, "grades": {"$elemMatch": {"grade": {"$lte": 90}, "mean": {"$gt": 80}}}},
+                    {"$set": {"grades.$.std": 6}})
+    assert _grades(coll)[5] == [{"grade": 80, "mean": 75, "std": 8}, {"grade": 85, "mean": 90, "std": 6},
+                                {"grade": 90, "mean": 85, "std": 3}]
+    doc = coll.find_one_and_update({"grades.grade": 90}, {"$set": {"grades.$.note": "top"}},
+                                   return_document=pymongo.ReturnDocument.AFTER)
+    assert doc["_id"] == 5 and doc["grades"][2] == {"grade": 90, "mean": 85, "std": 3, "note": "top"}, doc
+
+
+def test_all_positional_updates_every_element(coll):
+    coll.insert_many([{"_id": 1, "grades": [85, 82, 80]}, {"_id": 2, "grades": [88, 90, 92]},
+                      {"_id": 3, "grades": [85, 100, 90]}])
+    coll.update_many({}, {"$inc": {"grades.$[]": 10}})
+    assert _grades(coll) == {1: [95, 92, 90], 2: [98, 100, 102], 3: [95, 110, 100]}
+    coll.insert_one({"_id": 4, "grades": [{"grade": 80, "mean": 75, "std": 8}, {"grade": 85, "mean": 90, "std": 6},
+                                          {"grade": 85, "mean": 85, "std": 8}]})
+    coll.update_one({"_id": 4}, {"$inc": {"grades.$[].std": -2}})
+    assert [g["std"] for g in _grades(coll)[4]] == [6, 4, 6]
+    # upsert: the inserted document starts from the query's equality on the array
+    r = coll.update_one({"myArray": [5, 8]}, {"$set": {"myArray.$[]": 10}}, upsert=True)
+    assert coll.find_one({"_id": r.upserted_id}, {"_id": 0}) == {"myArray": [10, 10]}
+
+
+def test_filtered_positional_with_array_filters(coll):
+    coll.insert_many([{"_id": 1, "grades": [95, 92, 90]}, {"_id": 2, "grades": [98, 100, 102]},
+                      {"_id": 3, "grades": [95, 110, 100]}])
+    r = coll.update_many({}, {"$set": {"grades.$[element]": 100}}, array_filters=[{"element": {"$gte": 100}}])
+    assert r.matched_count == 3 and r.modified_count == 2
+    assert _grades(coll) == {1: [95, 92, 90], 2: [98, 100, 100], 3: [95, 100, 100]}
+
+
+def test_filtered_positional_into_embedded_documents(coll):
+    coll.insert_many([
+        {"_id": 1, "grades": [{"grade": 80, "mean": 75, "std": 6}, {"grade": 85, "mean": 90, "std": 4},
+                              {"grade": 85, "mean": 85, "std": 6}]},
+        {"_id": 2, "grades": [{"grade": 90, "mean": 75, "std": 6}, {"grade": 87, "mean": 90, "std": 3},
+                              {"grade": 85, "mean": 85, "std": 4}]},
+    ])
+    coll.update_many({}, {"$set": {"grades.$[elem].mean": 100}}, array_filters=[{"elem.grade": {"$gte": 85}}])
+    assert {k: [g["mean"] for g in v] for k, v in _grades(coll).items()} == {1: [75, 100, 100], 2: [100, 100, 100]}
+    coll.update_many({}, {"$inc": {"grades.$[elem].std": -1}},
+                     array_filters=[{"elem.grade": {"$gte": 80}, "elem.std": {"$gt": 5}}])
+    assert {k: [g["std"] for g in v] for k, v in _grades(coll).items()} == {1: [5, 4, 5], 2: [5, 3, 4]}
+
+
+def test_filtered_positional_with_a_negation(coll):
+    coll.insert_many([{"_id": 1, "name": "Christine Franklin", "degrees": [{"level": "Master"}, {"level": "Bachelor"}]},
+                      {"_id": 2, "name": "Reyansh Sengupta", "degrees": [{"level": "Bachelor"}]}])
+    coll.update_many({}, {"$set": {"degrees.$[degree].gradcampaign": 1}},
+                     array_filters=[{"degree.level": {"$ne": "Bachelor"}}])
+    assert coll.find_one({"_id": 1})["degrees"] == [{"level": "Master", "gradcampaign": 1}, {"level": "Bachelor"}]
+    assert coll.find_one({"_id": 2})["degrees"] == [{"level": "Bachelor"}]
+
+
+def test_nested_all_and_filtered_positionals(coll):
+    coll.insert_one({"_id": 1, "grades": [{"type": "quiz", "questions": [10, 8, 5]},
+                                          {"type": "quiz", "questions": [8, 9, 6]},
+                                          {"type": "hw", "questions": [5, 4, 3]},
+                                          {"type": "exam", "questions": [25, 10, 23, 0]}]})
+    coll.update_many({}, {"$inc": {"grades.$[].questions.$[score]": 2}}, array_filters=[{"score": {"$gte": 8}}])
+    assert [g["questions"] for g in _grades(coll)[1]] == [[12, 10, 5], [10, 11, 6], [5, 4, 3], [27, 12, 25, 0]]
+    coll.update_many({}, {"$inc": {"grades.$[t].questions.$[score]": 1}},
+                     array_filters=[{"t.type": "quiz"}, {"score": {"$gte": 8}}])
+    assert [g["questions"] for g in _grades(coll)[1]] == [[13, 11, 5], [11, 12, 6], [5, 4, 3], [27, 12, 25, 0]]
+
+
+def test_find_and_modify_with_array_filters(coll):
+    coll.insert_many([{"_id": 1, "grades": [95, 92, 90]}, {"_id": 2, "grades": [98, 100, 102]}])
+    doc = coll.find_one_and_update({"grades": {"$gte": 100}}, {"$set": {"grades.$[element]": 100}},
+                                   array_filters=[{"element": {"$gte": 100}}],
+                                   return_document=pymongo.ReturnDocument.AFTER)
+    assert doc == {"_id": 2, "grades": [98, 100, 100]}, doc
+    with pytest.raises(pymongo.errors.OperationFailure) as ei:
+        coll.find_one_and_update({"_id": 1}, {"$set": {"grades.$[e]": 0}}, array_filters=[{"f": 1}])
+    assert ei.value.code == 2, ei.value.details
+    assert _grades(coll)[1] == [95, 92, 90]
+
+
+@pytest.mark.parametrize("query,update,filters,code,words", [
+    ({"_id": 1}, {"$set": {"grades.$[x]": 1}}, [{"y": 1}], 2, "No array filter found for identifier 'x'"),
+    ({"_id": 1}, {"$set": {"grades.$[x]": 1}}, [{"x": 1}, {"y": 1}], 9, "identifier 'y' was not used"),
+    ({"_id": 1}, {"$set": {"grades.$[x]": 1}}, [{"x": 1}, {"x": 2}], 9, "multiple array filters"),
+    ({"_id": 1}, {"$set": {"grades.$[X]": 1}}, [{"X": 1}], 2, "beginning with a lowercase letter"),
+    ({"_id": 1}, {"$set": {"grades.$[x]": 1}}, [{"x": 1, "z.a": 1}], 9, "single top-level field name"),
+    ({"_id": 1}, {"$set": {"grades.$[x]": 1}}, [{"x": {"$where": "1"}}], 2, "unknown operator"),
+    ({"_id": 1}, {"$set": {"name.$[]": 1}}, None, 2, "Cannot apply array updates to non-array element"),
+    ({"_id": 1}, {"$set": {"nothere.$[]": 1}}, None, 2, "must exist in the document"),
+    ({"_id": 1}, {"$set": {"grades.$": 1}}, None, 2, "did not find the match needed from the query"),
+    ({"_id": 1, "grades": 3}, {"$set": {"grades.$.a.$": 1}}, None, 2, "Too many positional"),
+    ({"_id": 1}, {"$rename": {"grades.$[]": "g"}}, None, 2, "may not be dynamic"),
+    ({"_id": 1}, {"$set": {"grades.$foo": 1}}, None, 52, "is not valid for storage"),
+    ({"_id": 1}, {"$set": {"grades.$[]": 0, "grades.$[x]": 1}}, [{"x": 2}], 40, "conflict at 'grades.1'"),
+])
+def test_positional_errors_carry_mongodbs_codes(coll, query, update, filters, code, words):
+    coll.insert_one({"_id": 1, "name": "n", "grades": [1, 2, 3]})
+    with pytest.raises(pymongo.errors.WriteError) as ei:
+        coll.update_one(query, update, array_filters=filters)
+    assert ei.value.code == code and words in str(ei.value), ei.value.details
+    assert coll.find_one({"_id": 1}) == {"_id": 1, "name": "n", "grades": [1, 2, 3]}, "a failed update changes nothing"
+
+
+def test_positional_dollar_in_an_upsert_that_inserts_is_refused(coll):
+    with pytest.raises(pymongo.errors.WriteError) as ei:
+        coll.update_one({"grades": 80}, {"$set": {"grades.$": 82}}, upsert=True)
+    assert ei.value.code == 2, ei.value.details
+    assert coll.count_documents({}) == 0
+
+
 # ---- indexes ----
 
 def test_unique_index_refuses_duplicates_with_11000(coll):
