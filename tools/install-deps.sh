@@ -30,8 +30,15 @@ if ! command -v npm >/dev/null 2>&1; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
-# The Node.js clients of test_docdb_node.py at package-lock.json's versions; npm ci again only when the lock is newer.
-d="$(dirname "$0")/../tests/docdb-node"; [ "$d/node_modules/.package-lock.json" -nt "$d/package-lock.json" ] || (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+# The Node.js clients test_docdb_node.py runs (the official driver, mongosh) at
+# package-lock.json's versions; installed again only when the lock is newer.
+node_dir="$(dirname "$0")/../tests/docdb-node"
+if ! [ "$node_dir/node_modules/.package-lock.json" -nt "$node_dir/package-lock.json" ]; then
+	(cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) || {
+		echo "install-deps: npm ci in tests/docdb-node failed (is the npm registry reachable?)" >&2
+		exit 1
+	}
+fi
 
 if ! command -v terraform >/dev/null 2>&1; then
 	echo "install-deps: terraform is not on PATH; install Terraform 1.11 (it is not in Debian's archive)" >&2
