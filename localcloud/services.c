@@ -18,6 +18,7 @@
 #include "ec2/ec2.h"
 #include "ecs/ecs.h"
 #include "elbv2/elbv2.h"
+#include "iam/iam.h"
 #include "logs/logs.h"
 #include "rds/rds.h"
 #include "route53/route53.h"
@@ -35,6 +36,7 @@ const struct lc_service *const lc_services[] = {
 	&ecs_service,
 	&rds_service,
 	&sts_service,
+	&iam_service,
 	&ec2_service,
 };
 const size_t lc_n_services = ARRAY_SIZE(lc_services);

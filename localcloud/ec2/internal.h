@@ -160,6 +160,8 @@ int ec2_describe_addresses_attribute(struct lc_request *req, const json_t *in, j
 	struct codec_error *err);
 int ec2_release_address(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);
+int ec2_disassociate_address(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
 int ec2_create_nat_gateway(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);
 int ec2_describe_nat_gateways(struct lc_request *req, const json_t *in, json_t **out,

@@ -48,6 +48,8 @@ static const struct lc_route ec2_routes[] = {
 	{ .service = "ec2", .operation = "DescribeAddressesAttribute",
 		.typed = ec2_describe_addresses_attribute },
 	{ .service = "ec2", .operation = "ReleaseAddress", .typed = ec2_release_address },
+	{ .service = "ec2", .operation = "DisassociateAddress",
+		.typed = ec2_disassociate_address },
 	{ .service = "ec2", .operation = "CreateNatGateway", .typed = ec2_create_nat_gateway },
 	{ .service = "ec2", .operation = "DescribeNatGateways",
 		.typed = ec2_describe_nat_gateways },

@@ -815,6 +815,32 @@ static int release_address(struct ec2_call *c)
 	return no_output(c);
 }
 
+/*
+ * Only NAT gateways associate addresses here (no instances or interfaces
+ * of one's own), and AWS does not let a NAT gateway's association be
+ * undone but by deleting the gateway.
+ */
+static int disassociate_address(struct ec2_call *c)
+{
+	const char *assoc = ec2_str(c, "AssociationId");
+	json_t *list;
+	size_t n;
+
+	if (assoc == NULL)
+		return ec2_bad(c, "MissingParameter",
+			"The request must contain the parameter AssociationId");
+	list = list_by(c, "elastic-ip", address_filters, "association-id", assoc);
+	if (list == NULL)
+		return ec2_internal(c, "disassociate address");
+	n = json_array_size(list);
+	json_decref(list);
+	if (n == 0)
+		return ec2_bad(c, "InvalidAssociationID.NotFound",
+			"The association ID '%s' does not exist", assoc);
+	return ec2_bad(c, "AuthFailure",
+		"You do not have permission to access the specified resource.");
+}
+
 /* NAT gateways */
 
 static int create_nat_gateway(struct ec2_call *c)
@@ -1393,6 +1419,7 @@ EC2_OP(allocate_address)
 EC2_OP(describe_addresses)
 EC2_OP(describe_addresses_attribute)
 EC2_OP(release_address)
+EC2_OP(disassociate_address)
 EC2_OP(create_nat_gateway)
 EC2_OP(describe_nat_gateways)
 EC2_OP(delete_nat_gateway)

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "aws/codec.h"
+#include "core/caliberd.h"
 #include "core/router.h"
 #include "internal.h"
 #include "localcloud/config.h"
@@ -25,7 +26,7 @@ int sts_get_caller_identity(struct lc_request *req, const json_t *in, json_t **o
 {
 	(void)in;
 	(void)err;
-	*out = json_pack("{s:s, s:s, s:s}", "UserId", req->access_key_id, "Account",
+	*out = json_pack("{s:s, s:s, s:s}", "UserId", req->srv->creds.access_key_id, "Account",
 		LOCALCLOUD_ACCOUNT_ID, "Arn", "arn:aws:iam::" LOCALCLOUD_ACCOUNT_ID ":root");
 	return 0;
 }
