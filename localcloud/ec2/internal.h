@@ -142,6 +142,8 @@ int ec2_associate_route_table(struct lc_request *req, const json_t *in, json_t *
 	struct codec_error *err);
 int ec2_disassociate_route_table(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);
+int ec2_replace_route_table_association(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err);
 int ec2_create_internet_gateway(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);
 int ec2_describe_internet_gateways(struct lc_request *req, const json_t *in, json_t **out,
@@ -197,6 +199,8 @@ int ec2_revoke_security_group_ingress(struct lc_request *req, const json_t *in, 
 int ec2_revoke_security_group_egress(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);
 int ec2_describe_security_group_rules(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ec2_modify_security_group_rules(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);
 int ec2_create_flow_logs(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);

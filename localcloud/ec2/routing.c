@@ -507,6 +507,71 @@ static int disassociate_route_table(struct ec2_call *c)
 	return no_output(c);
 }
 
+/* The association moves to another table of the same VPC under a new id. */
+static int replace_route_table_association(struct ec2_call *c)
+{
+	const char *assoc, *rtb_id;
+	struct resource from = RESOURCE_INIT, to = RESOURCE_INIT;
+	json_t *tables, *assocs, *a = NULL, *moved;
+	char new_id[40];
+	size_t i;
+	int rc = -1;
+
+	if (ec2_need(c, "AssociationId", &assoc) < 0 || ec2_need(c, "RouteTableId", &rtb_id) < 0)
+		return -1;
+	tables = list_by(c, "route-table", rtb_filters, "association.route-table-association-id",
+		assoc);
+	if (tables == NULL)
+		return ec2_internal(c, "replace association");
+	if (json_array_size(tables) == 0) {
+		json_decref(tables);
+		return ec2_bad(c, "InvalidAssociationID.NotFound",
+			"The association ID '%s' does not exist", assoc);
+	}
+	rc = ec2_load(c, "route-table",
+		json_string_value(json_object_get(json_array_get(tables, 0), "RouteTableId")), &from);
+	json_decref(tables);
+	if (rc != 1)
+		return -1;
+	rc = -1;
+	if (ec2_load(c, "route-table", rtb_id, &to) != 1)
+		goto out;
+	if (strcmp(from.parent, to.parent)) {
+		ec2_bad(c, "InvalidParameterValue",
+			"Route table %s and association %s belong to different networks", rtb_id, assoc);
+		goto out;
+	}
+	assocs = json_object_get(from.attrs, "Associations");
+	json_array_foreach(assocs, i, a)
+		if (!strcmp(json_string_value(json_object_get(a, "RouteTableAssociationId")), assoc))
+			break;
+	moved = json_deep_copy(a);
+	json_array_remove(assocs, i);
+	resource_new_id(new_id, sizeof(new_id), "rtbassoc");
+	json_object_set_new(moved, "RouteTableAssociationId", json_string(new_id));
+	json_object_set_new(moved, "RouteTableId", json_string(rtb_id));
+	if (!strcmp(from.id, to.id)) {
+		json_array_append_new(assocs, moved);
+		if (resource_update(c->db, &from) < 0) {
+			ec2_internal(c, "replace association");
+			goto out;
+		}
+	} else {
+		json_array_append_new(json_object_get(to.attrs, "Associations"), moved);
+		if (resource_update(c->db, &from) < 0 || resource_update(c->db, &to) < 0) {
+			ec2_internal(c, "replace association");
+			goto out;
+		}
+	}
+	json_object_set_new(c->out, "NewAssociationId", json_string(new_id));
+	json_object_set_new(c->out, "AssociationState", json_pack("{s:s}", "State", "associated"));
+	rc = 0;
+out:
+	resource_release(&from);
+	resource_release(&to);
+	return rc;
+}
+
 /* Internet gateways */
 
 static int create_internet_gateway(struct ec2_call *c)
@@ -1410,6 +1475,7 @@ EC2_OP(replace_route)
 EC2_OP(delete_route)
 EC2_OP(associate_route_table)
 EC2_OP(disassociate_route_table)
+EC2_OP(replace_route_table_association)
 EC2_OP(create_internet_gateway)
 EC2_OP(describe_internet_gateways)
 EC2_OP(delete_internet_gateway)

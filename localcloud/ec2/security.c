@@ -806,6 +806,94 @@ static int revoke_egress(struct ec2_call *c)
 	return rules_revoke(c, 1);
 }
 
+/* Each rule replaced whole by its request (its id and direction kept), as AWS does. */
+static int modify_security_group_rules(struct ec2_call *c)
+{
+	static const char *const peers[] = { "CidrIpv4", "CidrIpv6", "PrefixListId",
+		"ReferencedGroupId" };
+	const char *id;
+	struct resource g = RESOURCE_INIT;
+	json_t *u;
+	size_t i, k;
+
+	if (ec2_need(c, "GroupId", &id) < 0)
+		return -1;
+	if (ec2_load(c, "security-group", id, &g) != 1)
+		return -1;
+	resource_release(&g);
+	json_array_foreach(json_object_get(c->in, "SecurityGroupRules"), i, u) {
+		const char *rid = json_string_value(json_object_get(u, "SecurityGroupRuleId"));
+		json_t *req = json_object_get(u, "SecurityGroupRule");
+		const char *proto_in = json_string_value(json_object_get(req, "IpProtocol"));
+		const char *desc = json_string_value(json_object_get(req, "Description"));
+		struct resource r = RESOURCE_INIT;
+		const char *proto, *peer = NULL, *member = NULL;
+		char buf[8];
+		json_int_t from = -1, to = -1;
+
+		if (rid == NULL || req == NULL || proto_in == NULL)
+			return ec2_bad(c, "MissingParameter",
+				"The request must contain the parameter SecurityGroupRule");
+		if ((proto = protocol_name(proto_in, buf, sizeof(buf))) == NULL)
+			return ec2_bad(c, "InvalidParameterValue",
+				"Invalid value '%s' for IP protocol. Unknown protocol.", proto_in);
+		for (k = 0; k < ARRAY_SIZE(peers); k++)
+			if (json_string_value(json_object_get(req, peers[k])) != NULL) {
+				member = peers[k];
+				peer = json_string_value(json_object_get(req, peers[k]));
+			}
+		if (peer == NULL)
+			return ec2_bad(c, "MissingParameter",
+				"The request must contain a CidrIpv4, CidrIpv6, PrefixListId or "
+				"ReferencedGroupId");
+		if (strcmp(proto, "-1")) {
+			from = json_integer_value(json_object_get(req, "FromPort"));
+			to = json_integer_value(json_object_get(req, "ToPort"));
+			if ((!strcmp(proto, "tcp") || !strcmp(proto, "udp")) &&
+				(from < 0 || to > 65535 || from > to))
+				return ec2_bad(c, "InvalidParameterValue",
+					"Invalid port range (%lld, %lld)", (long long)from,
+					(long long)to);
+		}
+		if (ec2_load(c, "security-group-rule", rid, &r) != 1)
+			return -1;
+		if (strcmp(r.parent, id)) {
+			resource_release(&r);
+			return ec2_not_found(c, "security-group-rule", rid);
+		}
+		if (!strcmp(member, "ReferencedGroupId")) {
+			struct resource ref = RESOURCE_INIT;
+
+			if (ec2_load(c, "security-group", peer, &ref) != 1) {
+				resource_release(&r);
+				return -1;
+			}
+			resource_release(&ref);
+		}
+		for (k = 0; k < ARRAY_SIZE(peers); k++)
+			json_object_del(r.attrs, peers[k]);
+		json_object_del(r.attrs, "ReferencedGroupInfo");
+		json_object_del(r.attrs, "Description");
+		json_object_set_new(r.attrs, "IpProtocol", json_string(proto));
+		json_object_set_new(r.attrs, "FromPort", json_integer(from));
+		json_object_set_new(r.attrs, "ToPort", json_integer(to));
+		if (!strcmp(member, "ReferencedGroupId"))
+			json_object_set_new(r.attrs, "ReferencedGroupInfo",
+				json_pack("{s:s, s:s}", "GroupId", peer, "UserId", EC2_ACCOUNT));
+		else
+			json_object_set_new(r.attrs, member, json_string(peer));
+		if (desc != NULL)
+			json_object_set_new(r.attrs, "Description", json_string(desc));
+		if (resource_update(c->db, &r) < 0) {
+			resource_release(&r);
+			return ec2_internal(c, "modify rules");
+		}
+		resource_release(&r);
+	}
+	json_object_set_new(c->out, "Return", json_true());
+	return 0;
+}
+
 static int describe_security_group_rules(struct ec2_call *c)
 {
 	return ec2_describe(c, "security-group-rule", "SecurityGroupRuleIds", 1, "Filters",
@@ -1034,6 +1122,7 @@ EC2_OP(authorize_egress, authorize_security_group_egress)
 EC2_OP(revoke_ingress, revoke_security_group_ingress)
 EC2_OP(revoke_egress, revoke_security_group_egress)
 EC2_OP(describe_security_group_rules, describe_security_group_rules)
+EC2_OP(modify_security_group_rules, modify_security_group_rules)
 EC2_OP(create_flow_logs, create_flow_logs)
 EC2_OP(describe_flow_logs, describe_flow_logs)
 EC2_OP(delete_flow_logs, delete_flow_logs)

@@ -40,13 +40,23 @@ provider "aws" {
   }
 }
 
+variable "api_port" {
+  type    = number
+  default = 8080
+}
+
+variable "log_retention_days" {
+  type    = number
+  default = 7
+}
+
 module "network" {
   source             = "%(module)s"
   name               = "tfnet"
   log_group_prefix   = "/caliber/tfnet/test"
   availability_zones = ["us-east-1a", "us-east-1b"]
-  api_port           = 8080
-  log_retention_days = 7
+  api_port           = var.api_port
+  log_retention_days = var.log_retention_days
 }
 
 output "vpc_id" {
@@ -156,8 +166,22 @@ def test_network_module_applies_replans_clean_and_destroys(applied):
     r = tf(lc, workdir, "plan", "-detailed-exitcode", "-input=false")
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-6000:]
 
+    # a changed port and retention apply as updates (ModifySecurityGroupRules,
+    # PutRetentionPolicy), not replacements, and then plan clean again
+    changed = ("-var", "api_port=8081", "-var", "log_retention_days=14")
+    r = tf(lc, workdir, "apply", "-auto-approve", "-input=false", *changed)
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-6000:]
+    assert "0 added, 3 changed, 0 destroyed" in r.stdout, r.stdout[-3000:]
+    rules = lc.aws_json("ec2", "describe-security-group-rules", "--filters",
+                        "Name=group-id,Values=" + tasks, v=2)["SecurityGroupRules"]
+    assert [r["FromPort"] for r in rules if not r["IsEgress"]] == [8081]
+    groups = lc.aws_json("logs", "describe-log-groups", "--log-group-name-prefix", "/caliber/tfnet/")
+    assert groups["logGroups"][0]["retentionInDays"] == 14
+    r = tf(lc, workdir, "plan", "-detailed-exitcode", "-input=false", *changed)
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-6000:]
+
     started = time.monotonic()
-    r = tf(lc, workdir, "destroy", "-auto-approve", "-input=false")
+    r = tf(lc, workdir, "destroy", "-auto-approve", "-input=false", *changed)
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-6000:]
     destroy_s = time.monotonic() - started
     print("apply %.1f s, destroy %.1f s" % (applied["apply_s"], destroy_s))
@@ -248,8 +272,16 @@ def test_gateways_and_routes_refuse_what_aws_refuses(localcloud):
     err(lc.aws("ec2", "associate-route-table", "--route-table-id", rtb, "--subnet-id", sub, v=2),
         "Resource.AlreadyAssociated")
     err(lc.aws("ec2", "delete-route-table", "--route-table-id", rtb, v=2), "DependencyViolation")
-    lc.aws_json("ec2", "disassociate-route-table", "--association-id", assoc["AssociationId"])
+    # moving the association to another table gives it a new id, as on AWS
+    rtb2 = lc.aws_json("ec2", "create-route-table", "--vpc-id", vpc)["RouteTable"]["RouteTableId"]
+    moved = lc.aws_json("ec2", "replace-route-table-association", "--association-id",
+                        assoc["AssociationId"], "--route-table-id", rtb2)["NewAssociationId"]
+    assert moved != assoc["AssociationId"] and moved.startswith("rtbassoc-")
+    err(lc.aws("ec2", "disassociate-route-table", "--association-id", assoc["AssociationId"], v=2),
+        "InvalidAssociationID.NotFound")
     lc.aws_json("ec2", "delete-route-table", "--route-table-id", rtb)
+    lc.aws_json("ec2", "disassociate-route-table", "--association-id", moved)
+    lc.aws_json("ec2", "delete-route-table", "--route-table-id", rtb2)
     lc.aws_json("ec2", "delete-nat-gateway", "--nat-gateway-id", nat["NatGatewayId"])
     time.sleep(1.2)
     assert lc.aws_json("ec2", "describe-nat-gateways", "--nat-gateway-ids",
