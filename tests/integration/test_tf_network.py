@@ -369,3 +369,20 @@ def test_iam_roles_refuse_what_iam_refuses(localcloud):
     lc.aws_json("iam", "delete-role-policy", "--role-name", "r1", "--policy-name", "p")
     lc.aws_json("iam", "delete-role", "--role-name", "r1")
     err(lc.aws("iam", "get-role", "--role-name", "r1", v=2), "NoSuchEntity")
+
+
+def test_log_group_tags_are_kept_until_the_group_goes(localcloud):
+    lc = localcloud
+    lc.aws_json("logs", "create-log-group", "--log-group-name", "/tf/tags", "--tags", "team=api,env=stg")
+    arn = "arn:aws:logs:us-east-1:000000000000:log-group:/tf/tags"
+    assert lc.aws_json("logs", "list-tags-for-resource", "--resource-arn", arn, v=2)["tags"] == {
+        "team": "api", "env": "stg"}
+    lc.aws_json("logs", "tag-resource", "--resource-arn", arn, "--tags", "env=prod,owner=ops")
+    lc.aws_json("logs", "untag-resource", "--resource-arn", arn, "--tag-keys", "team")
+    assert lc.aws_json("logs", "list-tags-for-resource", "--resource-arn", arn + ":*")["tags"] == {
+        "env": "prod", "owner": "ops"}
+    lc.aws_json("logs", "delete-log-group", "--log-group-name", "/tf/tags")
+    err(lc.aws("logs", "list-tags-for-resource", "--resource-arn", arn, v=2), "ResourceNotFoundException")
+    # a group of the same name made again starts without the old one's tags
+    lc.aws_json("logs", "create-log-group", "--log-group-name", "/tf/tags")
+    assert lc.aws_json("logs", "list-tags-log-group", "--log-group-name", "/tf/tags")["tags"] == {}
