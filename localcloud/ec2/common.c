@@ -33,6 +33,10 @@ int ec2_run(struct lc_request *req, const json_t *in, json_t **out, struct codec
 	c.req = req;
 	c.in = in;
 	c.err = err;
+	/* permissions are all there is to check, and every signed caller has them all */
+	if (json_is_true(json_object_get(in, "DryRun")))
+		return codec_error_set(err, 412, "DryRunOperation",
+			"Request would have succeeded, but DryRun flag is set.");
 	if (store_begin(store, &e) < 0) {
 		lc_log("ec2: %s", e.msg);
 		return codec_error_set(err, 500, "InternalError", "An internal error has occurred");
@@ -62,6 +66,18 @@ int ec2_run(struct lc_request *req, const json_t *in, json_t **out, struct codec
 const char *ec2_str(struct ec2_call *c, const char *key)
 {
 	return json_string_value(json_object_get(c->in, key));
+}
+
+int ec2_unsupported(struct ec2_call *c, const char *const *members)
+{
+	for (; *members != NULL; members++) {
+		json_t *v = json_object_get(c->in, *members);
+
+		if (v != NULL && !json_is_false(v))
+			return ec2_bad(c, "UnsupportedOperation",
+				"The parameter %s is not supported by the local cloud", *members);
+	}
+	return 0;
 }
 
 int ec2_need(struct ec2_call *c, const char *key, const char **out)

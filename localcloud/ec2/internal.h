@@ -45,6 +45,12 @@ int ec2_internal(struct ec2_call *c, const char *what);
 const char *ec2_str(struct ec2_call *c, const char *key);
 /* The same, required: MissingParameter when absent. */
 int ec2_need(struct ec2_call *c, const char *key, const char **out);
+/*
+ * UnsupportedOperation naming the first of members (a NULL-terminated
+ * list) that the input sets: what the local cloud cannot realise is an
+ * error, never a silent success.
+ */
+int ec2_unsupported(struct ec2_call *c, const char *const *members);
 /* A boolean member: def when absent. */
 int ec2_bool(struct ec2_call *c, const char *key, int def);
 /* The tags of TagSpecifications for resource type rtype (a new array, maybe empty). */

@@ -119,8 +119,16 @@ static int create_vpc(struct ec2_call *c)
 	int len;
 	json_t *attrs, *vpc;
 
+	static const char *const unsupported[] = { "AmazonProvidedIpv6CidrBlock",
+		"Ipv6CidrBlock", "Ipv6Pool", "Ipv6IpamPoolId", "Ipv4IpamPoolId", NULL };
+
+	if (ec2_unsupported(c, unsupported) < 0)
+		return -1;
 	if (ec2_need(c, "CidrBlock", &cidr) < 0)
 		return -1;
+	if (tenancy != NULL && strcmp(tenancy, "default"))
+		return ec2_bad(c, "UnsupportedOperation",
+			"The instance tenancy %s is not supported by the local cloud", tenancy);
 	if (ec2_cidr(cidr, &addr, &len) < 0)
 		return ec2_bad(c, "InvalidParameterValue",
 			"Value (%s) for parameter cidrBlock is invalid. This is not a valid CIDR "
@@ -398,6 +406,11 @@ static int create_subnet(struct ec2_call *c)
 	char id[40];
 	size_t i;
 
+	static const char *const unsupported[] = { "Ipv6CidrBlock", "Ipv6Native", "OutpostArn",
+		"Ipv4IpamPoolId", "Ipv6IpamPoolId", NULL };
+
+	if (ec2_unsupported(c, unsupported) < 0)
+		return -1;
 	if (ec2_need(c, "VpcId", &vpc_id) < 0 || ec2_need(c, "CidrBlock", &cidr) < 0)
 		return -1;
 	if (ec2_load(c, "vpc", vpc_id, &vpc) != 1)

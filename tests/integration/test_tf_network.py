@@ -211,6 +211,12 @@ def test_vpc_cidrs_are_checked_as_aws_checks_them(localcloud):
     assert "not a valid CIDR block" in err(lc.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.1/16", v=2),
                                            "InvalidParameterValue")
     err(lc.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/8", v=2), "InvalidVpc.Range")
+    # what the local cloud cannot realise is refused, never recorded as done
+    assert "AmazonProvidedIpv6CidrBlock" in err(
+        lc.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--amazon-provided-ipv6-cidr-block", v=2),
+        "UnsupportedOperation")
+    err(lc.aws("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--dry-run", v=2), "DryRunOperation")
+    assert lc.aws_json("ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.0.0.0/16")["Vpcs"] == []
     vpc = lc.aws_json("ec2", "create-vpc", "--cidr-block", "10.9.0.0/16")["Vpc"]["VpcId"]
     assert re.fullmatch(r"vpc-[0-9a-f]{17}", vpc)
     err(lc.aws("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.10.0.0/24", v=2),
