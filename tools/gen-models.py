@@ -51,7 +51,9 @@ SERVER = ["acm", "cloudfront", "docdb", "ec2", "ecs", "elbv2", "iam", "kms", "lo
 
 # Members AWS added after Debian's botocore (1.29) that caliberd serves: newer
 # clients (awscli v1 on botocore 1.43) send them, and the codec reads only
-# what the model has.  Service -> new shapes, and structure -> new members.
+# what the model has.  Service -> new shapes, structure -> new members,
+# structure -> members the server reads as another shape ("retype"), and
+# metadata and shape traits the model lacks.
 SERVER_PATCHES = {
     "secretsmanager": {
         "shapes": {"SortByType": {"type": "string", "enum": [
@@ -62,6 +64,47 @@ SERVER_PATCHES = {
     },
     "logs": {
         "members": {"LogGroup": {"logGroupArn": {"shape": "Arn"}}},
+    },
+    # RDS instances and DocumentDB clusters (rds/cluster-api.c): members newer
+    # than Debian's botocore, as the RDS model bundled with awscli v2 has them.
+    "rds": {
+        "shapes": {"MasterUserSecret": {"type": "structure", "members": {
+            "SecretArn": {"shape": "String"}, "SecretStatus": {"shape": "String"},
+            "KmsKeyId": {"shape": "String"}}}},
+        "members": {
+            "CreateDBInstanceMessage": {
+                "ManageMasterUserPassword": {"shape": "BooleanOptional"}},
+            "RestoreDBInstanceFromDBSnapshotMessage": {
+                "BackupRetentionPeriod": {"shape": "IntegerOptional"}},
+            "RestoreDBInstanceToPointInTimeMessage": {
+                "BackupRetentionPeriod": {"shape": "IntegerOptional"}},
+            "DBInstance": {"MasterUserSecret": {"shape": "MasterUserSecret"}},
+            "CreateDBClusterMessage": {
+                "ManageMasterUserPassword": {"shape": "BooleanOptional"},
+                "MasterUserSecretKmsKeyId": {"shape": "String"}},
+            "ModifyDBClusterMessage": {
+                "ManageMasterUserPassword": {"shape": "BooleanOptional"},
+                "RotateMasterUserPassword": {"shape": "BooleanOptional"},
+                "MasterUserSecretKmsKeyId": {"shape": "String"}},
+            "DBCluster": {"MasterUserSecret": {"shape": "MasterUserSecret"}},
+        },
+    },
+    "ecs": {
+        # a stopTimeout beyond 32 bits is out of range (ClientException naming
+        # ECS's maximum, tests/security/test_ecs_stop.py), not a type error
+        "retype": {"ContainerDefinition": {"stopTimeout": "Long"}},
+    },
+    # The namespace every reply and error of these REST-XML services is
+    # written in; botocore's models put it on request members only.
+    # Their timestamps as their servers write them, to the millisecond
+    # ("iso8601ms": model-value.c), where botocore writes microseconds.
+    "route53": {
+        "metadata": {"xmlNamespace": "https://route53.amazonaws.com/doc/2013-04-01/"},
+        "traits": {"TimeStamp": {"timestampFormat": "iso8601ms"}},
+    },
+    "cloudfront": {
+        "metadata": {"xmlNamespace": "http://cloudfront.amazonaws.com/doc/2020-05-31/"},
+        "traits": {"timestamp": {"timestampFormat": "iso8601ms"}},
     },
 }
 
@@ -107,11 +150,19 @@ def server_model(data, service):
     full = load(os.path.join(d, "service-2.json"))
     drop = DROP - SERVER_KEEP
     patch = SERVER_PATCHES.get(service, {})
+    for key, value in patch.get("metadata", {}).items():
+        full["metadata"].setdefault(key, value)
     for name, shape in patch.get("shapes", {}).items():
         full["shapes"].setdefault(name, shape)
+    for name, traits in patch.get("traits", {}).items():
+        for key, value in traits.items():
+            full["shapes"][name].setdefault(key, value)
     for name, members in patch.get("members", {}).items():
         for member, ref in members.items():
             full["shapes"][name]["members"].setdefault(member, ref)
+    for name, members in patch.get("retype", {}).items():
+        for member, shape in members.items():
+            full["shapes"][name]["members"][member]["shape"] = shape
     model = {
         "metadata": trim(full["metadata"], drop),
         "operations": {k: trim(v, drop) for k, v in full["operations"].items()},

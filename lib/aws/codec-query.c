@@ -437,7 +437,8 @@ void codec_query_write_error(const struct aws_model *m, const struct codec_error
 	} else {
 		struct buf tmp = BUF_INIT;
 
-		if (m->protocol == AWS_PROTO_QUERY)
+		/* REST-XML: only a namespace the model names (Route 53's, CloudFront's) */
+		if (m->protocol == AWS_PROTO_QUERY || json_object_get(m->metadata, "xmlNamespace"))
 			buf_appendf(&body, "<ErrorResponse xmlns=\"%s\">", xml_namespace(m, &tmp));
 		else
 			buf_appends(&body, "<ErrorResponse>");

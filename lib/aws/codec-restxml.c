@@ -7,13 +7,17 @@
  * XML, or the other members as the children of the body's root element.
  * XML is read by the client's reader (model-xml.c) and its output forms
  * (timestamps as text, blobs in base64) are turned into typed values here.
- * A body that is not XML is MalformedXML; a value that does not read as its
- * type is InvalidArgument, naming the member and the value.
+ * A body that is not XML, or whose root is not the modelled element, is
+ * MalformedXML; a value that does not read as its type (in the path, the
+ * query, a header or the body) is InvalidArgument, naming the member and
+ * the value.
  *
  * Output: the statusCode member is the status, header members are headers
  * (timestamps in RFC 822 unless the model says otherwise), the payload
  * member or the remaining members the XML body, with the model's
- * xmlNamespace.  Errors share the Query writer's <ErrorResponse> (codec-query.c).
+ * xmlNamespace (or the service's, from the server model's metadata); the
+ * status is the operation's responseCode.  Errors share the Query writer's
+ * <ErrorResponse> (codec-query.c), in the service's namespace when it has one.
  *
  * REST-JSON is the same but for the body, which is JSON (codec-json.c's
  * values: jsonName, epoch timestamps, base64 blobs); its errors are JSON.
@@ -127,12 +131,121 @@ static int uri_match(const char *tmpl, const char *path, json_t *labels)
 			p += len;
 			continue;
 		}
+		/* a final '/' of the template is optional: Route 53's rrset, rrset/ */
+		if (*p == '\0' && *t == '/' && (t[1] == '\0' || t[1] == '?'))
+			return 0;
 		if (*t != *p)
 			return -1;
 		t++;
 		p++;
 	}
 	return *p == '\0' || (*p == '/' && p[1] == '\0') ? 0 : -1;
+}
+
+/*
+ * The service's namespace, which the server model's metadata carries for
+ * REST-XML services whose botocore model puts it on request members only
+ * (tools/gen-models.py's SERVER_PATCHES); NULL when it has none.
+ */
+static const char *service_namespace(const struct aws_model *m)
+{
+	const json_t *ns = json_object_get(m->metadata, "xmlNamespace");
+
+	return json_is_string(ns) ? json_string_value(ns) : aws_model_str(ns, "uri");
+}
+
+/*
+ * Write value as the body's root element name: the service's namespace
+ * goes on it when neither ref nor its shape names one, as AWS writes
+ * every reply of those services in their namespace.
+ */
+static int write_root(const struct aws_model *m, const json_t *ref, const json_t *value,
+	const char *name, struct buf *out, const char *where, struct err *e)
+{
+	const char *ns = service_namespace(m);
+	json_t *copy = NULL;
+	int ret;
+
+	if (ns != NULL && json_object_get(ref, "xmlNamespace") == NULL &&
+		json_object_get(aws_model_ref(m, ref), "xmlNamespace") == NULL) {
+		copy = json_copy((json_t *)ref);
+		json_object_set_new(copy, "xmlNamespace", json_pack("{s:s}", "uri", ns));
+		ref = copy;
+	}
+	buf_appends(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	ret = proto_xml_write(m, ref, value, name, out, where, e);
+	json_decref(copy);
+	return ret;
+}
+
+/*
+ * The client's XML reader drops a scalar that does not read as its type; a
+ * server refuses it.  Walk node along shape (the elements the reader would
+ * take) and refuse the first such value: InvalidArgument naming the member
+ * and the text.  0, or -1 with ce.
+ */
+static int body_check(const struct aws_model *m, const json_t *shape, xmlNode *node,
+	const char *where, int depth, struct codec_error *ce)
+{
+	const char *type = aws_model_type(shape), *member;
+	const json_t *ref;
+	json_t *v;
+	xmlNode *c;
+	char *text;
+
+	if (shape == NULL || depth > 64)
+		return 0;
+	if (!strcmp(type, "structure")) {
+		json_object_foreach(json_object_get(shape, "members"), member, ref) {
+			const json_t *mshape = aws_model_ref(m, ref);
+			const json_t *item = json_object_get(mshape, "member");
+			const char *name = aws_model_str(ref, "locationName");
+			int flat = !strcmp(aws_model_type(mshape), "list") &&
+				(aws_model_bool(ref, "flattened") || aws_model_bool(mshape, "flattened"));
+
+			if (aws_model_str(ref, "location") || aws_model_bool(ref, "xmlAttribute"))
+				continue;
+			if (flat && aws_model_str(item, "locationName"))
+				name = aws_model_str(item, "locationName");
+			for (c = node->children; c; c = c->next) {
+				if (c->type != XML_ELEMENT_NODE ||
+					strcmp((const char *)c->name, name ? name : member))
+					continue;
+				if (body_check(m, flat ? aws_model_ref(m, item) : mshape, c, member,
+					    depth + 1, ce) < 0)
+					return -1;
+			}
+		}
+		return 0;
+	}
+	if (!strcmp(type, "list")) {
+		for (c = node->children; c; c = c->next)
+			if (c->type == XML_ELEMENT_NODE &&
+				body_check(m, aws_model_ref(m, json_object_get(shape, "member")), c,
+					where, depth + 1, ce) < 0)
+				return -1;
+		return 0;
+	}
+	if (!strcmp(type, "map") || !strcmp(type, "timestamp"))
+		return 0;
+	text = proto_xml_text(node);
+	v = codec_scalar_from_text(shape, text, strlen(text), where, BAD_VALUE, ce);
+	free(text);
+	if (v == NULL)
+		return -1;
+	json_decref(v);
+	return 0;
+}
+
+/*
+ * Is the body's root element the one the model names (the input's, or the
+ * payload member's, xmlName)?  A model without a name takes any root.
+ */
+static int root_is(xmlDoc *doc, const char *name)
+{
+	xmlNode *root = proto_xml_root(doc);
+
+	return name == NULL || (root != NULL && !strcmp((const char *)root->name, name));
 }
 
 static json_t *text_value(const struct aws_model *m, const json_t *shape, const char *text,
@@ -380,6 +493,15 @@ int codec_restxml_parse(const struct aws_model *m, const json_t *op,
 					e.msg);
 				goto out;
 			}
+			if (!root_is(doc, aws_model_str(pref, "locationName") ?
+					      aws_model_str(pref, "locationName") :
+					      aws_model_str(pshape, "locationName"))) {
+				codec_error_set(ce, 400, "MalformedXML",
+					"the body's root element is not %s", payload);
+				goto out;
+			}
+			if (body_check(m, pshape, proto_xml_root(doc), payload, 0, ce) < 0)
+				goto out;
 			json_object_set_new(obj, payload, typed(m, pshape,
 				proto_xml_parse_shape(m, pshape, proto_xml_root(doc))));
 			if (json_object_get(obj, payload) == NULL)
@@ -403,6 +525,13 @@ int codec_restxml_parse(const struct aws_model *m, const json_t *op,
 			codec_error_set(ce, 400, "MalformedXML", "the body is not XML: %s", e.msg);
 			goto out;
 		}
+		if (!root_is(doc, aws_model_str(iref, "locationName"))) {
+			codec_error_set(ce, 400, "MalformedXML", "the body's root element is not %s",
+				aws_model_str(iref, "locationName"));
+			goto out;
+		}
+		if (body_check(m, shape, proto_xml_root(doc), "", 0, ce) < 0)
+			goto out;
 		obj = json_object();
 		proto_xml_parse_members(m, shape, proto_xml_root(doc), obj);
 		obj = typed(m, shape, obj);
@@ -497,7 +626,11 @@ int codec_restxml_write_result(const struct aws_model *m, const json_t *op, cons
 	struct buf text = BUF_INIT;
 	int ret = -1;
 
-	resp->status = 200;
+	/* the operation's status (201 Created, 204 No Content), unless a statusCode member says */
+	resp->status = json_integer_value(json_object_get(json_object_get(op, "http"),
+		"responseCode"));
+	if (resp->status == 0)
+		resp->status = 200;
 	if (shape == NULL || out == NULL) {
 		ret = 0;
 		goto out;
@@ -570,7 +703,7 @@ int codec_restxml_write_result(const struct aws_model *m, const json_t *op, cons
 			free(d);
 			aws_kv_set(&resp->headers, "Content-Type", "application/json");
 		} else if (v != NULL) {
-			if (proto_xml_write(m, pref, v, root ? root : aws_model_str(pref, "shape"),
+			if (write_root(m, pref, v, root ? root : aws_model_str(pref, "shape"),
 				    &resp->body, payload, e) < 0)
 				goto out;
 			aws_kv_set(&resp->headers, "Content-Type", "application/xml");
@@ -590,7 +723,7 @@ int codec_restxml_write_result(const struct aws_model *m, const json_t *op, cons
 
 		if (root == NULL)
 			root = aws_model_str(shape, "locationName");
-		if (proto_xml_write(m, oref, body, root ? root : aws_model_str(oref, "shape"),
+		if (write_root(m, oref, body, root ? root : aws_model_str(oref, "shape"),
 			    &resp->body, "output", e) < 0)
 			goto out;
 		aws_kv_set(&resp->headers, "Content-Type", "application/xml");

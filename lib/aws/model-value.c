@@ -219,6 +219,9 @@ void aws_time_format(double t, const char *format, struct buf *out)
 			buf_appendf(out, "%.0f", t);
 		else
 			aws_double_format(t, out);
+	} else if (format && !strcmp(format, "iso8601ms")) {
+		buf_appendf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec / 1000);
 	} else {
 		buf_appendf(out, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
 			tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);

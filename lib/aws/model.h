@@ -80,7 +80,11 @@ int aws_model_bool(const json_t *obj, const char *key);
 int aws_time_parse(const char *s, double *out);
 /* A timestamp input value (number or string) as seconds since the epoch. */
 int aws_time_from_json(const json_t *v, double *out);
-/* "iso8601", "rfc822" or "unixTimestamp" rendering of t, as botocore writes it. */
+/*
+ * "iso8601", "rfc822" or "unixTimestamp" rendering of t, as botocore writes
+ * it; "iso8601ms" (the server models' patch) to the millisecond, always three
+ * digits, as AWS's REST-XML servers write it.
+ */
 void aws_time_format(double t, const char *format, struct buf *out);
 /* The output form: ISO 8601 in UTC with an offset, like awscli prints it. */
 json_t *aws_time_to_json(double t);

@@ -9,6 +9,7 @@
 #include "codec-glue.h"
 #include "reply.h"
 #include "router.h"
+#include "store.h"
 
 const char *codec_glue_model_name(const char *service)
 {
@@ -103,5 +104,48 @@ out:
 	aws_request_release(&areq);
 	buf_release_secret(&resp.body);
 	aws_response_release(&resp);
+	return 0;
+}
+
+int lc_call_run(struct lc_call *c, struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err, const char *internal_code, int (*body)(struct lc_call *c))
+{
+	struct store *store = req->srv->store;
+	struct err e = ERR_INIT;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->req = req;
+	c->in = in;
+	c->err = err;
+	c->now = lc_now();
+	if (store_begin(store, &e) < 0) {
+		lc_log("%s: %s", req->service->name, e.msg);
+		return codec_error_set(err, 500, internal_code, "an internal error occurred");
+	}
+	c->db = store_db(store);
+	c->out = json_object();
+	store_write_failed = 0;
+	r = body(c);
+	if (r == 0 && store_write_failed) {
+		codec_error_set(err, 500, internal_code,
+			"an internal error occurred: a write to the store failed (caliberd's log"
+			" says which)");
+		r = -1;
+	}
+	store_write_failed = 0;
+	if (r < 0) {
+		store_rollback(store);
+		json_decref(c->out);
+		c->out = NULL;
+		return -1;
+	}
+	if (store_commit(store, &e) < 0) {
+		lc_log("%s: %s", req->service->name, e.msg);
+		json_decref(c->out);
+		c->out = NULL;
+		return codec_error_set(err, 500, internal_code, "an internal error occurred");
+	}
+	*out = c->out;
 	return 0;
 }

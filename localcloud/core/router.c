@@ -68,24 +68,6 @@ const char *lc_request_form(const struct lc_request *req, const char *name)
 	return lc_params_get(req->form, req->n_form, name);
 }
 
-json_t *lc_request_json(struct lc_request *req, struct lc_response *res)
-{
-	json_error_t jerr;
-	json_t *j;
-
-	if (req->body.len == 0)
-		return json_object();
-	j = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
-	if (j == NULL || !json_is_object(j)) {
-		json_decref(j);
-		lc_reply_error(req, res, 400, "SerializationException",
-			"the request body is not a JSON object: %s",
-			j == NULL ? jerr.text : "expected an object");
-		return NULL;
-	}
-	return j;
-}
-
 const struct lc_service *router_service(const char *name)
 {
 	size_t i;

@@ -181,11 +181,6 @@ const char *lc_request_query(const struct lc_request *req, const char *name);
 const char *lc_request_path_param(const struct lc_request *req, const char *name);
 /* Form parameter of a Query request, NULL when absent. */
 const char *lc_request_form(const struct lc_request *req, const char *name);
-/*
- * The JSON object of the body ({} for an empty body), which the caller
- * json_decref()s; NULL with SerializationException in res otherwise.
- */
-json_t *lc_request_json(struct lc_request *req, struct lc_response *res);
 
 /* The catalogue (localcloud/services.c): every service, in start-up order. */
 extern const struct lc_service *const lc_services[];

@@ -15,7 +15,7 @@
 #include "core/store.h"
 #include "internal.h"
 
-int ec2_internal(struct ec2_call *c, const char *what)
+int ec2_internal(struct lc_call *c, const char *what)
 {
 	lc_log("ec2: %s: %s", what, c->db != NULL ? sqlite3_errmsg(c->db) : "no store");
 	return codec_error_set(c->err, 500, "InternalError",
@@ -23,52 +23,23 @@ int ec2_internal(struct ec2_call *c, const char *what)
 }
 
 int ec2_run(struct lc_request *req, const json_t *in, json_t **out, struct codec_error *err,
-	int (*fn)(struct ec2_call *c))
+	int (*fn)(struct lc_call *c))
 {
-	struct store *store = req->srv->store;
-	struct err e = ERR_INIT;
-	struct ec2_call c;
+	struct lc_call c;
 
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.in = in;
-	c.err = err;
 	/* permissions are all there is to check, and every signed caller has them all */
 	if (json_is_true(json_object_get(in, "DryRun")))
 		return codec_error_set(err, 412, "DryRunOperation",
 			"Request would have succeeded, but DryRun flag is set.");
-	if (store_begin(store, &e) < 0) {
-		lc_log("ec2: %s", e.msg);
-		return codec_error_set(err, 500, "InternalError", "An internal error has occurred");
-	}
-	c.db = store_db(store);
-	c.out = json_object();
-	store_write_failed = 0;
-	if (fn(&c) < 0) {
-		store_rollback(store);
-		json_decref(c.out);
-		return -1;
-	}
-	if (store_write_failed) {
-		store_rollback(store);
-		json_decref(c.out);
-		return codec_error_set(err, 500, "InternalError", "An internal error has occurred");
-	}
-	if (store_commit(store, &e) < 0) {
-		lc_log("ec2: %s", e.msg);
-		json_decref(c.out);
-		return codec_error_set(err, 500, "InternalError", "An internal error has occurred");
-	}
-	*out = c.out;
-	return 0;
+	return lc_call_run(&c, req, in, out, err, "InternalError", fn);
 }
 
-const char *ec2_str(struct ec2_call *c, const char *key)
+const char *ec2_str(struct lc_call *c, const char *key)
 {
 	return json_string_value(json_object_get(c->in, key));
 }
 
-int ec2_unsupported(struct ec2_call *c, const char *const *members)
+int ec2_unsupported(struct lc_call *c, const char *const *members)
 {
 	for (; *members != NULL; members++) {
 		json_t *v = json_object_get(c->in, *members);
@@ -80,7 +51,7 @@ int ec2_unsupported(struct ec2_call *c, const char *const *members)
 	return 0;
 }
 
-int ec2_need(struct ec2_call *c, const char *key, const char **out)
+int ec2_need(struct lc_call *c, const char *key, const char **out)
 {
 	*out = ec2_str(c, key);
 	if (*out == NULL || **out == '\0')
@@ -89,14 +60,14 @@ int ec2_need(struct ec2_call *c, const char *key, const char **out)
 	return 0;
 }
 
-int ec2_bool(struct ec2_call *c, const char *key, int def)
+int ec2_bool(struct lc_call *c, const char *key, int def)
 {
 	json_t *v = json_object_get(c->in, key);
 
 	return json_is_boolean(v) ? json_is_true(v) : def;
 }
 
-json_t *ec2_tag_spec(struct ec2_call *c, const char *rtype)
+json_t *ec2_tag_spec(struct lc_call *c, const char *rtype)
 {
 	json_t *tags = json_array();
 	json_t *spec;
@@ -117,7 +88,7 @@ double ec2_now(void)
 	return floor(lc_now());
 }
 
-char *ec2_arn(struct ec2_call *c, const char *type, const char *id)
+char *ec2_arn(struct lc_call *c, const char *type, const char *id)
 {
 	return xasprintf("arn:aws:ec2:%s:%s:%s/%s", c->req->region, EC2_ACCOUNT, type, id);
 }
@@ -145,7 +116,7 @@ static const struct {
 	{ "prefix-list", "InvalidPrefixListID.NotFound", "The prefix list ID '%s' does not exist" },
 };
 
-int ec2_not_found(struct ec2_call *c, const char *type, const char *id)
+int ec2_not_found(struct lc_call *c, const char *type, const char *id)
 {
 	size_t i;
 
@@ -156,7 +127,7 @@ int ec2_not_found(struct ec2_call *c, const char *type, const char *id)
 	return ec2_bad(c, "InvalidID", "The ID '%s' is not valid", id);
 }
 
-int ec2_load(struct ec2_call *c, const char *type, const char *id, struct resource *r)
+int ec2_load(struct lc_call *c, const char *type, const char *id, struct resource *r)
 {
 	int rc = resource_get(c->db, "ec2", type, id, r);
 
@@ -170,7 +141,7 @@ int ec2_load(struct ec2_call *c, const char *type, const char *id, struct resour
 	return 1;
 }
 
-int ec2_insert(struct ec2_call *c, const char *type, const char *id, const char *arn,
+int ec2_insert(struct lc_call *c, const char *type, const char *id, const char *arn,
 	const char *parent, json_t *attrs, json_t *tags)
 {
 	struct resource r = RESOURCE_INIT;
@@ -190,7 +161,7 @@ int ec2_insert(struct ec2_call *c, const char *type, const char *id, const char 
 	return rc < 0 ? ec2_internal(c, "insert") : 0;
 }
 
-int ec2_describe(struct ec2_call *c, const char *type, const char *ids_member, int strict_ids,
+int ec2_describe(struct lc_call *c, const char *type, const char *ids_member, int strict_ids,
 	const char *filters_member, const struct resource_filter *known, const char *out_member,
 	void (*fix)(json_t *item))
 {
@@ -336,7 +307,7 @@ json_t *ec2_zones(const char *region)
 /* Tags */
 
 /* the type of the EC2 resource named id (1), 0 with the NotFound error, -1 */
-static int resource_of(struct ec2_call *c, const char *id, struct resource *r)
+static int resource_of(struct lc_call *c, const char *id, struct resource *r)
 {
 	int rc = resource_get(c->db, "ec2", NULL, id, r);
 
@@ -367,7 +338,7 @@ static int resource_of(struct ec2_call *c, const char *id, struct resource *r)
 	return 1;
 }
 
-static int tags_change(struct ec2_call *c, int add)
+static int tags_change(struct lc_call *c, int add)
 {
 	const json_t *ids = json_object_get(c->in, "Resources");
 	const json_t *tags = json_object_get(c->in, "Tags");
@@ -398,7 +369,7 @@ static int tags_change(struct ec2_call *c, int add)
 	return 0;
 }
 
-static int create_tags(struct ec2_call *c)
+static int create_tags(struct lc_call *c)
 {
 	size_t i;
 	json_t *t;
@@ -417,7 +388,7 @@ static int create_tags(struct ec2_call *c)
 	return tags_change(c, 1);
 }
 
-static int delete_tags(struct ec2_call *c)
+static int delete_tags(struct lc_call *c)
 {
 	return tags_change(c, 0);
 }
@@ -430,7 +401,7 @@ static const struct resource_filter tag_filters[] = {
 	{ NULL, NULL },
 };
 
-static int describe_tags(struct ec2_call *c)
+static int describe_tags(struct lc_call *c)
 {
 	const json_t *filters = json_object_get(c->in, "Filters");
 	json_t *all = resource_tags_all(c->db, "ec2"), *kept, *t;
@@ -476,7 +447,7 @@ int ec2_describe_tags(struct lc_request *req, const json_t *in, json_t **out,
 
 /* Account attributes: those of an account on the VPC platform without a default VPC */
 
-static int describe_account_attributes(struct ec2_call *c)
+static int describe_account_attributes(struct lc_call *c)
 {
 	static const struct {
 		const char *name, *value;
@@ -538,7 +509,7 @@ static int in_list(const json_t *list, const char *s)
 	return 0;
 }
 
-static int describe_availability_zones(struct ec2_call *c)
+static int describe_availability_zones(struct lc_call *c)
 {
 	const json_t *names = json_object_get(c->in, "ZoneNames");
 	const json_t *ids = json_object_get(c->in, "ZoneIds");
@@ -656,7 +627,7 @@ static const struct resource_filter prefix_list_filters[] = {
 	{ NULL, NULL },
 };
 
-static int describe_prefix_lists(struct ec2_call *c)
+static int describe_prefix_lists(struct lc_call *c)
 {
 	const json_t *ids = json_object_get(c->in, "PrefixListIds");
 	const json_t *filters = json_object_get(c->in, "Filters");
@@ -734,7 +705,7 @@ static const struct resource_filter eni_filters[] = {
 	{ NULL, NULL },
 };
 
-static int describe_network_interfaces(struct ec2_call *c)
+static int describe_network_interfaces(struct lc_call *c)
 {
 	return ec2_describe(c, "network-interface", "NetworkInterfaceIds", 1, "Filters",
 		eni_filters, "NetworkInterfaces", NULL);

@@ -17,54 +17,49 @@
 #include <sqlite3.h>
 
 #include "aws/codec.h"
+#include "core/codec-glue.h"
 #include "core/resources.h"
 #include "core/router.h"
 #include "ec2.h"
 
 #define EC2_ACCOUNT "000000000000"
 
-/* One call: the request, its typed input, its output, its error. */
-struct ec2_call {
-	struct lc_request *req;
-	sqlite3 *db;
-	const json_t *in;
-	json_t *out;		/* the output object, filled by the operation */
-	struct codec_error *err;
-};
-
 /* a 400 error of the call c */
 #define ec2_bad(c, code, ...) codec_error_set((c)->err, 400, (code), __VA_ARGS__)
 
-/* Run fn in a store transaction; *out its output when it returns 0. */
+/*
+ * Run fn in a store transaction (lc_call_run, InternalError when the store
+ * fails); *out its output when it returns 0.  DryRun is answered first.
+ */
 int ec2_run(struct lc_request *req, const json_t *in, json_t **out, struct codec_error *err,
-	int (*fn)(struct ec2_call *c));
+	int (*fn)(struct lc_call *c));
 /* 500 InternalError, logged with what */
-int ec2_internal(struct ec2_call *c, const char *what);
+int ec2_internal(struct lc_call *c, const char *what);
 
 /* Input member key as a string (NULL when absent). */
-const char *ec2_str(struct ec2_call *c, const char *key);
+const char *ec2_str(struct lc_call *c, const char *key);
 /* The same, required: MissingParameter when absent. */
-int ec2_need(struct ec2_call *c, const char *key, const char **out);
+int ec2_need(struct lc_call *c, const char *key, const char **out);
 /*
  * UnsupportedOperation naming the first of members (a NULL-terminated
  * list) that the input sets: what the local cloud cannot realise is an
  * error, never a silent success.
  */
-int ec2_unsupported(struct ec2_call *c, const char *const *members);
+int ec2_unsupported(struct lc_call *c, const char *const *members);
 /* A boolean member: def when absent. */
-int ec2_bool(struct ec2_call *c, const char *key, int def);
+int ec2_bool(struct lc_call *c, const char *key, int def);
 /* The tags of TagSpecifications for resource type rtype (a new array, maybe empty). */
-json_t *ec2_tag_spec(struct ec2_call *c, const char *rtype);
+json_t *ec2_tag_spec(struct lc_call *c, const char *rtype);
 
 /*
  * Load the resource of type with id into *r: 1; 0 with the type's
  * NotFound error in c; -1 store error (c filled).
  */
-int ec2_load(struct ec2_call *c, const char *type, const char *id, struct resource *r);
+int ec2_load(struct lc_call *c, const char *type, const char *id, struct resource *r);
 /* The NotFound error of type for id; returns -1. */
-int ec2_not_found(struct ec2_call *c, const char *type, const char *id);
+int ec2_not_found(struct lc_call *c, const char *type, const char *id);
 /* A new resource row of c's region, type, id, parent, attrs (stolen), tags (stolen). */
-int ec2_insert(struct ec2_call *c, const char *type, const char *id, const char *arn,
+int ec2_insert(struct lc_call *c, const char *type, const char *id, const char *arn,
 	const char *parent, json_t *attrs, json_t *tags);
 
 /*
@@ -73,7 +68,7 @@ int ec2_insert(struct ec2_call *c, const char *type, const char *id, const char 
  * matching the input list filters_member against known, into the output
  * member out_member.  fix, when set, adjusts each item (derived state).
  */
-int ec2_describe(struct ec2_call *c, const char *type, const char *ids_member, int strict_ids,
+int ec2_describe(struct lc_call *c, const char *type, const char *ids_member, int strict_ids,
 	const char *filters_member, const struct resource_filter *known, const char *out_member,
 	void (*fix)(json_t *item));
 
@@ -86,7 +81,7 @@ int ec2_cidr_overlap(uint32_t a, int alen, uint32_t b, int blen);
 /* The availability zones of region (a new array of AvailabilityZone items). */
 json_t *ec2_zones(const char *region);
 /* arn:aws:ec2:<region>:<account>:<type>/<id> (caller frees) */
-char *ec2_arn(struct ec2_call *c, const char *type, const char *id);
+char *ec2_arn(struct lc_call *c, const char *type, const char *id);
 /* now, as the codec's timestamps */
 double ec2_now(void);
 
@@ -187,7 +182,7 @@ int ec2_delete_vpc_endpoints(struct lc_request *req, const json_t *in, json_t **
 /* A NAT gateway's state now (pending, available, deleting, deleted), from its times. */
 const char *ec2_nat_state(const json_t *nat);
 /* The route table created with a VPC (its main one), in c's transaction. */
-int ec2_main_route_table(struct ec2_call *c, const char *vpc_id, const char *cidr);
+int ec2_main_route_table(struct lc_call *c, const char *vpc_id, const char *cidr);
 
 /* security.c: security groups and their rules, flow logs */
 int ec2_create_security_group(struct lc_request *req, const json_t *in, json_t **out,
@@ -215,8 +210,8 @@ int ec2_describe_flow_logs(struct lc_request *req, const json_t *in, json_t **ou
 int ec2_delete_flow_logs(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);
 /* The default security group of a new VPC (with AWS's two default rules). */
-int ec2_default_security_group(struct ec2_call *c, const char *vpc_id);
+int ec2_default_security_group(struct lc_call *c, const char *vpc_id);
 /* Delete every security group of vpc_id and their rules (the VPC goes). */
-int ec2_security_groups_drop(struct ec2_call *c, const char *vpc_id);
+int ec2_security_groups_drop(struct lc_call *c, const char *vpc_id);
 
 #endif

@@ -91,7 +91,7 @@ static json_t *filter1(const char *name, const char *value)
 }
 
 /* the items of type matching one filter (a new array), NULL on error */
-static json_t *list_by(struct ec2_call *c, const char *type, const struct resource_filter *known,
+static json_t *list_by(struct lc_call *c, const char *type, const struct resource_filter *known,
 	const char *name, const char *value)
 {
 	json_t *f = filter1(name, value), *list = NULL;
@@ -103,14 +103,14 @@ static json_t *list_by(struct ec2_call *c, const char *type, const struct resour
 	return list;
 }
 
-static int no_output(struct ec2_call *c)
+static int no_output(struct lc_call *c)
 {
 	json_decref(c->out);
 	c->out = NULL;
 	return 0;
 }
 
-static int return_true(struct ec2_call *c)
+static int return_true(struct lc_call *c)
 {
 	json_object_set_new(c->out, "Return", json_true());
 	return 0;
@@ -118,7 +118,7 @@ static int return_true(struct ec2_call *c)
 
 /* Route tables */
 
-int ec2_main_route_table(struct ec2_call *c, const char *vpc_id, const char *cidr)
+int ec2_main_route_table(struct lc_call *c, const char *vpc_id, const char *cidr)
 {
 	char id[32], assoc[40];
 	json_t *attrs;
@@ -134,7 +134,7 @@ int ec2_main_route_table(struct ec2_call *c, const char *vpc_id, const char *cid
 	return ec2_insert(c, "route-table", id, NULL, vpc_id, attrs, json_array());
 }
 
-static int create_route_table(struct ec2_call *c)
+static int create_route_table(struct lc_call *c)
 {
 	const char *vpc_id;
 	struct resource vpc = RESOURCE_INIT, r = RESOURCE_INIT;
@@ -162,13 +162,13 @@ static int create_route_table(struct ec2_call *c)
 	return 0;
 }
 
-static int describe_route_tables(struct ec2_call *c)
+static int describe_route_tables(struct lc_call *c)
 {
 	return ec2_describe(c, "route-table", "RouteTableIds", 1, "Filters", rtb_filters,
 		"RouteTables", NULL);
 }
 
-static int delete_route_table(struct ec2_call *c)
+static int delete_route_table(struct lc_call *c)
 {
 	const char *id;
 	struct resource r = RESOURCE_INIT;
@@ -189,7 +189,7 @@ static int delete_route_table(struct ec2_call *c)
 }
 
 /* The destination member of the input and its value; NULL when none (error set). */
-static const char *route_destination(struct ec2_call *c, const char **member)
+static const char *route_destination(struct lc_call *c, const char **member)
 {
 	static const char *const members[] = { "DestinationCidrBlock", "DestinationIpv6CidrBlock",
 		"DestinationPrefixListId" };
@@ -225,7 +225,7 @@ static long route_find(struct resource *r, const char *member, const char *dest)
 }
 
 /* the route the input describes (its target checked against the table's VPC), NULL on error */
-static json_t *route_build(struct ec2_call *c, struct resource *table, const char *member,
+static json_t *route_build(struct lc_call *c, struct resource *table, const char *member,
 	const char *dest)
 {
 	static const char *const targets[] = { "GatewayId", "NatGatewayId", "VpcEndpointId",
@@ -307,7 +307,7 @@ static json_t *route_build(struct ec2_call *c, struct resource *table, const cha
 	return route;
 }
 
-static int create_route(struct ec2_call *c)
+static int create_route(struct lc_call *c)
 {
 	const char *id, *member = NULL, *dest;
 	struct resource r = RESOURCE_INIT;
@@ -337,7 +337,7 @@ static int create_route(struct ec2_call *c)
 	return return_true(c);
 }
 
-static int replace_route(struct ec2_call *c)
+static int replace_route(struct lc_call *c)
 {
 	const char *id, *member = NULL, *dest;
 	struct resource r = RESOURCE_INIT;
@@ -372,7 +372,7 @@ static int replace_route(struct ec2_call *c)
 	return no_output(c);
 }
 
-static int delete_route(struct ec2_call *c)
+static int delete_route(struct lc_call *c)
 {
 	const char *id, *member = NULL, *dest;
 	struct resource r = RESOURCE_INIT;
@@ -407,7 +407,7 @@ static int delete_route(struct ec2_call *c)
 	return no_output(c);
 }
 
-static int associate_route_table(struct ec2_call *c)
+static int associate_route_table(struct lc_call *c)
 {
 	const char *id, *subnet_id = ec2_str(c, "SubnetId"), *gateway_id = ec2_str(c, "GatewayId");
 	struct resource r = RESOURCE_INIT, s = RESOURCE_INIT;
@@ -465,7 +465,7 @@ static int associate_route_table(struct ec2_call *c)
 	return 0;
 }
 
-static int disassociate_route_table(struct ec2_call *c)
+static int disassociate_route_table(struct lc_call *c)
 {
 	const char *assoc;
 	struct resource r = RESOURCE_INIT;
@@ -508,7 +508,7 @@ static int disassociate_route_table(struct ec2_call *c)
 }
 
 /* The association moves to another table of the same VPC under a new id. */
-static int replace_route_table_association(struct ec2_call *c)
+static int replace_route_table_association(struct lc_call *c)
 {
 	const char *assoc, *rtb_id;
 	struct resource from = RESOURCE_INIT, to = RESOURCE_INIT;
@@ -574,7 +574,7 @@ out:
 
 /* Internet gateways */
 
-static int create_internet_gateway(struct ec2_call *c)
+static int create_internet_gateway(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT;
 	char id[32];
@@ -592,13 +592,13 @@ static int create_internet_gateway(struct ec2_call *c)
 	return 0;
 }
 
-static int describe_internet_gateways(struct ec2_call *c)
+static int describe_internet_gateways(struct lc_call *c)
 {
 	return ec2_describe(c, "internet-gateway", "InternetGatewayIds", 1, "Filters",
 		igw_filters, "InternetGateways", NULL);
 }
 
-static int delete_internet_gateway(struct ec2_call *c)
+static int delete_internet_gateway(struct lc_call *c)
 {
 	const char *id;
 	struct resource r = RESOURCE_INIT;
@@ -618,7 +618,7 @@ static int delete_internet_gateway(struct ec2_call *c)
 	return no_output(c);
 }
 
-static int attach_internet_gateway(struct ec2_call *c)
+static int attach_internet_gateway(struct lc_call *c)
 {
 	const char *id, *vpc_id;
 	struct resource r = RESOURCE_INIT, vpc = RESOURCE_INIT;
@@ -685,7 +685,7 @@ static void nat_fix(json_t *item)
 	json_object_set_new(item, "State", json_string(ec2_nat_state(item)));
 }
 
-static int detach_internet_gateway(struct ec2_call *c)
+static int detach_internet_gateway(struct lc_call *c)
 {
 	const char *id, *vpc_id;
 	struct resource r = RESOURCE_INIT;
@@ -738,7 +738,7 @@ static int detach_internet_gateway(struct ec2_call *c)
 
 /* Elastic IPs: from the documentation ranges (RFC 5737), unique in the store */
 
-static int address_pick(struct ec2_call *c, char *out, size_t size)
+static int address_pick(struct lc_call *c, char *out, size_t size)
 {
 	static const char *const nets[] = { "198.51.100", "203.0.113" };
 	json_t *list = NULL;
@@ -764,7 +764,7 @@ static int address_pick(struct ec2_call *c, char *out, size_t size)
 	return 1;
 }
 
-static int allocate_address(struct ec2_call *c)
+static int allocate_address(struct lc_call *c)
 {
 	const char *domain = ec2_str(c, "Domain");
 	char id[40], ip[32];
@@ -797,7 +797,7 @@ static int allocate_address(struct ec2_call *c)
 	return 0;
 }
 
-static int describe_addresses(struct ec2_call *c)
+static int describe_addresses(struct lc_call *c)
 {
 	const json_t *ips = json_object_get(c->in, "PublicIps");
 	json_t *x, *list;
@@ -839,7 +839,7 @@ static int describe_addresses(struct ec2_call *c)
 }
 
 /* No reverse DNS records are kept, so no address has a PTR attribute to describe. */
-static int describe_addresses_attribute(struct ec2_call *c)
+static int describe_addresses_attribute(struct lc_call *c)
 {
 	const json_t *ids = json_object_get(c->in, "AllocationIds");
 	const char *attr = ec2_str(c, "Attribute");
@@ -860,7 +860,7 @@ static int describe_addresses_attribute(struct ec2_call *c)
 	return 0;
 }
 
-static int release_address(struct ec2_call *c)
+static int release_address(struct lc_call *c)
 {
 	const char *id = ec2_str(c, "AllocationId");
 	struct resource r = RESOURCE_INIT;
@@ -885,7 +885,7 @@ static int release_address(struct ec2_call *c)
  * of one's own), and AWS does not let a NAT gateway's association be
  * undone but by deleting the gateway.
  */
-static int disassociate_address(struct ec2_call *c)
+static int disassociate_address(struct lc_call *c)
 {
 	const char *assoc = ec2_str(c, "AssociationId");
 	json_t *list;
@@ -908,7 +908,7 @@ static int disassociate_address(struct ec2_call *c)
 
 /* NAT gateways */
 
-static int create_nat_gateway(struct ec2_call *c)
+static int create_nat_gateway(struct lc_call *c)
 {
 	const char *subnet_id, *alloc = ec2_str(c, "AllocationId");
 	const char *type = ec2_str(c, "ConnectivityType");
@@ -996,13 +996,13 @@ out:
 	return rc;
 }
 
-static int describe_nat_gateways(struct ec2_call *c)
+static int describe_nat_gateways(struct lc_call *c)
 {
 	return ec2_describe(c, "natgateway", "NatGatewayIds", 1, "Filter", nat_filters,
 		"NatGateways", nat_fix);
 }
 
-static int delete_nat_gateway(struct ec2_call *c)
+static int delete_nat_gateway(struct lc_call *c)
 {
 	const char *id, *state;
 	struct resource r = RESOURCE_INIT;
@@ -1065,7 +1065,7 @@ static void endpoint_fix(json_t *item)
 }
 
 /* the gateway endpoint's route in route table rtb_id: add (1) or remove (0) */
-static int endpoint_route(struct ec2_call *c, const char *rtb_id, const char *vpc_id,
+static int endpoint_route(struct lc_call *c, const char *rtb_id, const char *vpc_id,
 	const char *endpoint_id, const char *prefix_list, int add)
 {
 	struct resource r = RESOURCE_INIT;
@@ -1098,7 +1098,7 @@ static int endpoint_route(struct ec2_call *c, const char *rtb_id, const char *vp
 }
 
 /* Groups [{GroupId, GroupName}] of the ids (each a security group of vpc_id), NULL on error */
-static json_t *endpoint_groups(struct ec2_call *c, const json_t *ids, const char *vpc_id)
+static json_t *endpoint_groups(struct lc_call *c, const json_t *ids, const char *vpc_id)
 {
 	json_t *groups = json_array(), *x;
 	size_t i;
@@ -1125,7 +1125,7 @@ static json_t *endpoint_groups(struct ec2_call *c, const json_t *ids, const char
 }
 
 /* check that each subnet is in vpc_id, one per zone */
-static int endpoint_subnets(struct ec2_call *c, const json_t *ids, const char *vpc_id)
+static int endpoint_subnets(struct lc_call *c, const json_t *ids, const char *vpc_id)
 {
 	json_t *zones = json_array(), *x, *z;
 	size_t i, j;
@@ -1159,7 +1159,7 @@ static int endpoint_subnets(struct ec2_call *c, const json_t *ids, const char *v
 	return rc;
 }
 
-static int create_vpc_endpoint(struct ec2_call *c)
+static int create_vpc_endpoint(struct lc_call *c)
 {
 	static const char *const interface_services[] = { "ecr.api", "ecr.dkr", "logs",
 		"secretsmanager", "s3", "sts", "kms", "ssm", "ssmmessages", "ec2messages", "ec2",
@@ -1311,7 +1311,7 @@ out:
 	return rc;
 }
 
-static int describe_vpc_endpoints(struct ec2_call *c)
+static int describe_vpc_endpoints(struct lc_call *c)
 {
 	return ec2_describe(c, "vpc-endpoint", "VpcEndpointIds", 1, "Filters", endpoint_filters,
 		"VpcEndpoints", endpoint_fix);
@@ -1344,7 +1344,7 @@ static void list_edit(json_t *list, const json_t *add, const json_t *drop, const
 	}
 }
 
-static int modify_vpc_endpoint(struct ec2_call *c)
+static int modify_vpc_endpoint(struct lc_call *c)
 {
 	const char *id, *policy = ec2_str(c, "PolicyDocument");
 	struct resource r = RESOURCE_INIT;
@@ -1415,7 +1415,7 @@ out:
 	return rc;
 }
 
-static int delete_vpc_endpoints(struct ec2_call *c)
+static int delete_vpc_endpoints(struct lc_call *c)
 {
 	const json_t *ids = json_object_get(c->in, "VpcEndpointIds");
 	json_t *failed = json_array(), *x, *rt;

@@ -59,7 +59,7 @@ static const struct resource_filter flow_log_filters[] = {
 	{ NULL, NULL },
 };
 
-static int no_output(struct ec2_call *c)
+static int no_output(struct lc_call *c)
 {
 	json_decref(c->out);
 	c->out = NULL;
@@ -67,7 +67,7 @@ static int no_output(struct ec2_call *c)
 }
 
 /* The rules of group id (a new array of rule items), NULL on error. */
-static json_t *group_rules(struct ec2_call *c, const char *group_id)
+static json_t *group_rules(struct lc_call *c, const char *group_id)
 {
 	json_t *f = json_pack("[{s:s, s:[s]}]", "Name", "group-id", "Values", group_id);
 	json_t *list = NULL;
@@ -144,7 +144,7 @@ static json_t *permissions(const json_t *rules, int egress)
 	return perms;
 }
 
-static int describe_security_groups(struct ec2_call *c)
+static int describe_security_groups(struct lc_call *c)
 {
 	const json_t *names = json_object_get(c->in, "GroupNames");
 	const json_t *filters = json_object_get(c->in, "Filters");
@@ -217,7 +217,7 @@ static int describe_security_groups(struct ec2_call *c)
 }
 
 /* A rule resource of group g: peer is one of CidrIpv4 / CidrIpv6 / PrefixListId / group id. */
-static int rule_insert(struct ec2_call *c, const char *group_id, int egress, const char *proto,
+static int rule_insert(struct lc_call *c, const char *group_id, int egress, const char *proto,
 	json_int_t from, json_int_t to, const char *peer_member, const char *peer,
 	const char *description, json_t *tags, json_t *created)
 {
@@ -249,7 +249,7 @@ static int rule_insert(struct ec2_call *c, const char *group_id, int egress, con
 	return rc;
 }
 
-int ec2_default_security_group(struct ec2_call *c, const char *vpc_id)
+int ec2_default_security_group(struct lc_call *c, const char *vpc_id)
 {
 	char id[32], *arn;
 	int rc;
@@ -271,7 +271,7 @@ int ec2_default_security_group(struct ec2_call *c, const char *vpc_id)
 		NULL);
 }
 
-static int create_security_group(struct ec2_call *c)
+static int create_security_group(struct lc_call *c)
 {
 	const char *name, *desc, *vpc_id = ec2_str(c, "VpcId");
 	struct resource vpc = RESOURCE_INIT;
@@ -331,7 +331,7 @@ static int create_security_group(struct ec2_call *c)
 }
 
 /* rules of other groups that reference id, or endpoints that use it: 1, 0, -1 */
-static int group_in_use(struct ec2_call *c, const char *id)
+static int group_in_use(struct lc_call *c, const char *id)
 {
 	static const struct resource_filter f_ref[] = {
 		{ "referenced-group-id", "ReferencedGroupInfo.GroupId" },
@@ -369,7 +369,7 @@ static int group_in_use(struct ec2_call *c, const char *id)
 }
 
 /* delete group id and its own rules */
-static int group_drop(struct ec2_call *c, const char *id)
+static int group_drop(struct lc_call *c, const char *id)
 {
 	json_t *rules = group_rules(c, id), *x;
 	size_t i;
@@ -388,7 +388,7 @@ static int group_drop(struct ec2_call *c, const char *id)
 	return 0;
 }
 
-static int delete_security_group(struct ec2_call *c)
+static int delete_security_group(struct lc_call *c)
 {
 	const char *id = ec2_str(c, "GroupId");
 	struct resource r = RESOURCE_INIT;
@@ -421,7 +421,7 @@ static int delete_security_group(struct ec2_call *c)
 	return no_output(c);
 }
 
-int ec2_security_groups_drop(struct ec2_call *c, const char *vpc_id)
+int ec2_security_groups_drop(struct lc_call *c, const char *vpc_id)
 {
 	json_t *f = json_pack("[{s:s, s:[s]}]", "Name", "vpc-id", "Values", vpc_id), *list = NULL;
 	json_t *x;
@@ -497,7 +497,7 @@ static void rule_text(const struct rule_spec *s, char *out, size_t size)
  * input, or from *hold (the top-level form made a list: the caller
  * decrefs it after the specs).  -1 with the error set.
  */
-static int rule_specs(struct ec2_call *c, struct rule_spec **out, size_t *n, json_t **hold)
+static int rule_specs(struct lc_call *c, struct rule_spec **out, size_t *n, json_t **hold)
 {
 	static const struct {
 		const char *list, *member, *peer_member;
@@ -644,7 +644,7 @@ static json_t *rule_same(const json_t *rules, int egress, const struct rule_spec
 	return NULL;
 }
 
-static int authorize(struct ec2_call *c, int egress)
+static int authorize(struct lc_call *c, int egress)
 {
 	const char *id;
 	struct resource g = RESOURCE_INIT;
@@ -717,7 +717,7 @@ out:
 	return rc;
 }
 
-static int rules_revoke(struct ec2_call *c, int egress)
+static int rules_revoke(struct lc_call *c, int egress)
 {
 	const json_t *rule_ids = json_object_get(c->in, "SecurityGroupRuleIds");
 	const char *id;
@@ -786,28 +786,28 @@ out:
 	return rc;
 }
 
-static int authorize_ingress(struct ec2_call *c)
+static int authorize_ingress(struct lc_call *c)
 {
 	return authorize(c, 0);
 }
 
-static int authorize_egress(struct ec2_call *c)
+static int authorize_egress(struct lc_call *c)
 {
 	return authorize(c, 1);
 }
 
-static int revoke_ingress(struct ec2_call *c)
+static int revoke_ingress(struct lc_call *c)
 {
 	return rules_revoke(c, 0);
 }
 
-static int revoke_egress(struct ec2_call *c)
+static int revoke_egress(struct lc_call *c)
 {
 	return rules_revoke(c, 1);
 }
 
 /* Each rule replaced whole by its request (its id and direction kept), as AWS does. */
-static int modify_security_group_rules(struct ec2_call *c)
+static int modify_security_group_rules(struct lc_call *c)
 {
 	static const char *const peers[] = { "CidrIpv4", "CidrIpv6", "PrefixListId",
 		"ReferencedGroupId" };
@@ -894,7 +894,7 @@ static int modify_security_group_rules(struct ec2_call *c)
 	return 0;
 }
 
-static int describe_security_group_rules(struct ec2_call *c)
+static int describe_security_group_rules(struct lc_call *c)
 {
 	return ec2_describe(c, "security-group-rule", "SecurityGroupRuleIds", 1, "Filters",
 		rule_filters, "SecurityGroupRules", NULL);
@@ -906,7 +906,7 @@ static const char flow_log_format[] =
 	"${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} "
 	"${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}";
 
-static int create_flow_logs(struct ec2_call *c)
+static int create_flow_logs(struct lc_call *c)
 {
 	const json_t *ids = json_object_get(c->in, "ResourceIds");
 	const char *rtype, *traffic = ec2_str(c, "TrafficType");
@@ -1001,7 +1001,7 @@ static int create_flow_logs(struct ec2_call *c)
 
 		if (resource_get(c->db, "ec2", type, rid, &r) != 1) {
 			struct codec_error ce = CODEC_ERROR_INIT;
-			struct ec2_call nf = *c;
+			struct lc_call nf = *c;
 
 			nf.err = &ce;
 			ec2_not_found(&nf, type, rid);
@@ -1075,13 +1075,13 @@ out:
 	return rc;
 }
 
-static int describe_flow_logs(struct ec2_call *c)
+static int describe_flow_logs(struct lc_call *c)
 {
 	return ec2_describe(c, "vpc-flow-log", "FlowLogIds", 0, "Filter", flow_log_filters,
 		"FlowLogs", NULL);
 }
 
-static int delete_flow_logs(struct ec2_call *c)
+static int delete_flow_logs(struct lc_call *c)
 {
 	json_t *failed = json_array(), *x;
 	size_t i;

@@ -74,7 +74,7 @@ static json_t *acl_entry(int number, const char *action, int egress)
 		"Protocol", "-1", "RuleAction", action, "RuleNumber", number);
 }
 
-static int default_network_acl(struct ec2_call *c, const char *vpc_id)
+static int default_network_acl(struct lc_call *c, const char *vpc_id)
 {
 	char id[32];
 	json_t *attrs;
@@ -88,7 +88,7 @@ static int default_network_acl(struct ec2_call *c, const char *vpc_id)
 }
 
 /* The VPC's default network ACL into *r: 1, 0 none, -1 error */
-static int vpc_default_acl(struct ec2_call *c, const char *vpc_id, struct resource *r)
+static int vpc_default_acl(struct lc_call *c, const char *vpc_id, struct resource *r)
 {
 	json_t *list = NULL, *filters;
 	const char *bad = NULL;
@@ -111,7 +111,7 @@ static int vpc_default_acl(struct ec2_call *c, const char *vpc_id, struct resour
 	return rc;
 }
 
-static int create_vpc(struct ec2_call *c)
+static int create_vpc(struct lc_call *c)
 {
 	const char *cidr, *tenancy = ec2_str(c, "InstanceTenancy");
 	char id[32], dopt[32], assoc[48];
@@ -173,13 +173,13 @@ static int create_vpc(struct ec2_call *c)
 	return 0;
 }
 
-static int describe_vpcs(struct ec2_call *c)
+static int describe_vpcs(struct lc_call *c)
 {
 	return ec2_describe(c, "vpc", "VpcIds", 1, "Filters", vpc_filters, "Vpcs", NULL);
 }
 
 /* How many resources of type in vpc match the extra filter (NULL: all); -1 error. */
-static int vpc_count(struct ec2_call *c, const char *type, const char *vpc_id,
+static int vpc_count(struct lc_call *c, const char *type, const char *vpc_id,
 	const struct resource_filter *known, json_t *filters)
 {
 	json_t *list = NULL;
@@ -204,7 +204,7 @@ static const struct resource_filter vpc_child_filters[] = {
 	{ NULL, NULL },
 };
 
-static int delete_vpc(struct ec2_call *c)
+static int delete_vpc(struct lc_call *c)
 {
 	const char *id;
 	struct resource r = RESOURCE_INIT, acl = RESOURCE_INIT;
@@ -315,7 +315,7 @@ static const struct {
 	{ "enableNetworkAddressUsageMetrics", "EnableNetworkAddressUsageMetrics" },
 };
 
-static int describe_vpc_attribute(struct ec2_call *c)
+static int describe_vpc_attribute(struct lc_call *c)
 {
 	const char *id, *attr;
 	struct resource r = RESOURCE_INIT;
@@ -340,7 +340,7 @@ static int describe_vpc_attribute(struct ec2_call *c)
 	return 0;
 }
 
-static int modify_vpc_attribute(struct ec2_call *c)
+static int modify_vpc_attribute(struct lc_call *c)
 {
 	const char *id;
 	struct resource r = RESOURCE_INIT;
@@ -394,7 +394,7 @@ static int modify_vpc_attribute(struct ec2_call *c)
 
 /* Subnets */
 
-static int create_subnet(struct ec2_call *c)
+static int create_subnet(struct lc_call *c)
 {
 	const char *vpc_id, *cidr, *zone = ec2_str(c, "AvailabilityZone");
 	const char *zone_id = ec2_str(c, "AvailabilityZoneId");
@@ -525,14 +525,14 @@ out:
 	return rc;
 }
 
-static int describe_subnets(struct ec2_call *c)
+static int describe_subnets(struct lc_call *c)
 {
 	return ec2_describe(c, "subnet", "SubnetIds", 1, "Filters", subnet_filters, "Subnets",
 		NULL);
 }
 
 /* Remove subnet_id from every association list of type's resources in vpc (key: its id member). */
-static int drop_associations(struct ec2_call *c, const char *type, const char *vpc_id,
+static int drop_associations(struct lc_call *c, const char *type, const char *vpc_id,
 	const char *subnet_id)
 {
 	static const struct resource_filter f_vpc[] = { { "vpc-id", "VpcId" }, { NULL, NULL } };
@@ -578,7 +578,7 @@ static int drop_associations(struct ec2_call *c, const char *type, const char *v
 	return rc;
 }
 
-static int delete_subnet(struct ec2_call *c)
+static int delete_subnet(struct lc_call *c)
 {
 	static const struct resource_filter f_endpoint[] = { { "subnet-id", "SubnetIds" },
 		{ NULL, NULL } };
@@ -639,7 +639,7 @@ static int delete_subnet(struct ec2_call *c)
 	return 0;
 }
 
-static int modify_subnet_attribute(struct ec2_call *c)
+static int modify_subnet_attribute(struct lc_call *c)
 {
 	static const struct {
 		const char *in, *attr;
@@ -690,7 +690,7 @@ static int modify_subnet_attribute(struct ec2_call *c)
 	return 0;
 }
 
-static int describe_network_acls(struct ec2_call *c)
+static int describe_network_acls(struct lc_call *c)
 {
 	return ec2_describe(c, "network-acl", "NetworkAclIds", 1, "Filters", acl_filters,
 		"NetworkAcls", NULL);

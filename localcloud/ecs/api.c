@@ -4,106 +4,71 @@
  * intent in the store and answers at once; the supervisor
  * (scheduler.c, tasks.c) makes it so.
  * See internal.h for the picture: ECS as a whole is described there.
+ *
+ * Every operation is a typed handler on the codec (codec-glue.h): values
+ * in, values out, no wire format written here.  Each runs in one store
+ * transaction (ecs_run).
  */
 #include "compat.h"
 
-#include <math.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
+#include <sqlite3.h>
 
+#include "aws/codec.h"
 #include "core/caliberd.h"
-#include "core/edgectl.h"
-#include "hex.h"
-#include "core/json-input.h"
-#include "localcloud/images.h"
+#include "core/codec-glue.h"
 #include "core/reply.h"
 #include "core/router.h"
-#include "internal.h"
-#include "elbv2/elbv2.h"
-#include "logs/logs.h"
-#include "secretsmanager/secretsmanager.h"
 #include "core/store.h"
-#include "core/supervisor.h"
-#include "core/taskaddr.h"
+#include "internal.h"
 
 /* ------------------------------------------------------------------ */
 /* the API                                                            */
 
-struct ecs_call {
-	struct lc_request *req;
-	struct lc_response *res;
-	sqlite3 *db;
-	json_t *in;
-	json_t *out;
-	double now;
-	int (*fn)(struct ecs_call *c);	/* the operation, run by ecs_run */
-};
 
-/* a 400 error of the call c (lc_reply_error checks the format) */
-#define ecs_bad(c, code, ...) lc_reply_error((c)->req, (c)->res, 400, (code), __VA_ARGS__)
+/* a 400 error of the call c (codec_error_set checks the format) */
+#define ecs_bad(c, code, ...) codec_error_set((c)->err, 400, (code), __VA_ARGS__)
 
-static int ecs_internal(struct ecs_call *c, const char *what)
+static int ecs_internal(struct lc_call *c, const char *what)
 {
 	lc_log("ecs: %s: %s", what, sqlite3_errmsg(c->db));
-	return lc_reply_error(c->req, c->res, 500, "ServerException", "an internal error occurred");
+	return codec_error_set(c->err, 500, "ServerException", "an internal error occurred");
 }
 
-static int ecs_step(void *arg)
+/*
+ * Run fn in a store transaction: *out its output when it returns 0.  A
+ * write that failed (store_write_failed) makes the call fail and rolls it
+ * back: never a success for what was not stored.
+ */
+static int ecs_run(struct lc_request *req, const json_t *in, json_t **out, struct codec_error *err,
+	int (*fn)(struct lc_call *c))
 {
-	struct ecs_call *c = arg;
-	int r;
+	struct lc_call c;
 
-	store_write_failed = 0;
-	r = c->fn(c);
-	if (r == 0 && store_write_failed) {
-		/* never a success for what was not stored: json_in_run rolls it back */
-		lc_reply_error(c->req, c->res, 500, "ServerException",
-			"an internal error occurred: a write to the store failed (caliberd's log"
-			" says which)");
-		r = -1;
-	}
-	store_write_failed = 0;
-	return r;
+	return lc_call_run(&c, req, in, out, err, "ServerException", fn);
 }
 
-static int ecs_run(struct lc_request *req, struct lc_response *res, int (*fn)(struct ecs_call *c))
+/* input members, typed by the codec; a missing required one worded as before */
+static int in_str(struct lc_call *c, const char *key, int required, const char **out)
 {
-	struct ecs_call c;
-
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.res = res;
-	c.now = lc_now();
-	c.fn = fn;
-	return json_in_run(
-		req, res, "ecs", "ServerException", &c.in, &c.out, &c.db, ecs_step, &c);
-}
-
-/* input members (json-input.h) */
-static int in_str(struct ecs_call *c, const char *key, int required, const char **out)
-{
-	if (json_in_str(c->req, c->res, c->in, key, out) < 0)
-		return -1;
+	*out = json_string_value(json_object_get(c->in, key));
 	if (*out == NULL && required)
 		return ecs_bad(c, "InvalidParameterException", "%s must be specified.", key);
 	return 0;
 }
 
-static int in_int(
-	struct ecs_call *c, const json_t *o, const char *key, long long *out, int *present)
+/* *present 0 when not given (*out then untouched), 1 with *out set */
+static void in_int(const json_t *o, const char *key, long long *out, int *present)
 {
-	return json_in_int(c->req, c->res, o, key, out, present);
+	json_t *v = json_object_get(o, key);
+
+	*present = v != NULL;
+	if (v != NULL)
+		*out = (long long)json_integer_value(v);
 }
 
 /* cluster by name or ARN ("default" when absent); *arn freed by the caller */
-static int cluster_find(struct ecs_call *c, const char *ident, char **arn)
+static int cluster_find(struct lc_call *c, const char *ident, char **arn)
 {
 	sqlite3_stmt *st = NULL;
 	const char *name = arn_tail(ident ? ident : "default");
@@ -149,7 +114,7 @@ static json_t *cluster_json(sqlite3 *db, const char *arn, const char *name, cons
 		"capacityProviders");
 }
 
-static int create_cluster(struct ecs_call *c)
+static int create_cluster(struct lc_call *c)
 {
 	const char *name;
 	char *arn = NULL;
@@ -191,29 +156,27 @@ static int create_cluster(struct ecs_call *c)
 	return 0;
 }
 
-static int describe_clusters(struct ecs_call *c)
+static int describe_clusters(struct lc_call *c)
 {
-	json_t *names = json_object_get(c->in, "clusters"), *v, *list = json_array();
-	json_t *failures = json_array();
+	json_t *names = json_object_get(c->in, "clusters"), *dflt = NULL, *v;
+	json_t *list = json_array(), *failures = json_array();
 	size_t i;
 
 	json_object_set_new(c->out, "clusters", list);
 	json_object_set_new(c->out, "failures", failures);
-	if (names == NULL || json_array_size(names) == 0) {
-		names = json_pack("[s]", "default");
-		json_object_set_new(c->in, "clusters", names);
-	}
+	if (json_array_size(names) == 0)
+		names = dflt = json_pack("[s]", "default");
 	json_array_foreach(names, i, v)
 	{
 		sqlite3_stmt *st = NULL;
 		const char *ident = json_string_value(v);
 
-		if (ident == NULL)
-			return ecs_bad(c, "InvalidParameterException", "clusters must be strings");
 		if (sqlite3_prepare_v2(c->db,
 			    "SELECT arn, name, status FROM ecs_cluster WHERE name = ?", -1, &st,
-			    NULL) != SQLITE_OK)
+			    NULL) != SQLITE_OK) {
+			json_decref(dflt);
 			return ecs_internal(c, "clusters");
+		}
 		sqlite3_bind_text(st, 1, arn_tail(ident), -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(list, cluster_json(c->db, store_col_str(st, 0),
@@ -223,20 +186,21 @@ static int describe_clusters(struct ecs_call *c)
 				json_pack("{s:s, s:s}", "arn", ident, "reason", "MISSING"));
 		sqlite3_finalize(st);
 	}
+	json_decref(dflt);
 	return 0;
 }
 
 /* nextToken: an offset into an ordered listing */
-static int in_page(struct ecs_call *c, long long *offset, long long *max)
+static int in_page(struct lc_call *c, long long *offset, long long *max)
 {
 	const char *tok;
 	int present;
 
 	*offset = 0;
 	*max = 100;
-	if (in_str(c, "nextToken", 0, &tok) < 0 ||
-		in_int(c, c->in, "maxResults", max, &present) < 0)
+	if (in_str(c, "nextToken", 0, &tok) < 0)
 		return -1;
+	in_int(c->in, "maxResults", max, &present);
 	if (present && (*max < 1 || *max > 100))
 		return ecs_bad(
 			c, "InvalidParameterException", "maxResults must be between 1 and 100.");
@@ -252,7 +216,7 @@ static int in_page(struct ecs_call *c, long long *offset, long long *max)
 
 /* Append the first column of each row to a new array member key (paged). */
 static int list_column(
-	struct ecs_call *c, sqlite3_stmt *st, const char *key, long long offset, long long max)
+	struct lc_call *c, sqlite3_stmt *st, const char *key, long long offset, long long max)
 {
 	json_t *arr = json_array();
 	long long n = 0;
@@ -274,7 +238,7 @@ static int list_column(
 	return 0;
 }
 
-static int list_clusters(struct ecs_call *c)
+static int list_clusters(struct lc_call *c)
 {
 	sqlite3_stmt *st = NULL;
 	long long offset, max;
@@ -288,7 +252,7 @@ static int list_clusters(struct ecs_call *c)
 	return list_column(c, st, "clusterArns", offset, max);
 }
 
-static int delete_cluster(struct ecs_call *c)
+static int delete_cluster(struct lc_call *c)
 {
 	const char *ident;
 	char *arn = NULL;
@@ -351,7 +315,7 @@ static int name_valid(const char *s, size_t max)
  * revision).  0 found (*arn, *body owned by the caller), 1 not found, -1
  * internal error (replied).
  */
-static int taskdef_find(struct ecs_call *c, const char *ident, char **arn, json_t **body)
+static int taskdef_find(struct lc_call *c, const char *ident, char **arn, json_t **body)
 {
 	sqlite3_stmt *st = NULL;
 	const char *colon;
@@ -403,26 +367,26 @@ static int taskdef_find(struct ecs_call *c, const char *ident, char **arn, json_
 	return ret;
 }
 
-static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
+static int container_def_check(struct lc_call *c, json_t *cd, json_t *seen)
 {
 	const char *name = json_string_value(json_object_get(cd, "name"));
 	json_t *hc = json_object_get(cd, "healthCheck"), *sec, *pm, *v;
 	size_t i;
 
-	if (!json_is_object(cd) || name == NULL || !name_valid(name, 255))
+	if (name == NULL || !name_valid(name, 255))
 		return ecs_bad(c, "ClientException",
 			"Container.name should not be null or empty and may contain letters, "
 			"numbers, hyphens and underscores.");
 	if (json_object_get(seen, name) != NULL)
 		return ecs_bad(c, "ClientException", "Duplicate container name '%s'.", name);
 	json_object_set_new(seen, name, json_true());
-	if (!json_is_string(json_object_get(cd, "image")))
+	if (json_object_get(cd, "image") == NULL)
 		return ecs_bad(
 			c, "ClientException", "Container.image should not be null or empty.");
 	/* as on Fargate: at most 120 s, so StopTask and shutdown always end */
 	v = json_object_get(cd, "stopTimeout");
-	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0 ||
-				 json_integer_value(v) > ECS_MAX_STOP_TIMEOUT))
+	if (v != NULL &&
+		(json_integer_value(v) < 0 || json_integer_value(v) > ECS_MAX_STOP_TIMEOUT))
 		return ecs_bad(c, "ClientException",
 			"Invalid stopTimeout in container '%s': the maximum stop timeout is %d "
 			"seconds.",
@@ -438,8 +402,7 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	json_array_foreach(json_object_get(cd, "portMappings"), i, pm)
 	{
 		v = json_object_get(pm, "containerPort");
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-			json_integer_value(v) > 65535)
+		if (v == NULL || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
 			return ecs_bad(c, "ClientException",
 				"Invalid containerPort in container '%s'.", name);
 		if (json_object_get(pm, "hostPort") == NULL)
@@ -449,8 +412,8 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	}
 	json_array_foreach(json_object_get(cd, "secrets"), i, sec)
 	{
-		if (!json_is_string(json_object_get(sec, "name")) ||
-			!json_is_string(json_object_get(sec, "valueFrom")))
+		if (json_object_get(sec, "name") == NULL ||
+			json_object_get(sec, "valueFrom") == NULL)
 			return ecs_bad(c, "ClientException",
 				"Secrets of container '%s' need a name and a valueFrom.", name);
 	}
@@ -475,7 +438,7 @@ static int container_def_check(struct ecs_call *c, json_t *cd, json_t *seen)
 	return 0;
 }
 
-static int register_task_definition(struct ecs_call *c)
+static int register_task_definition(struct lc_call *c)
 {
 	const char *family;
 	json_t *body = NULL, *cdefs, *cd, *seen = json_object();
@@ -494,7 +457,7 @@ static int register_task_definition(struct ecs_call *c)
 		goto out;
 	}
 	cdefs = json_object_get(c->in, "containerDefinitions");
-	if (!json_is_array(cdefs) || json_array_size(cdefs) == 0) {
+	if (json_array_size(cdefs) == 0) {
 		ecs_bad(c, "ClientException", "Container list cannot be empty.");
 		goto out;
 	}
@@ -547,7 +510,7 @@ out:
 	return ret;
 }
 
-static int describe_task_definition(struct ecs_call *c)
+static int describe_task_definition(struct lc_call *c)
 {
 	const char *ident;
 	char *arn = NULL;
@@ -567,7 +530,7 @@ static int describe_task_definition(struct ecs_call *c)
 	return 0;
 }
 
-static int deregister_task_definition(struct ecs_call *c)
+static int deregister_task_definition(struct lc_call *c)
 {
 	const char *ident;
 	char *arn = NULL;
@@ -598,7 +561,7 @@ static int deregister_task_definition(struct ecs_call *c)
 	return 0;
 }
 
-static int list_task_definitions(struct ecs_call *c)
+static int list_task_definitions(struct lc_call *c)
 {
 	const char *family, *status, *sort;
 	sqlite3_stmt *st = NULL;
@@ -634,7 +597,7 @@ static int list_task_definitions(struct ecs_call *c)
 	return list_column(c, st, "taskDefinitionArns", offset, max);
 }
 
-static int list_task_definition_families(struct ecs_call *c)
+static int list_task_definition_families(struct lc_call *c)
 {
 	const char *prefix, *status;
 	sqlite3_stmt *st = NULL;
@@ -769,19 +732,15 @@ out:
 
 /* deploymentConfiguration into the four columns' values */
 static int in_deploy_config(
-	struct ecs_call *c, long long *min_h, long long *max_p, int *cb_e, int *cb_r)
+	struct lc_call *c, long long *min_h, long long *max_p, int *cb_e, int *cb_r)
 {
 	json_t *dc = json_object_get(c->in, "deploymentConfiguration"), *cb;
 	int present;
 
 	if (dc == NULL)
 		return 0;
-	if (!json_is_object(dc))
-		return ecs_bad(
-			c, "SerializationException", "deploymentConfiguration must be an object");
-	if (in_int(c, dc, "minimumHealthyPercent", min_h, &present) < 0 ||
-		in_int(c, dc, "maximumPercent", max_p, &present) < 0)
-		return -1;
+	in_int(dc, "minimumHealthyPercent", min_h, &present);
+	in_int(dc, "maximumPercent", max_p, &present);
 	cb = json_object_get(dc, "deploymentCircuitBreaker");
 	if (cb != NULL) {
 		*cb_e = json_is_true(json_object_get(cb, "enable"));
@@ -801,7 +760,7 @@ static int in_deploy_config(
 	return 0;
 }
 
-static int service_find(struct ecs_call *c, const char *cluster_arn, const char *ident, char **arn)
+static int service_find(struct lc_call *c, const char *cluster_arn, const char *ident, char **arn)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -820,7 +779,7 @@ static int service_find(struct ecs_call *c, const char *cluster_arn, const char 
 	return 0;
 }
 
-static int create_service(struct ecs_call *c)
+static int create_service(struct lc_call *c)
 {
 	const char *cluster, *name, *td_ident;
 	char *cluster_arn = NULL, *td_arn = NULL, *arn = NULL, *extra_text = NULL;
@@ -834,9 +793,9 @@ static int create_service(struct ecs_call *c)
 		"enableExecuteCommand", "serviceRegistries", "tags"};
 	size_t i;
 
+	in_int(c->in, "desiredCount", &desired, &present);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || in_str(c, "serviceName", 1, &name) < 0 ||
 		in_str(c, "taskDefinition", 1, &td_ident) < 0 ||
-		in_int(c, c->in, "desiredCount", &desired, &present) < 0 ||
 		in_deploy_config(c, &min_h, &max_p, &cb_e, &cb_r) < 0 ||
 		cluster_find(c, cluster, &cluster_arn) < 0)
 		goto out;
@@ -919,7 +878,7 @@ out:
 	return ret;
 }
 
-static int update_service(struct ecs_call *c)
+static int update_service(struct lc_call *c)
 {
 	const char *cluster, *ident, *td_ident;
 	char *cluster_arn = NULL, *arn = NULL, *td_arn = NULL, *current = NULL, *status = NULL;
@@ -928,9 +887,9 @@ static int update_service(struct ecs_call *c)
 	int cb_e, cb_r, has_desired, force, r, ret = -1;
 	sqlite3_stmt *st = NULL;
 
+	in_int(c->in, "desiredCount", &desired, &has_desired);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || in_str(c, "service", 1, &ident) < 0 ||
 		in_str(c, "taskDefinition", 0, &td_ident) < 0 ||
-		in_int(c, c->in, "desiredCount", &desired, &has_desired) < 0 ||
 		cluster_find(c, cluster, &cluster_arn) < 0 ||
 		service_find(c, cluster_arn, ident, &arn) < 0)
 		goto out;
@@ -1005,7 +964,7 @@ out:
 	return ret;
 }
 
-static int delete_service(struct ecs_call *c)
+static int delete_service(struct lc_call *c)
 {
 	const char *cluster, *ident;
 	char *cluster_arn = NULL, *arn = NULL;
@@ -1047,7 +1006,7 @@ out:
 	return ret;
 }
 
-static int describe_services(struct ecs_call *c)
+static int describe_services(struct lc_call *c)
 {
 	const char *cluster;
 	char *cluster_arn = NULL;
@@ -1059,7 +1018,7 @@ static int describe_services(struct ecs_call *c)
 	json_object_set_new(c->out, "failures", failures);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || cluster_find(c, cluster, &cluster_arn) < 0)
 		return -1;
-	if (!json_is_array(names) || json_array_size(names) == 0 || json_array_size(names) > 10) {
+	if (json_array_size(names) == 0 || json_array_size(names) > 10) {
 		free(cluster_arn);
 		return ecs_bad(c, "InvalidParameterException", "services must hold 1 to 10 names.");
 	}
@@ -1069,8 +1028,6 @@ static int describe_services(struct ecs_call *c)
 		const char *ident = json_string_value(v);
 		char *arn = NULL;
 
-		if (ident == NULL)
-			continue;
 		if (sqlite3_prepare_v2(c->db,
 			    "SELECT arn FROM ecs_service WHERE cluster = ? AND (name = ?2 OR arn = "
 			    "?2)",
@@ -1092,7 +1049,7 @@ static int describe_services(struct ecs_call *c)
 	return 0;
 }
 
-static int list_services(struct ecs_call *c)
+static int list_services(struct lc_call *c)
 {
 	const char *cluster;
 	char *cluster_arn = NULL;
@@ -1200,7 +1157,7 @@ out:
 	return t;
 }
 
-static int task_find(struct ecs_call *c, const char *cluster_arn, const char *ident, char **arn)
+static int task_find(struct lc_call *c, const char *cluster_arn, const char *ident, char **arn)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -1219,7 +1176,7 @@ static int task_find(struct ecs_call *c, const char *cluster_arn, const char *id
 	return 0;
 }
 
-static int run_task(struct ecs_call *c)
+static int run_task(struct lc_call *c)
 {
 	const char *cluster, *td_ident, *started_by, *group;
 	char *cluster_arn = NULL, *td_arn = NULL, *ov_text = NULL, *grp = NULL;
@@ -1229,18 +1186,14 @@ static int run_task(struct ecs_call *c)
 
 	json_object_set_new(c->out, "tasks", tasks);
 	json_object_set_new(c->out, "failures", json_array());
+	in_int(c->in, "count", &count, &present);
 	if (in_str(c, "cluster", 0, &cluster) < 0 ||
 		in_str(c, "taskDefinition", 1, &td_ident) < 0 ||
 		in_str(c, "startedBy", 0, &started_by) < 0 || in_str(c, "group", 0, &group) < 0 ||
-		in_int(c, c->in, "count", &count, &present) < 0 ||
 		cluster_find(c, cluster, &cluster_arn) < 0)
 		goto out;
 	if (count < 1 || count > 10) {
 		ecs_bad(c, "InvalidParameterException", "count must be between 1 and 10.");
-		goto out;
-	}
-	if (ov != NULL && !json_is_object(ov)) {
-		ecs_bad(c, "SerializationException", "overrides must be an object");
 		goto out;
 	}
 	r = taskdef_find(c, td_ident, &td_arn, &td);
@@ -1299,7 +1252,7 @@ out:
 	return ret;
 }
 
-static int describe_tasks(struct ecs_call *c)
+static int describe_tasks(struct lc_call *c)
 {
 	const char *cluster;
 	char *cluster_arn = NULL;
@@ -1311,7 +1264,7 @@ static int describe_tasks(struct ecs_call *c)
 	json_object_set_new(c->out, "failures", failures);
 	if (in_str(c, "cluster", 0, &cluster) < 0 || cluster_find(c, cluster, &cluster_arn) < 0)
 		return -1;
-	if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 100) {
+	if (json_array_size(ids) == 0 || json_array_size(ids) > 100) {
 		free(cluster_arn);
 		return ecs_bad(c, "InvalidParameterException", "tasks must hold 1 to 100 ids.");
 	}
@@ -1320,8 +1273,6 @@ static int describe_tasks(struct ecs_call *c)
 		const char *ident = json_string_value(v);
 		char *arn = NULL;
 
-		if (ident == NULL)
-			continue;
 		if (task_find(c, cluster_arn, ident, &arn) < 0) {
 			free(cluster_arn);
 			return -1;
@@ -1337,7 +1288,7 @@ static int describe_tasks(struct ecs_call *c)
 	return 0;
 }
 
-static int list_tasks(struct ecs_call *c)
+static int list_tasks(struct lc_call *c)
 {
 	const char *cluster, *service, *family, *desired, *started_by;
 	char *cluster_arn = NULL, *service_arn = NULL;
@@ -1387,7 +1338,7 @@ out:
 	return ret;
 }
 
-static int stop_task(struct ecs_call *c)
+static int stop_task(struct lc_call *c)
 {
 	const char *cluster, *ident, *reason;
 	char *cluster_arn = NULL, *arn = NULL;
@@ -1415,9 +1366,10 @@ out:
 }
 
 #define ECS_HANDLER(api, fn)                                                                       \
-	int api(struct lc_request *req, struct lc_response *res)                                   \
+	int api(struct lc_request *req, const json_t *in, json_t **out,                            \
+		struct codec_error *err)                                                           \
 	{                                                                                          \
-		return ecs_run(req, res, fn);                                                      \
+		return ecs_run(req, in, out, err, fn);                                             \
 	}
 
 ECS_HANDLER(ecs_create_cluster, create_cluster)

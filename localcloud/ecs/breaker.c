@@ -21,7 +21,6 @@
 #include "core/caliberd.h"
 #include "core/edgectl.h"
 #include "hex.h"
-#include "core/json-input.h"
 #include "localcloud/images.h"
 #include "core/reply.h"
 #include "core/router.h"

@@ -52,6 +52,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "aws/codec.h"
 #include "buf.h"
 #include "core/router.h"
 #include "core/store.h"
@@ -202,23 +203,41 @@ long long cluster_service_count(sqlite3 *db, const char *cluster_arn);
 
 /* the start-up function (scheduler.c) and the handlers (api.c), for routes.c */
 int ecs_init(struct lc_server *srv, struct err *e);
-int ecs_create_cluster(struct lc_request *req, struct lc_response *res);
-int ecs_describe_clusters(struct lc_request *req, struct lc_response *res);
-int ecs_list_clusters(struct lc_request *req, struct lc_response *res);
-int ecs_delete_cluster(struct lc_request *req, struct lc_response *res);
-int ecs_register_task_definition(struct lc_request *req, struct lc_response *res);
-int ecs_deregister_task_definition(struct lc_request *req, struct lc_response *res);
-int ecs_describe_task_definition(struct lc_request *req, struct lc_response *res);
-int ecs_list_task_definitions(struct lc_request *req, struct lc_response *res);
-int ecs_list_task_definition_families(struct lc_request *req, struct lc_response *res);
-int ecs_create_service(struct lc_request *req, struct lc_response *res);
-int ecs_update_service(struct lc_request *req, struct lc_response *res);
-int ecs_delete_service(struct lc_request *req, struct lc_response *res);
-int ecs_describe_services(struct lc_request *req, struct lc_response *res);
-int ecs_list_services(struct lc_request *req, struct lc_response *res);
-int ecs_run_task(struct lc_request *req, struct lc_response *res);
-int ecs_describe_tasks(struct lc_request *req, struct lc_response *res);
-int ecs_list_tasks(struct lc_request *req, struct lc_response *res);
-int ecs_stop_task(struct lc_request *req, struct lc_response *res);
+int ecs_create_cluster(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_describe_clusters(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_list_clusters(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_delete_cluster(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_register_task_definition(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_deregister_task_definition(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_describe_task_definition(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_list_task_definitions(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_list_task_definition_families(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_create_service(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_update_service(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_delete_service(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_describe_services(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_list_services(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_run_task(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_describe_tasks(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_list_tasks(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int ecs_stop_task(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
 
 #endif

@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "core/caliberd.h"
+#include "core/codec-glue.h"
 #include "core/edgectl.h"
 #include "core/reply.h"
 #include "core/router.h"
@@ -36,50 +37,24 @@
  * A call: the codec's input (values, keyed by member name), the output
  * being built, the error to fill.  The handlers run in one transaction.
  */
-struct elb_call {
-	struct lc_request *req;
-	const json_t *in;
-	json_t *out;	/* the output shape's members */
-	struct codec_error *err;
-	sqlite3 *db;
-	double now;
-	int sync; /* the edge's sites may have changed */
-};
 
 /* an error of the call c; returns -1 */
 #define elb_bad(c, status, code, ...) codec_error_set((c)->err, (status), (code), __VA_ARGS__)
 
 static int elb_run(struct lc_request *req, const json_t *in, json_t **out,
-	struct codec_error *err, int (*fn)(struct elb_call *c))
+	struct codec_error *err, int (*fn)(struct lc_call *c))
 {
-	struct elb_call c;
-	struct err e = ERR_INIT;
-	struct store *store = req->srv->store;
+	struct lc_call c;
 
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.in = in;
-	c.err = err;
-	c.now = lc_now();
-	if (store_begin(store, &e) < 0) {
-		lc_log("elbv2: %s", e.msg);
-		return codec_error_set(err, 500, "InternalFailure", "an internal error occurred");
-	}
-	c.db = store_db(store);
-	c.out = json_object();
-	if (fn(&c) < 0) {
-		store_rollback(store);
-		json_decref(c.out);
+	if (lc_call_run(&c, req, in, out, err, "InternalFailure", fn) < 0)
 		return -1;
+	if (c.mark) {
+		struct err e = ERR_INIT;
+
+		/* the edge's sites changed: after the commit, so it reads them */
+		if (edgectl_sync(req->srv, &e) < 0)
+			lc_log("elbv2: edge sync: %s", e.msg);
 	}
-	if (store_commit(store, &e) < 0) {
-		lc_log("elbv2: %s", e.msg);
-		json_decref(c.out);
-		return codec_error_set(err, 500, "InternalFailure", "an internal error occurred");
-	}
-	if (c.sync && edgectl_sync(req->srv, &e) < 0)
-		lc_log("elbv2: edge sync: %s", e.msg);
-	*out = c.out;
 	return 0;
 }
 
@@ -100,7 +75,7 @@ static const json_t *in_first(const json_t *o, const char *list)
  * dflt when absent; else -1 with AWS's validation message.  The codec
  * has refused a value that is no integer.
  */
-static int in_int(struct elb_call *c, const json_t *o, const char *key, const char *member,
+static int in_int(struct lc_call *c, const json_t *o, const char *key, const char *member,
 	long dflt, long lo, long hi, long *out)
 {
 	const json_t *v = json_object_get(o, key);
@@ -126,7 +101,7 @@ static int in_int(struct elb_call *c, const json_t *o, const char *key, const ch
  * balancer's may not begin with "internal-" either.  The name goes into
  * the DNS name the edge serves.  0 when valid, else -1 with the error.
  */
-static int elb_name_check(struct elb_call *c, const char *what, const char *s, int lb)
+static int elb_name_check(struct lc_call *c, const char *what, const char *s, int lb)
 {
 	size_t i, n = s ? strlen(s) : 0;
 
@@ -165,7 +140,7 @@ static json_t *lb_value(sqlite3_stmt *st)
 		"AvailabilityZones", "SecurityGroups");
 }
 
-static int create_load_balancer(struct elb_call *c)
+static int create_load_balancer(struct lc_call *c)
 {
 	const char *name = in_str(c->in, "Name"), *scheme = in_str(c->in, "Scheme");
 	const char *type = in_str(c->in, "Type");
@@ -231,7 +206,7 @@ out:
  * for each name or ARN of list (a list of strings; all rows when it is
  * absent or empty).  A name that finds none is notfound_code.
  */
-static int select_members(struct elb_call *c, const char *key, const char *sql_all,
+static int select_members(struct lc_call *c, const char *key, const char *sql_all,
 	const char *sql_one, const json_t *list, const char *notfound_code,
 	const char *notfound_msg, json_t *(*value)(sqlite3_stmt *))
 {
@@ -276,7 +251,7 @@ static const json_t *names_or_arns(const json_t *in, const char *arns)
 	return json_is_string(json_array_get(names, 0)) ? names : json_object_get(in, arns);
 }
 
-static int describe_load_balancers(struct elb_call *c)
+static int describe_load_balancers(struct lc_call *c)
 {
 	return select_members(c, "LoadBalancers",
 		"SELECT arn, name, dns, scheme, type, created FROM elb_lb ORDER BY name",
@@ -286,7 +261,7 @@ static int describe_load_balancers(struct elb_call *c)
 		"One or more load balancers not found", lb_value);
 }
 
-static int delete_load_balancer(struct elb_call *c)
+static int delete_load_balancer(struct lc_call *c)
 {
 	const char *arn = in_str(c->in, "LoadBalancerArn");
 	sqlite3_stmt *st = NULL;
@@ -313,7 +288,7 @@ static int delete_load_balancer(struct elb_call *c)
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
-	c->sync = 1;
+	c->mark = 1;	/* the edge syncs after the commit */
 	return 0;
 }
 
@@ -338,7 +313,7 @@ static json_t *tg_value(sqlite3_stmt *st)
 		"Matcher", "HttpCode", store_col_str(st, 10), "LoadBalancerArns");
 }
 
-static int create_target_group(struct elb_call *c)
+static int create_target_group(struct lc_call *c)
 {
 	const char *name = in_str(c->in, "Name"), *protocol = in_str(c->in, "Protocol");
 	const char *path = in_str(c->in, "HealthCheckPath");
@@ -430,7 +405,7 @@ out:
 	return ret;
 }
 
-static int describe_target_groups(struct elb_call *c)
+static int describe_target_groups(struct lc_call *c)
 {
 	return select_members(c, "TargetGroups",
 		"SELECT " TG_COLUMNS " FROM elb_tg ORDER BY name",
@@ -439,7 +414,7 @@ static int describe_target_groups(struct elb_call *c)
 		"One or more target groups not found", tg_value);
 }
 
-static int delete_target_group(struct elb_call *c)
+static int delete_target_group(struct lc_call *c)
 {
 	const char *arn = in_str(c->in, "TargetGroupArn");
 	sqlite3_stmt *st = NULL;
@@ -475,7 +450,7 @@ static int delete_target_group(struct elb_call *c)
 	return 0;
 }
 
-static int tg_exists(struct elb_call *c, const char *arn)
+static int tg_exists(struct lc_call *c, const char *arn)
 {
 	sqlite3_stmt *st = NULL;
 	int has = 0;
@@ -491,7 +466,7 @@ static int tg_exists(struct elb_call *c, const char *arn)
 	return has;
 }
 
-static int modify_target_group_attributes(struct elb_call *c)
+static int modify_target_group_attributes(struct lc_call *c)
 {
 	const char *arn = in_str(c->in, "TargetGroupArn");
 	const json_t *attrs = json_object_get(c->in, "Attributes");
@@ -538,7 +513,7 @@ static json_t *listener_value(sqlite3_stmt *st)
 		"DefaultActions", "Type", "forward", "TargetGroupArn", store_col_str(st, 4));
 }
 
-static int create_listener(struct elb_call *c)
+static int create_listener(struct lc_call *c)
 {
 	const char *lb = in_str(c->in, "LoadBalancerArn"), *protocol = in_str(c->in, "Protocol");
 	const json_t *action = in_first(c->in, "DefaultActions");
@@ -591,14 +566,14 @@ static int create_listener(struct elb_call *c)
 	}
 	json_object_set_new(c->out, "Listeners", json_pack("[o]", listener_value(st)));
 	sqlite3_finalize(st);
-	c->sync = 1;
+	c->mark = 1;	/* the edge syncs after the commit */
 	ret = 0;
 out:
 	free(arn);
 	return ret;
 }
 
-static int describe_listeners(struct elb_call *c)
+static int describe_listeners(struct lc_call *c)
 {
 	const char *lb = in_str(c->in, "LoadBalancerArn");
 	sqlite3_stmt *st = NULL;
@@ -620,7 +595,7 @@ static int describe_listeners(struct elb_call *c)
 	return 0;
 }
 
-static int create_rule(struct elb_call *c)
+static int create_rule(struct lc_call *c)
 {
 	const char *listener = in_str(c->in, "ListenerArn");
 	const json_t *cond = in_first(c->in, "Conditions");
@@ -670,11 +645,11 @@ static int create_rule(struct elb_call *c)
 			"HostHeaderConfig", "Values", host,
 			"Actions", "Type", "forward", "TargetGroupArn", tg));
 	free(arn);
-	c->sync = 1;
+	c->mark = 1;	/* the edge syncs after the commit */
 	return 0;
 }
 
-static int register_targets(struct elb_call *c)
+static int register_targets(struct lc_call *c)
 {
 	const char *tg = in_str(c->in, "TargetGroupArn");
 	const json_t *targets = json_object_get(c->in, "Targets");
@@ -715,7 +690,7 @@ static int register_targets(struct elb_call *c)
 	return 0;
 }
 
-static int deregister_targets(struct elb_call *c)
+static int deregister_targets(struct lc_call *c)
 {
 	const char *tg = in_str(c->in, "TargetGroupArn");
 	const json_t *targets = json_object_get(c->in, "Targets");
@@ -760,11 +735,11 @@ static int deregister_targets(struct elb_call *c)
 			}
 		}
 	}
-	c->sync = 1;
+	c->mark = 1;	/* the edge syncs after the commit */
 	return 0;
 }
 
-static int describe_target_health(struct elb_call *c)
+static int describe_target_health(struct lc_call *c)
 {
 	const char *tg = in_str(c->in, "TargetGroupArn");
 	sqlite3_stmt *st = NULL;

@@ -22,6 +22,7 @@
 #include <math.h>
 
 #include "core/caliberd.h"
+#include "core/codec-glue.h"
 #include "core/ids.h"
 #include "core/reply.h"
 #include "core/resources.h"
@@ -36,15 +37,7 @@ int iam_init(struct lc_server *srv, struct err *e)
 	return resources_init(srv, e);
 }
 
-struct iam_call {
-	struct lc_request *req;
-	sqlite3 *db;
-	const json_t *in;
-	json_t *out;
-	struct codec_error *err;
-};
-
-static int iam_internal(struct iam_call *c, const char *what)
+static int iam_internal(struct lc_call *c, const char *what)
 {
 	lc_log("iam: %s: %s", what, c->db != NULL ? sqlite3_errmsg(c->db) : "no store");
 	return codec_error_set(c->err, 500, "ServiceFailure",
@@ -52,41 +45,15 @@ static int iam_internal(struct iam_call *c, const char *what)
 }
 
 static int iam_run(struct lc_request *req, const json_t *in, json_t **out,
-	struct codec_error *err, int (*fn)(struct iam_call *c))
+	struct codec_error *err, int (*fn)(struct lc_call *c))
 {
-	struct store *store = req->srv->store;
-	struct err e = ERR_INIT;
-	struct iam_call c;
+	struct lc_call c;
 
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.in = in;
-	c.err = err;
-	if (store_begin(store, &e) < 0) {
-		lc_log("iam: %s", e.msg);
-		return iam_internal(&c, "begin");
-	}
-	c.db = store_db(store);
-	c.out = json_object();
-	store_write_failed = 0;
-	if (fn(&c) < 0 || store_write_failed) {
-		store_rollback(store);
-		json_decref(c.out);
-		if (c.err->code[0] == '\0')
-			iam_internal(&c, "write");
-		return -1;
-	}
-	if (store_commit(store, &e) < 0) {
-		lc_log("iam: %s", e.msg);
-		json_decref(c.out);
-		return iam_internal(&c, "commit");
-	}
-	*out = c.out;
-	return 0;
+	return lc_call_run(&c, req, in, out, err, "ServiceFailure", fn);
 }
 
 /* a required string member: ValidationError as IAM words it */
-static int need(struct iam_call *c, const char *key, const char **out)
+static int need(struct lc_call *c, const char *key, const char **out)
 {
 	*out = json_string_value(json_object_get(c->in, key));
 	if (*out == NULL)
@@ -125,7 +92,7 @@ static char *url_encode(const char *s)
 	return buf_detach(&b);
 }
 
-static int policy_check(struct iam_call *c, const char *doc)
+static int policy_check(struct lc_call *c, const char *doc)
 {
 	json_error_t je;
 	json_t *v = json_loads(doc, 0, &je);
@@ -139,14 +106,14 @@ static int policy_check(struct iam_call *c, const char *doc)
 	return 0;
 }
 
-static int no_such_role(struct iam_call *c, const char *name)
+static int no_such_role(struct lc_call *c, const char *name)
 {
 	return codec_error_set(c->err, 404, "NoSuchEntity",
 		"The role with name %s cannot be found.", name);
 }
 
 /* 1 loaded, 0 NoSuchEntity set, -1 error set */
-static int role_load(struct iam_call *c, const char *name, struct resource *r)
+static int role_load(struct lc_call *c, const char *name, struct resource *r)
 {
 	int rc = resource_get(c->db, "iam", "role", name, r);
 
@@ -175,7 +142,7 @@ static json_t *role_item(const struct resource *r)
 	return item;
 }
 
-static int get_user(struct iam_call *c)
+static int get_user(struct lc_call *c)
 {
 	const char *name = json_string_value(json_object_get(c->in, "UserName"));
 
@@ -189,7 +156,7 @@ static int get_user(struct iam_call *c)
 	return 0;
 }
 
-static int create_role(struct iam_call *c)
+static int create_role(struct lc_call *c)
 {
 	const char *name, *doc, *path = json_string_value(json_object_get(c->in, "Path"));
 	const char *desc = json_string_value(json_object_get(c->in, "Description"));
@@ -256,7 +223,7 @@ static int create_role(struct iam_call *c)
 	return 0;
 }
 
-static int get_role(struct iam_call *c)
+static int get_role(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT;
 	const char *name;
@@ -271,7 +238,7 @@ static int get_role(struct iam_call *c)
 }
 
 /* the role's inline policies (a new array of their resource items), NULL on error */
-static json_t *role_policies(struct iam_call *c, const char *role)
+static json_t *role_policies(struct lc_call *c, const char *role)
 {
 	static const struct resource_filter f_role[] = { { "role", "RoleName" }, { NULL, NULL } };
 	json_t *f = json_pack("[{s:s, s:[s]}]", "Name", "role", "Values", role), *list = NULL;
@@ -283,7 +250,7 @@ static json_t *role_policies(struct iam_call *c, const char *role)
 	return list;
 }
 
-static int delete_role(struct iam_call *c)
+static int delete_role(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT;
 	const char *name;
@@ -309,7 +276,7 @@ static int delete_role(struct iam_call *c)
 	return 0;
 }
 
-static int update_role(struct iam_call *c)
+static int update_role(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT;
 	const char *name, *desc = json_string_value(json_object_get(c->in, "Description"));
@@ -334,7 +301,7 @@ static int update_role(struct iam_call *c)
 	return 0;
 }
 
-static int update_assume_role_policy(struct iam_call *c)
+static int update_assume_role_policy(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT;
 	const char *name, *doc;
@@ -356,7 +323,7 @@ static int update_assume_role_policy(struct iam_call *c)
 	return 0;
 }
 
-static int list_role_policies(struct iam_call *c)
+static int list_role_policies(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT;
 	const char *name;
@@ -384,7 +351,7 @@ fail:
 }
 
 /* the lists of what nothing here creates: the role must exist, the list is empty */
-static int empty_role_list(struct iam_call *c, const char *member)
+static int empty_role_list(struct lc_call *c, const char *member)
 {
 	struct resource r = RESOURCE_INIT;
 	const char *name;
@@ -399,17 +366,17 @@ static int empty_role_list(struct iam_call *c, const char *member)
 	return 0;
 }
 
-static int list_attached_role_policies(struct iam_call *c)
+static int list_attached_role_policies(struct lc_call *c)
 {
 	return empty_role_list(c, "AttachedPolicies");
 }
 
-static int list_instance_profiles_for_role(struct iam_call *c)
+static int list_instance_profiles_for_role(struct lc_call *c)
 {
 	return empty_role_list(c, "InstanceProfiles");
 }
 
-static int put_role_policy(struct iam_call *c)
+static int put_role_policy(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT, p = RESOURCE_INIT;
 	const char *role, *name, *doc;
@@ -455,7 +422,7 @@ static int put_role_policy(struct iam_call *c)
 }
 
 /* 1 loaded, 0 NoSuchEntity, -1 */
-static int policy_load(struct iam_call *c, const char *role, const char *name,
+static int policy_load(struct lc_call *c, const char *role, const char *name,
 	struct resource *p)
 {
 	struct resource r = RESOURCE_INIT;
@@ -478,7 +445,7 @@ static int policy_load(struct iam_call *c, const char *role, const char *name,
 	return 1;
 }
 
-static int get_role_policy(struct iam_call *c)
+static int get_role_policy(struct lc_call *c)
 {
 	struct resource p = RESOURCE_INIT;
 	const char *role, *name;
@@ -497,7 +464,7 @@ static int get_role_policy(struct iam_call *c)
 	return 0;
 }
 
-static int delete_role_policy(struct iam_call *c)
+static int delete_role_policy(struct lc_call *c)
 {
 	struct resource p = RESOURCE_INIT;
 	const char *role, *name;
@@ -516,7 +483,7 @@ static int delete_role_policy(struct iam_call *c)
 	return 0;
 }
 
-static int list_role_tags(struct iam_call *c)
+static int list_role_tags(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT;
 	const char *name;
@@ -531,7 +498,7 @@ static int list_role_tags(struct iam_call *c)
 	return 0;
 }
 
-static int tag_role(struct iam_call *c)
+static int tag_role(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT;
 	const char *name;
@@ -550,7 +517,7 @@ static int tag_role(struct iam_call *c)
 	return 0;
 }
 
-static int untag_role(struct iam_call *c)
+static int untag_role(struct lc_call *c)
 {
 	struct resource r = RESOURCE_INIT;
 	const char *name;

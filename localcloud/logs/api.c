@@ -24,6 +24,7 @@
 
 #include "aws/codec.h"
 #include "core/caliberd.h"
+#include "core/codec-glue.h"
 #include "core/reply.h"
 #include "core/resources.h"
 #include "core/router.h"
@@ -185,18 +186,11 @@ int logs_append(sqlite3 *db, const char *group, const char *stream, long long ts
 }
 
 /* One call, as in secretsmanager/api.c: the request, its typed input, its output, its error. */
-struct logs_call {
-	struct lc_request *req;
-	sqlite3 *db;
-	const json_t *in;
-	json_t *out;
-	struct codec_error *err;
-};
 
 /* a 400 error of the call c (codec_error_set checks the format) */
 #define logs_bad(c, code, ...) codec_error_set((c)->err, 400, (code), __VA_ARGS__)
 
-static int logs_internal(struct logs_call *c, const char *what)
+static int logs_internal(struct lc_call *c, const char *what)
 {
 	lc_log("logs: %s: %s", what, sqlite3_errmsg(c->db));
 	return codec_error_set(c->err, 500, "ServiceUnavailableException",
@@ -205,40 +199,15 @@ static int logs_internal(struct logs_call *c, const char *what)
 
 /* Run fn in a store transaction: *out its output when it returns 0. */
 static int logs_run(struct lc_request *req, const json_t *in, json_t **out,
-	struct codec_error *err, int (*fn)(struct logs_call *c))
+	struct codec_error *err, int (*fn)(struct lc_call *c))
 {
-	struct store *store = req->srv->store;
-	struct err e = ERR_INIT;
-	struct logs_call c;
+	struct lc_call c;
 
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.in = in;
-	c.err = err;
-	if (store_begin(store, &e) < 0) {
-		lc_log("logs: %s", e.msg);
-		return codec_error_set(err, 500, "ServiceUnavailableException",
-			"an internal error occurred");
-	}
-	c.db = store_db(store);
-	c.out = json_object();
-	if (fn(&c) < 0) {
-		store_rollback(store);
-		json_decref(c.out);
-		return -1;
-	}
-	if (store_commit(store, &e) < 0) {
-		lc_log("logs: %s", e.msg);
-		json_decref(c.out);
-		return codec_error_set(err, 500, "ServiceUnavailableException",
-			"an internal error occurred");
-	}
-	*out = c.out;
-	return 0;
+	return lc_call_run(&c, req, in, out, err, "ServiceUnavailableException", fn);
 }
 
 /* input members, typed by the codec, with the validation message AWS gives a missing one */
-static int in_str(struct logs_call *c, const char *key, int required, const char **out)
+static int in_str(struct lc_call *c, const char *key, int required, const char **out)
 {
 	*out = json_string_value(json_object_get(c->in, key));
 	if (*out == NULL && required)
@@ -249,7 +218,7 @@ static int in_str(struct logs_call *c, const char *key, int required, const char
 	return 0;
 }
 
-static int in_int(struct logs_call *c, const char *key, long long *out, int *present)
+static int in_int(struct lc_call *c, const char *key, long long *out, int *present)
 {
 	json_t *v = json_object_get(c->in, key);
 
@@ -260,7 +229,7 @@ static int in_int(struct logs_call *c, const char *key, long long *out, int *pre
 }
 
 /* logGroupName, or logGroupIdentifier (a name or an ARN) */
-static int in_group(struct logs_call *c, const char **out)
+static int in_group(struct lc_call *c, const char **out)
 {
 	const char *name, *ident;
 
@@ -294,7 +263,7 @@ static int group_name_valid(const char *s)
 	return 1;
 }
 
-static int need_group(struct logs_call *c, const char *group)
+static int need_group(struct lc_call *c, const char *group)
 {
 	int has = group_exists(c->db, group);
 
@@ -306,7 +275,7 @@ static int need_group(struct logs_call *c, const char *group)
 	return 0;
 }
 
-static int create_log_group(struct logs_call *c)
+static int create_log_group(struct lc_call *c)
 {
 	const char *group;
 	int has;
@@ -331,7 +300,7 @@ static int create_log_group(struct logs_call *c)
 	return 0;
 }
 
-static int delete_log_group(struct logs_call *c)
+static int delete_log_group(struct lc_call *c)
 {
 	sqlite3_stmt *st = NULL;
 	const char *group;
@@ -347,7 +316,7 @@ static int delete_log_group(struct logs_call *c)
 	return logs_tags_drop(c->db, group) < 0 ? logs_internal(c, "delete group") : 0;
 }
 
-static int put_retention_policy(struct logs_call *c)
+static int put_retention_policy(struct lc_call *c)
 {
 	static const int allowed[] = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 		1096, 1827, 2192, 2557, 2922, 3288, 3653};
@@ -378,7 +347,7 @@ static int put_retention_policy(struct logs_call *c)
 }
 
 /* nextToken: an offset into an ordered listing */
-static int in_offset_token(struct logs_call *c, long long *offset)
+static int in_offset_token(struct lc_call *c, long long *offset)
 {
 	const char *tok;
 	char *end = NULL;
@@ -395,7 +364,7 @@ static int in_offset_token(struct logs_call *c, long long *offset)
 	return 0;
 }
 
-static int in_limit(struct logs_call *c, long long max, long long dflt, long long *out)
+static int in_limit(struct lc_call *c, long long max, long long dflt, long long *out)
 {
 	int present;
 
@@ -418,7 +387,7 @@ static void set_token(json_t *out, long long offset)
 	json_object_set_new(out, "nextToken", json_string(t));
 }
 
-static int describe_log_groups(struct logs_call *c)
+static int describe_log_groups(struct lc_call *c)
 {
 	sqlite3_stmt *st = NULL;
 	const char *prefix;
@@ -468,7 +437,7 @@ static int describe_log_groups(struct logs_call *c)
 	return 0;
 }
 
-static int create_log_stream(struct logs_call *c)
+static int create_log_stream(struct lc_call *c)
 {
 	const char *group, *stream;
 	int created = 0;
@@ -488,7 +457,7 @@ static int create_log_stream(struct logs_call *c)
 	return 0;
 }
 
-static int describe_log_streams(struct logs_call *c)
+static int describe_log_streams(struct lc_call *c)
 {
 	sqlite3_stmt *st = NULL;
 	const char *group, *prefix, *order;
@@ -555,7 +524,7 @@ static int describe_log_streams(struct logs_call *c)
 	return 0;
 }
 
-static int put_log_events(struct logs_call *c)
+static int put_log_events(struct lc_call *c)
 {
 	const char *group, *stream;
 	json_t *events = json_object_get(c->in, "logEvents"), *ev;
@@ -633,7 +602,7 @@ static json_t *event_json(sqlite3_stmt *st, int with_stream)
 	return ev;
 }
 
-static int get_log_events(struct logs_call *c)
+static int get_log_events(struct lc_call *c)
 {
 	sqlite3_stmt *st = NULL;
 	const char *group, *stream, *token;
@@ -844,7 +813,7 @@ int logs_filter_match(const char *pattern, const char *message)
 	return r;
 }
 
-static int filter_log_events(struct logs_call *c)
+static int filter_log_events(struct lc_call *c)
 {
 	sqlite3_stmt *st = NULL;
 	const char *group, *prefix, *pattern, *token;

@@ -8,6 +8,7 @@
 #include "compat.h"
 
 #include "core/caliberd.h"
+#include "core/codec-glue.h"
 #include "core/resources.h"
 #include "core/store.h"
 #include "internal.h"
@@ -48,115 +49,126 @@ static char *arn_group(const char *arn)
 
 enum tags_op { TAGS_LIST, TAGS_ADD, TAGS_REMOVE };
 
-static int tags_call(struct lc_request *req, const json_t *in, json_t **out,
-	struct codec_error *err, enum tags_op op, int by_name)
+/* One tag call in c's transaction: the group by name or by ARN must exist. */
+static int tags_body(struct lc_call *c, enum tags_op op, int by_name)
 {
-	struct store *store = req->srv->store;
 	const char *key = by_name ? "logGroupName" : "resourceArn";
-	const char *arg = json_string_value(json_object_get(in, key));
-	struct err e = ERR_INIT;
+	const char *arg = json_string_value(json_object_get(c->in, key));
 	sqlite3_stmt *st = NULL;
+	json_t *tags, *t, *list;
 	char *group;
-	sqlite3 *db;
-	json_t *tags, *t, *list = NULL;
 	size_t i;
-	int rc = -1, found;
+	int found, rc = -1;
 
 	if (arg == NULL)
-		return codec_error_set(err, 400, "InvalidParameterException",
+		return codec_error_set(c->err, 400, "InvalidParameterException",
 			"1 validation error detected: Value null at '%s' failed to satisfy "
 			"constraint: Member must not be null",
 			key);
 	group = by_name ? xstrdup(arg) : arn_group(arg);
 	if (group == NULL)
-		return codec_error_set(err, 400, "InvalidParameterException",
+		return codec_error_set(c->err, 400, "InvalidParameterException",
 			"Invalid resource arn: %s", arg);
-	if (store_begin(store, &e) < 0) {
-		lc_log("logs: %s", e.msg);
-		free(group);
-		return codec_error_set(err, 500, "ServiceUnavailableException",
-			"an internal error occurred");
-	}
-	db = store_db(store);
-	store_write_failed = 0;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM logs_group WHERE name = ?", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM logs_group WHERE name = ?", -1, &st, NULL) !=
 		SQLITE_OK)
 		goto internal;
 	sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
 	found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	if (!found) {
-		codec_error_set(err, 400, "ResourceNotFoundException",
+		codec_error_set(c->err, 400, "ResourceNotFoundException",
 			"The specified log group does not exist.");
-		goto fail;
+		goto out;
 	}
 	switch (op) {
 	case TAGS_LIST:
-		if ((list = resource_tags(db, "logs", "log-group", group)) == NULL)
+		if ((list = resource_tags(c->db, "logs", "log-group", group)) == NULL)
 			goto internal;
 		tags = json_object();
 		json_array_foreach(list, i, t)
 			json_object_set(tags, json_string_value(json_object_get(t, "Key")),
 				json_object_get(t, "Value"));
 		json_decref(list);
-		*out = json_pack("{s:o}", "tags", tags);
+		json_object_set_new(c->out, "tags", tags);
 		break;
 	case TAGS_ADD:
-		if (logs_tags_set(db, group, json_object_get(in, "tags")) < 0)
+		if (logs_tags_set(c->db, group, json_object_get(c->in, "tags")) < 0)
 			goto internal;
-		*out = NULL;
 		break;
 	case TAGS_REMOVE:
 		list = json_array();
-		json_array_foreach(json_object_get(in, by_name ? "tags" : "tagKeys"), i, t)
+		json_array_foreach(json_object_get(c->in, "tagKeys"), i, t)
 			json_array_append_new(list, json_pack("{s:O}", "Key", t));
-		rc = resource_untag(db, "logs", "log-group", group, list);
+		found = resource_untag(c->db, "logs", "log-group", group, list);
 		json_decref(list);
-		if (rc < 0)
+		if (found < 0)
 			goto internal;
-		*out = NULL;
 		break;
 	}
-	if (store_write_failed || store_commit(store, &e) < 0) {
-		json_decref(*out);
-		*out = NULL;
-		lc_log("logs: tags: %s", e.msg[0] ? e.msg : "write failed");
-		store_rollback(store);
-		free(group);
-		return codec_error_set(err, 500, "ServiceUnavailableException",
-			"an internal error occurred");
+	if (op != TAGS_LIST) {
+		json_decref(c->out);
+		c->out = NULL;
 	}
-	free(group);
-	return 0;
+	rc = 0;
+	goto out;
 internal:
-	lc_log("logs: tags: %s", sqlite3_errmsg(db));
-	codec_error_set(err, 500, "ServiceUnavailableException", "an internal error occurred");
-fail:
-	store_rollback(store);
+	lc_log("logs: tags: %s", sqlite3_errmsg(c->db));
+	codec_error_set(c->err, 500, "ServiceUnavailableException", "an internal error occurred");
+out:
 	free(group);
-	return -1;
+	return rc;
+}
+
+static int list_tags_for_resource(struct lc_call *c)
+{
+	return tags_body(c, TAGS_LIST, 0);
+}
+
+static int list_tags_log_group(struct lc_call *c)
+{
+	return tags_body(c, TAGS_LIST, 1);
+}
+
+static int tag_resource(struct lc_call *c)
+{
+	return tags_body(c, TAGS_ADD, 0);
+}
+
+static int untag_resource(struct lc_call *c)
+{
+	return tags_body(c, TAGS_REMOVE, 0);
 }
 
 int logs_list_tags_for_resource(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err)
 {
-	return tags_call(req, in, out, err, TAGS_LIST, 0);
+	struct lc_call c;
+
+	return lc_call_run(&c, req, in, out, err, "ServiceUnavailableException",
+		list_tags_for_resource);
 }
 
 int logs_list_tags_log_group(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err)
 {
-	return tags_call(req, in, out, err, TAGS_LIST, 1);
+	struct lc_call c;
+
+	return lc_call_run(&c, req, in, out, err, "ServiceUnavailableException",
+		list_tags_log_group);
 }
 
 int logs_tag_resource(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err)
 {
-	return tags_call(req, in, out, err, TAGS_ADD, 0);
+	struct lc_call c;
+
+	return lc_call_run(&c, req, in, out, err, "ServiceUnavailableException", tag_resource);
 }
 
 int logs_untag_resource(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err)
 {
-	return tags_call(req, in, out, err, TAGS_REMOVE, 0);
+	struct lc_call c;
+
+	return lc_call_run(&c, req, in, out, err, "ServiceUnavailableException", untag_resource);
 }

@@ -1,6 +1,7 @@
 /*
- * rds/api.c: RDS's API handlers (Query protocol): input checks, the XML
- * replies, and the operations on instances and snapshots.  A handler
+ * rds/api.c: RDS's API handlers, typed on the codec (Query protocol): the
+ * checks RDS makes of the values the codec read, the operations on
+ * instances and snapshots, and the values of the replies.  A handler
  * records intent in the store and hands the work to jobs.c.
  * RDS as a whole is described in internal.h.
  */
@@ -15,21 +16,22 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "aws/model.h"
 #include "core/caliberd.h"
 #include "core/crypt.h"
 #include "core/engine-postgres.h"
 #include "core/reply.h"
 #include "core/router.h"
+#include "cluster.h"
 #include "internal.h"
 #include "core/store.h"
 
 /* ---------------------------------------------------------------- input */
 
-static int rds_bad(struct lc_request *req, struct lc_response *res, const char *code,
-	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int rds_bad(struct codec_error *err, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static int rds_bad(struct lc_request *req, struct lc_response *res, const char *code,
-	const char *fmt, ...)
+static int rds_bad(struct codec_error *err, const char *code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -40,24 +42,24 @@ static int rds_bad(struct lc_request *req, struct lc_response *res, const char *
 	va_end(ap);
 	if (!strcmp(code, "DBInstanceNotFound") || !strcmp(code, "DBSnapshotNotFound"))
 		status = 404;
-	return lc_reply_error(req, res, status, code, "%s", msg);
+	return codec_error_set(err, status, code, "%s", msg);
 }
 
-static int rds_internal(struct lc_request *req, struct lc_response *res, const char *what)
+static int rds_internal(struct codec_error *err, const char *what)
 {
 	lc_log("rds: %s", what);
-	return lc_reply_error(req, res, 500, "InternalFailure", "an internal error occurred");
+	return codec_error_set(err, 500, "InternalFailure", "an internal error occurred");
 }
 
 /* Operations that start a server fail at once, and say why, without PostgreSQL. */
-static int rds_need_engine(struct lc_request *req, struct lc_response *res)
+static int rds_need_engine(struct codec_error *err)
 {
 	struct err e = ERR_INIT;
 
 	if (pge_available(&e) == 0)
 		return 0;
 	lc_log("rds: %s", e.msg);
-	return lc_reply_error(req, res, 500, "InternalFailure", "%s", e.msg);
+	return codec_error_set(err, 500, "InternalFailure", "%s", e.msg);
 }
 
 /*
@@ -89,21 +91,27 @@ static char *rds_lower(const char *s)
 	return c;
 }
 
-/* A required identifier parameter, lower-cased into *out (caller frees). */
-static int in_ident(struct lc_request *req, struct lc_response *res, const char *name, size_t max,
-	int required, char **out)
+/* A string member of the input, or NULL. */
+static const char *in_str(const json_t *in, const char *name)
 {
-	const char *v = lc_request_form(req, name);
+	return json_string_value(json_object_get(in, name));
+}
+
+/* An identifier member (empty counts as absent), lower-cased into *out (caller frees). */
+static int in_ident(const json_t *in, const char *name, size_t max, int required, char **out,
+	struct codec_error *err)
+{
+	const char *v = in_str(in, name);
 
 	*out = NULL;
 	if (v == NULL || !*v) {
 		if (!required)
 			return 0;
-		return rds_bad(req, res, "MissingParameter",
-			"The request must contain the parameter %s", name);
+		return rds_bad(err, "MissingParameter", "The request must contain the parameter %s",
+			name);
 	}
 	if (!rds_ident_valid(v, max))
-		return rds_bad(req, res, "InvalidParameterValue",
+		return rds_bad(err, "InvalidParameterValue",
 			"The parameter %s is not a valid identifier. Identifiers must begin with a"
 			" letter; must contain only ASCII letters, digits, and hyphens; and must not"
 			" end with a hyphen or contain two consecutive hyphens.",
@@ -112,91 +120,49 @@ static int in_ident(struct lc_request *req, struct lc_response *res, const char 
 	return 0;
 }
 
-static int in_bool(struct lc_request *req, struct lc_response *res, const char *name, int *out)
+/* A boolean member: *out set when present (the codec read its value). */
+static void in_bool(const json_t *in, const char *name, int *out)
 {
-	const char *v = lc_request_form(req, name);
+	const json_t *v = json_object_get(in, name);
 
-	if (v == NULL)
-		return 0;
-	if (!strcasecmp(v, "true"))
-		*out = 1;
-	else if (!strcasecmp(v, "false"))
-		*out = 0;
-	else
-		return rds_bad(req, res, "InvalidParameterValue",
-			"Invalid value '%s' for %s: expected true or false", v, name);
-	return 0;
+	if (json_is_boolean(v))
+		*out = json_is_true(v);
 }
 
-static int in_int(struct lc_request *req, struct lc_response *res, const char *name, long lo,
-	long hi, int *present, long *out)
+/* An integer member in [lo, hi]: *out (and *present) set when given. */
+static int in_int(const json_t *in, const char *name, long lo, long hi, int *present, long *out,
+	struct codec_error *err)
 {
-	const char *v = lc_request_form(req, name);
-	char *end;
-	long n;
+	const json_t *v = json_object_get(in, name);
+	json_int_t n;
 
 	if (present)
 		*present = 0;
-	if (v == NULL)
+	if (!json_is_integer(v))
 		return 0;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || end == v || *end || n < lo || n > hi)
-		return rds_bad(req, res, "InvalidParameterValue",
-			"Invalid value '%s' for %s: expected an integer from %ld to %ld", v, name, lo,
-			hi);
-	*out = n;
+	n = json_integer_value(v);
+	if (n < lo || n > hi)
+		return rds_bad(err, "InvalidParameterValue",
+			"Invalid value '%" JSON_INTEGER_FORMAT "' for %s: expected an integer from"
+			" %ld to %ld",
+			n, name, lo, hi);
+	*out = (long)n;
 	if (present)
 		*present = 1;
 	return 0;
 }
 
-/* ISO 8601 UTC ("2026-11-26T05:00:00Z", with optional fraction) to seconds. */
-static int rds_parse_time(const char *s, double *out)
+/* VpcSecurityGroupIds as a JSON array text (caller frees). */
+static char *in_security_groups(const json_t *in)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, used = 0;
-	double sec;
-	const char *rest;
+	const json_t *list = json_object_get(in, "VpcSecurityGroupIds");
+	json_t *a = json_array(), *v;
+	char *text;
+	size_t i;
 
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6)
-		return -1;
-	rest = s + used;
-	if (strcmp(rest, "Z") && strcmp(rest, "+00:00") && strcmp(rest, "") &&
-		strcmp(rest, "+0000"))
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	*out = (double)timegm(&tm) + sec;
-	return 0;
-}
-
-/* VpcSecurityGroupIds.VpcSecurityGroupId.N as a JSON array text (caller frees). */
-static char *in_security_groups(struct lc_request *req)
-{
-	json_t *a = json_array();
-	char name[96], *text;
-	int i;
-
-	for (i = 1; i < 100; i++) {
-		const char *v;
-
-		snprintf(name, sizeof(name), "VpcSecurityGroupIds.VpcSecurityGroupId.%d", i);
-		v = lc_request_form(req, name);
-		if (v == NULL) {
-			snprintf(name, sizeof(name), "VpcSecurityGroupIds.member.%d", i);
-			v = lc_request_form(req, name);
-		}
-		if (v == NULL)
-			break;
-		json_array_append_new(a, json_string(v));
-	}
+	json_array_foreach(list, i, v)
+		if (json_is_string(v))
+			json_array_append(a, v);
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return text ? text : xstrdup("[]");
@@ -204,33 +170,18 @@ static char *in_security_groups(struct lc_request *req)
 
 /* ---------------------------------------------------------------- output */
 
-static void x_text(struct buf *b, const char *tag, const char *value)
+static void set_str(json_t *o, const char *key, const char *value)
 {
-	if (value == NULL)
-		return;
-	buf_appendf(b, "<%s>", tag);
-	lc_xml_escape(b, value);
-	buf_appendf(b, "</%s>", tag);
+	if (value != NULL)
+		json_object_set_new(o, key, json_string(value));
 }
 
-static void x_int(struct buf *b, const char *tag, long v)
+/* A time of the store (NAN or 0: unset), to the millisecond, as RDS gives them. */
+static void set_time(json_t *o, const char *key, double t)
 {
-	buf_appendf(b, "<%s>%ld</%s>", tag, v, tag);
-}
-
-static void x_bool(struct buf *b, const char *tag, int v)
-{
-	buf_appendf(b, "<%s>%s</%s>", tag, v ? "true" : "false", tag);
-}
-
-static void x_time(struct buf *b, const char *tag, double t)
-{
-	char when[32];
-
 	if (isnan(t) || t <= 0)
 		return;
-	lc_time_iso8601(t, when);
-	buf_appendf(b, "<%s>%s</%s>", tag, when, tag);
+	json_object_set_new(o, key, json_real(floor(t * 1000) / 1000));
 }
 
 /* Latest restorable time: the newest of the last archived WAL and the last backup. */
@@ -253,131 +204,119 @@ static double rds_latest_restorable(sqlite3 *db, const struct rds_instance *in)
 	return t > b ? t : b;
 }
 
-static void rds_instance_xml(sqlite3 *db, const struct rds_instance *in, struct buf *b)
+/* An instance as the model's DBInstance (new reference). */
+static json_t *rds_instance_value(sqlite3 *db, const struct rds_instance *in)
 {
 	json_t *sgs = json_loads(in->vpc_sgs ? in->vpc_sgs : "[]", 0, NULL);
-	size_t k;
-	json_t *v;
+	json_t *o = json_object(), *groups = json_array(), *v;
+	int creating = !strcmp(in->status, "creating");
 	char arn[512];
+	size_t k;
 
-	buf_appends(b, "<DBInstance>");
-	x_text(b, "DBInstanceIdentifier", in->id);
-	x_text(b, "DBInstanceClass", in->instance_class);
-	x_text(b, "Engine", "postgres");
-	x_text(b, "DBInstanceStatus", in->status);
-	x_text(b, "MasterUsername", in->master_user);
-	x_text(b, "DBName", in->db_name);
-	if (strcmp(in->status, "creating") != 0) {
-		buf_appends(b, "<Endpoint>");
-		x_text(b, "Address", "127.0.0.1");
-		x_int(b, "Port", in->port);
-		x_text(b, "HostedZoneId", RDS_HOSTED_ZONE);
-		buf_appends(b, "</Endpoint>");
-		x_time(b, "InstanceCreateTime", in->created);
+	set_str(o, "DBInstanceIdentifier", in->id);
+	set_str(o, "DBInstanceClass", in->instance_class);
+	set_str(o, "Engine", "postgres");
+	set_str(o, "DBInstanceStatus", in->status);
+	set_str(o, "MasterUsername", in->master_user);
+	set_str(o, "DBName", in->db_name);
+	if (!creating) {
+		json_object_set_new(o, "Endpoint", json_pack("{s:s, s:i, s:s}", "Address",
+			"127.0.0.1", "Port", in->port, "HostedZoneId", RDS_HOSTED_ZONE));
+		set_time(o, "InstanceCreateTime", in->created);
 	}
-	x_int(b, "AllocatedStorage", in->allocated_storage);
-	x_text(b, "PreferredBackupWindow", "03:00-03:30");
-	x_int(b, "BackupRetentionPeriod", in->retention);
-	buf_appends(b, "<DBSecurityGroups/><VpcSecurityGroups>");
+	json_object_set_new(o, "AllocatedStorage", json_integer(in->allocated_storage));
+	set_str(o, "PreferredBackupWindow", "03:00-03:30");
+	json_object_set_new(o, "BackupRetentionPeriod", json_integer(in->retention));
+	json_object_set_new(o, "DBSecurityGroups", json_array());
 	json_array_foreach(sgs, k, v)
-	{
-		buf_appends(b, "<VpcSecurityGroupMembership>");
-		x_text(b, "VpcSecurityGroupId", json_string_value(v));
-		x_text(b, "Status", "active");
-		buf_appends(b, "</VpcSecurityGroupMembership>");
-	}
-	buf_appends(b, "</VpcSecurityGroups>");
-	buf_appends(b, "<DBParameterGroups><DBParameterGroup><DBParameterGroupName>default.postgres15"
-		       "</DBParameterGroupName><ParameterApplyStatus>in-sync</ParameterApplyStatus>"
-		       "</DBParameterGroup></DBParameterGroups>");
-	x_text(b, "AvailabilityZone", "local-1a");
-	if (in->subnet_group != NULL) {
-		buf_appends(b, "<DBSubnetGroup>");
-		x_text(b, "DBSubnetGroupName", in->subnet_group);
-		x_text(b, "SubnetGroupStatus", "Complete");
-		buf_appends(b, "</DBSubnetGroup>");
-	}
-	x_text(b, "PreferredMaintenanceWindow", "sun:05:00-sun:05:30");
-	buf_appends(b, "<PendingModifiedValues/>");
-	if (in->retention > 0 && strcmp(in->status, "creating") != 0)
-		x_time(b, "LatestRestorableTime", rds_latest_restorable(db, in));
-	x_bool(b, "MultiAZ", 0);
-	x_text(b, "EngineVersion", PGE_ENGINE_VERSION);
-	x_bool(b, "AutoMinorVersionUpgrade", 1);
-	x_text(b, "LicenseModel", "postgresql-license");
-	x_bool(b, "PubliclyAccessible", 0);
-	x_text(b, "StorageType", "gp2");
-	x_int(b, "DbInstancePort", 0);
-	x_bool(b, "StorageEncrypted", 0);
-	x_text(b, "DbiResourceId", in->resource_id);
-	x_text(b, "CACertificateIdentifier", "rds-ca-rsa2048-g1");
-	x_bool(b, "CopyTagsToSnapshot", 0);
-	x_int(b, "MonitoringInterval", 0);
+		if (json_is_string(v))
+			json_array_append_new(groups, json_pack("{s:O, s:s}", "VpcSecurityGroupId", v,
+				"Status", "active"));
+	json_object_set_new(o, "VpcSecurityGroups", groups);
+	json_object_set_new(o, "DBParameterGroups", json_pack("[{s:s, s:s}]",
+		"DBParameterGroupName", "default.postgres15", "ParameterApplyStatus", "in-sync"));
+	set_str(o, "AvailabilityZone", "local-1a");
+	if (in->subnet_group != NULL)
+		json_object_set_new(o, "DBSubnetGroup", json_pack("{s:s, s:s}", "DBSubnetGroupName",
+			in->subnet_group, "SubnetGroupStatus", "Complete"));
+	set_str(o, "PreferredMaintenanceWindow", "sun:05:00-sun:05:30");
+	json_object_set_new(o, "PendingModifiedValues", json_object());
+	if (in->retention > 0 && !creating)
+		set_time(o, "LatestRestorableTime", rds_latest_restorable(db, in));
+	json_object_set_new(o, "MultiAZ", json_false());
+	set_str(o, "EngineVersion", PGE_ENGINE_VERSION);
+	json_object_set_new(o, "AutoMinorVersionUpgrade", json_true());
+	set_str(o, "LicenseModel", "postgresql-license");
+	json_object_set_new(o, "PubliclyAccessible", json_false());
+	set_str(o, "StorageType", "gp2");
+	json_object_set_new(o, "DbInstancePort", json_integer(0));
+	json_object_set_new(o, "StorageEncrypted", json_false());
+	set_str(o, "DbiResourceId", in->resource_id);
+	set_str(o, "CACertificateIdentifier", "rds-ca-rsa2048-g1");
+	json_object_set_new(o, "CopyTagsToSnapshot", json_false());
+	json_object_set_new(o, "MonitoringInterval", json_integer(0));
 	snprintf(arn, sizeof(arn), "arn:aws:rds:%s:%s:db:%s", in->region, LOCALCLOUD_ACCOUNT_ID,
 		in->id);
-	x_text(b, "DBInstanceArn", arn);
-	x_bool(b, "IAMDatabaseAuthenticationEnabled", 0);
-	x_bool(b, "PerformanceInsightsEnabled", 0);
-	x_bool(b, "DeletionProtection", 0);
-	buf_appends(b, "<TagList/>");
-	if (in->secret_arn != NULL) {
-		buf_appends(b, "<MasterUserSecret>");
-		x_text(b, "SecretArn", in->secret_arn);
-		x_text(b, "SecretStatus", "active");
-		x_text(b, "KmsKeyId", "alias/aws/secretsmanager");
-		buf_appends(b, "</MasterUserSecret>");
-	}
-	buf_appends(b, "</DBInstance>");
+	set_str(o, "DBInstanceArn", arn);
+	json_object_set_new(o, "IAMDatabaseAuthenticationEnabled", json_false());
+	json_object_set_new(o, "PerformanceInsightsEnabled", json_false());
+	json_object_set_new(o, "DeletionProtection", json_false());
+	json_object_set_new(o, "TagList", json_array());
+	if (in->secret_arn != NULL)
+		json_object_set_new(o, "MasterUserSecret", json_pack("{s:s, s:s, s:s}", "SecretArn",
+			in->secret_arn, "SecretStatus", "active", "KmsKeyId",
+			"alias/aws/secretsmanager"));
 	json_decref(sgs);
+	return o;
 }
 
-static void rds_snapshot_xml(const struct rds_snapshot *s, struct buf *b)
+/* A snapshot as the model's DBSnapshot (new reference). */
+static json_t *rds_snapshot_value(const struct rds_snapshot *s)
 {
+	json_t *o = json_object();
 	char arn[512];
 
-	buf_appends(b, "<DBSnapshot>");
-	x_text(b, "DBSnapshotIdentifier", s->id);
-	x_text(b, "DBInstanceIdentifier", s->instance_id);
-	x_time(b, "SnapshotCreateTime", s->created);
-	x_text(b, "Engine", "postgres");
-	x_int(b, "AllocatedStorage", s->allocated_storage);
-	x_text(b, "Status", s->status);
-	x_int(b, "Port", s->port);
-	x_text(b, "AvailabilityZone", "local-1a");
-	x_time(b, "InstanceCreateTime", s->instance_created);
-	x_text(b, "MasterUsername", s->master_user);
-	x_text(b, "EngineVersion", PGE_ENGINE_VERSION);
-	x_text(b, "LicenseModel", "postgresql-license");
-	x_text(b, "SnapshotType", s->type);
-	x_int(b, "PercentProgress", strcmp(s->status, "available") ? 0 : 100);
-	x_text(b, "StorageType", "gp2");
-	x_bool(b, "Encrypted", 0);
+	set_str(o, "DBSnapshotIdentifier", s->id);
+	set_str(o, "DBInstanceIdentifier", s->instance_id);
+	set_time(o, "SnapshotCreateTime", s->created);
+	set_str(o, "Engine", "postgres");
+	json_object_set_new(o, "AllocatedStorage", json_integer(s->allocated_storage));
+	set_str(o, "Status", s->status);
+	json_object_set_new(o, "Port", json_integer(s->port));
+	set_str(o, "AvailabilityZone", "local-1a");
+	set_time(o, "InstanceCreateTime", s->instance_created);
+	set_str(o, "MasterUsername", s->master_user);
+	set_str(o, "EngineVersion", PGE_ENGINE_VERSION);
+	set_str(o, "LicenseModel", "postgresql-license");
+	set_str(o, "SnapshotType", s->type);
+	json_object_set_new(o, "PercentProgress",
+		json_integer(strcmp(s->status, "available") ? 0 : 100));
+	set_str(o, "StorageType", "gp2");
+	json_object_set_new(o, "Encrypted", json_false());
 	snprintf(arn, sizeof(arn), "arn:aws:rds:%s:%s:snapshot:%s", s->region,
 		LOCALCLOUD_ACCOUNT_ID, s->id);
-	x_text(b, "DBSnapshotArn", arn);
-	x_bool(b, "IAMDatabaseAuthenticationEnabled", 0);
-	x_text(b, "DbiResourceId", s->resource_id);
-	buf_appends(b, "<TagList/>");
-	x_time(b, "OriginalSnapshotCreateTime", s->created);
-	x_text(b, "SnapshotTarget", "region");
-	buf_appends(b, "</DBSnapshot>");
+	set_str(o, "DBSnapshotArn", arn);
+	json_object_set_new(o, "IAMDatabaseAuthenticationEnabled", json_false());
+	set_str(o, "DbiResourceId", s->resource_id);
+	json_object_set_new(o, "TagList", json_array());
+	set_time(o, "OriginalSnapshotCreateTime", s->created);
+	set_str(o, "SnapshotTarget", "region");
+	return o;
 }
 
-/* Reply with one <DBInstance> read back from the store (inside a transaction). */
-static int rds_reply_instance(struct lc_request *req, struct lc_response *res, sqlite3 *db,
-	const char *id)
+/* {"DBInstance": ...} read back from the store (inside a transaction), or NULL and err. */
+static json_t *rds_instance_result(sqlite3 *db, const char *id, struct codec_error *err)
 {
 	struct rds_instance in = { 0 };
-	struct buf b = BUF_INIT;
-	int ret;
+	json_t *o;
 
-	if (rds_instance_get(db, id, &in) != 1)
-		return rds_internal(req, res, "instance vanished");
-	rds_instance_xml(db, &in, &b);
-	ret = lc_reply_query(req, res, buf_str(&b));
-	buf_release(&b);
+	if (rds_instance_get(db, id, &in) != 1) {
+		rds_internal(err, "instance vanished");
+		return NULL;
+	}
+	o = json_pack("{s:o}", "DBInstance", rds_instance_value(db, &in));
 	rds_instance_release(&in);
-	return ret;
+	return o;
 }
 
 /* ---------------------------------------------------------------- handlers */
@@ -551,84 +490,87 @@ static int rds_password_valid(const char *p)
 	return 1;
 }
 
-int rds_create_db_instance(struct lc_request *req, struct lc_response *res)
+int rds_create_db_instance(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err)
 {
 	struct rds_new n;
 	struct rds_instance old = { 0 };
 	struct err e = ERR_INIT;
 	char *id = NULL, *sgs = NULL, *secret_arn = NULL;
 	char admin_pw[33], managed_pw[33];
-	const char *engine = lc_request_form(req, "Engine");
-	const char *user = lc_request_form(req, "MasterUsername");
-	const char *pw = lc_request_form(req, "MasterUserPassword");
-	const char *db_name = lc_request_form(req, "DBName");
+	const char *engine = in_str(in, "Engine");
+	const char *user = in_str(in, "MasterUsername");
+	const char *pw = in_str(in, "MasterUserPassword");
+	const char *db_name = in_str(in, "DBName");
 	long retention = 1, storage = 20;
 	int manage = 0, ret = -1, found;
 	sqlite3 *db;
 
-	if (rds_need_engine(req, res) < 0)
+	if (cluster_instance_route(req, in, out, err, &ret))
+		return ret;	/* a DocumentDB instance (cluster-instances.c) */
+	if (rds_need_engine(err) < 0)
 		return -1;
 
 	memset(&n, 0, sizeof(n));
 	admin_pw[0] = managed_pw[0] = '\0';
-	if (in_ident(req, res, "DBInstanceIdentifier", 63, 1, &id) < 0 ||
-		in_int(req, res, "BackupRetentionPeriod", 0, 35, NULL, &retention) < 0 ||
-		in_int(req, res, "AllocatedStorage", 20, 65536, NULL, &storage) < 0 ||
-		in_bool(req, res, "ManageMasterUserPassword", &manage) < 0)
+	in_bool(in, "ManageMasterUserPassword", &manage);
+	if (in_ident(in, "DBInstanceIdentifier", 63, 1, &id, err) < 0 ||
+		in_int(in, "BackupRetentionPeriod", 0, 35, NULL, &retention, err) < 0 ||
+		in_int(in, "AllocatedStorage", 20, 65536, NULL, &storage, err) < 0)
 		goto out;
 	if (engine == NULL) {
-		rds_bad(req, res, "MissingParameter", "The request must contain the parameter Engine");
+		rds_bad(err, "MissingParameter", "The request must contain the parameter Engine");
 		goto out;
 	}
 	if (strcmp(engine, "postgres") != 0) {
-		rds_bad(req, res, "InvalidParameterValue",
+		rds_bad(err, "InvalidParameterValue",
 			"Invalid DB engine: %s (this endpoint provides postgres)", engine);
 		goto out;
 	}
 	if (user == NULL) {
-		rds_bad(req, res, "InvalidParameterValue",
+		rds_bad(err, "InvalidParameterValue",
 			"The parameter MasterUsername must be provided and must not be blank.");
 		goto out;
 	}
 	if (rds_master_user_reserved(user)) {
-		rds_bad(req, res, "InvalidParameterValue",
+		rds_bad(err, "InvalidParameterValue",
 			"MasterUsername %s cannot be used as it is a reserved word used by the engine",
 			user);
 		goto out;
 	}
 	if (!rds_master_user_valid(user)) {
-		rds_bad(req, res, "InvalidParameterValue",
+		rds_bad(err, "InvalidParameterValue",
 			"MasterUsername %s is not a valid name: 1 to 63 letters, digits or "
 			"underscores, first a letter", user);
 		goto out;
 	}
 	if (manage && pw != NULL) {
-		rds_bad(req, res, "InvalidParameterCombination",
+		rds_bad(err, "InvalidParameterCombination",
 			"You can't specify MasterUserPassword and ManageMasterUserPassword at the same"
 			" time.");
 		goto out;
 	}
 	if (!manage && pw == NULL) {
-		rds_bad(req, res, "InvalidParameterValue",
+		rds_bad(err, "InvalidParameterValue",
 			"The parameter MasterUserPassword must be provided and must not be blank.");
 		goto out;
 	}
 	if (pw != NULL && !rds_password_valid(pw)) {
-		rds_bad(req, res, "InvalidParameterValue",
+		rds_bad(err, "InvalidParameterValue",
 			"The parameter MasterUserPassword is not a valid password. Only printable ASCII"
 			" characters besides '/', '@', '\"', ' ' may be used, 8 to 128 of them.");
 		goto out;
 	}
 	if (db_name != NULL && !rds_master_user_valid(db_name)) {
-		rds_bad(req, res, "InvalidParameterValue",
+		rds_bad(err, "InvalidParameterValue",
 			"DBName must begin with a letter and contain only alphanumeric characters.");
 		goto out;
 	}
-	sgs = in_security_groups(req);
+	sgs = in_security_groups(in);
 	rds_random_password(admin_pw, sizeof(admin_pw));
 	if (manage) {
 		char uuid[40], *name;
-		json_t *in, *value;
+		json_t *call, *value;
 		char *text;
 
 		int attempt, rc = -1;
@@ -644,24 +586,24 @@ int rds_create_db_instance(struct lc_request *req, struct lc_response *res)
 		 */
 		for (attempt = 0; attempt < 2 && rc < 0; attempt++) {
 			name = xasprintf("rds%sdb-%s", attempt == 0 ? "!" : "-", uuid);
-			in = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}]}", "Name", name,
+			call = json_pack("{s:s, s:s, s:s, s:[{s:s, s:s}]}", "Name", name,
 				"SecretString", text, "Description",
 				"Secret associated with primary RDS DB instance", "Tags", "Key",
 				"aws:rds:primaryDBInstanceArn", "Value", id);
-			rc = rds_secret_call("CreateSecret", req->region, in, &secret_arn, &e);
-			json_decref(in);
+			rc = rds_secret_call("CreateSecret", req->region, call, &secret_arn, &e);
+			json_decref(call);
 			free(name);
 		}
 		OPENSSL_cleanse(text, strlen(text));
 		free(text);
 		if (rc < 0) {
-			rds_internal(req, res, e.msg);
+			rds_internal(err, e.msg);
 			goto out;
 		}
 		pw = managed_pw;
 	}
 	if (store_begin(req->srv->store, &e) < 0) {
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
@@ -669,15 +611,15 @@ int rds_create_db_instance(struct lc_request *req, struct lc_response *res)
 	if (found != 0) {
 		store_rollback(req->srv->store);
 		if (found < 0)
-			rds_internal(req, res, sqlite3_errmsg(db));
+			rds_internal(err, sqlite3_errmsg(db));
 		else
-			rds_bad(req, res, "DBInstanceAlreadyExists", "DB instance already exists");
+			rds_bad(err, "DBInstanceAlreadyExists", "DB instance already exists");
 		goto out;
 	}
 	n.id = id;
 	n.region = req->region;
 	n.job = "create";
-	n.instance_class = lc_request_form(req, "DBInstanceClass");
+	n.instance_class = in_str(in, "DBInstanceClass");
 	if (n.instance_class == NULL)
 		n.instance_class = "db.t3.micro";
 	n.master_user = user;
@@ -687,19 +629,22 @@ int rds_create_db_instance(struct lc_request *req, struct lc_response *res)
 	n.admin_pw = admin_pw;
 	n.master_pw = pw;
 	n.secret_arn = secret_arn;
-	n.subnet_group = lc_request_form(req, "DBSubnetGroupName");
+	n.subnet_group = in_str(in, "DBSubnetGroupName");
 	n.vpc_sgs = sgs;
 	if (rds_instance_insert(db, &n, &e) < 0) {
 		store_rollback(req->srv->store);
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
-	if (rds_reply_instance(req, res, db, id) < 0) {
+	*out = rds_instance_result(db, id, err);
+	if (*out == NULL) {
 		store_rollback(req->srv->store);
 		goto out;
 	}
 	if (store_commit(req->srv->store, &e) < 0) {
-		rds_internal(req, res, e.msg);
+		json_decref(*out);
+		*out = NULL;
+		rds_internal(err, e.msg);
 		goto out;
 	}
 	rds_job_spawn(id);
@@ -721,19 +666,20 @@ out:
 	return ret;
 }
 
-int rds_describe_db_instances(struct lc_request *req, struct lc_response *res)
+int rds_describe_db_instances(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err)
 {
 	struct err e = ERR_INIT;
-	struct buf b = BUF_INIT;
 	sqlite3_stmt *st = NULL;
+	json_t *list = NULL;
 	char *id = NULL;
 	sqlite3 *db;
-	int ret = -1, count = 0;
+	int ret = -1;
 
-	if (in_ident(req, res, "DBInstanceIdentifier", 63, 0, &id) < 0)
+	if (in_ident(in, "DBInstanceIdentifier", 63, 0, &id, err) < 0)
 		goto out;
 	if (store_begin(req->srv->store, &e) < 0) {
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
@@ -742,29 +688,29 @@ int rds_describe_db_instances(struct lc_request *req, struct lc_response *res)
 		    " ORDER BY id",
 		    -1, &st, NULL) != SQLITE_OK) {
 		store_rollback(req->srv->store);
-		rds_internal(req, res, sqlite3_errmsg(db));
+		rds_internal(err, sqlite3_errmsg(db));
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	buf_appends(&b, "<DBInstances>");
+	list = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct rds_instance in = { 0 };
+		struct rds_instance i = { 0 };
 
-		rds_instance_read(st, &in);
-		rds_instance_xml(db, &in, &b);
-		rds_instance_release(&in);
-		count++;
+		rds_instance_read(st, &i);
+		json_array_append_new(list, rds_instance_value(db, &i));
+		rds_instance_release(&i);
 	}
-	buf_appends(&b, "</DBInstances>");
+	cluster_instances_list(db, id, NULL, list);	/* DocumentDB's (cluster-instances.c) */
 	sqlite3_finalize(st);
 	store_rollback(req->srv->store);
-	if (id != NULL && count == 0) {
-		rds_bad(req, res, "DBInstanceNotFound", "DBInstance %s not found.", id);
+	if (id != NULL && json_array_size(list) == 0) {
+		rds_bad(err, "DBInstanceNotFound", "DBInstance %s not found.", id);
 		goto out;
 	}
-	ret = lc_reply_query(req, res, buf_str(&b));
+	*out = json_pack("{s:O}", "DBInstances", list);
+	ret = 0;
 out:
-	buf_release(&b);
+	json_decref(list);
 	free(id);
 	return ret;
 }
@@ -774,24 +720,24 @@ out:
  * check it is available.  On success the transaction stays open (the
  * caller commits or rolls back) and *in is filled.
  */
-static int rds_begin_on(struct lc_request *req, struct lc_response *res, const char *id,
-	int need_available, struct rds_instance *in)
+static int rds_begin_on(struct lc_request *req, const char *id, int need_available,
+	struct rds_instance *in, struct codec_error *err)
 {
 	struct err e = ERR_INIT;
 	int found;
 
 	if (store_begin(req->srv->store, &e) < 0)
-		return rds_internal(req, res, e.msg);
+		return rds_internal(err, e.msg);
 	found = rds_instance_get(store_db(req->srv->store), id, in);
 	if (found != 1) {
 		store_rollback(req->srv->store);
 		if (found < 0)
-			return rds_internal(req, res, sqlite3_errmsg(store_db(req->srv->store)));
-		return rds_bad(req, res, "DBInstanceNotFound", "DBInstance %s not found.", id);
+			return rds_internal(err, sqlite3_errmsg(store_db(req->srv->store)));
+		return rds_bad(err, "DBInstanceNotFound", "DBInstance %s not found.", id);
 	}
 	if (need_available && strcmp(in->status, "available") != 0) {
 		store_rollback(req->srv->store);
-		return rds_bad(req, res, "InvalidDBInstanceState",
+		return rds_bad(err, "InvalidDBInstanceState",
 			"Instance %s is not in available state (it is %s).", id, in->status);
 	}
 	return 0;
@@ -802,8 +748,8 @@ static int rds_begin_on(struct lc_request *req, struct lc_response *res, const c
  * rolled back and the call answers 500 (never a success for what was not
  * stored).  0 or -1.
  */
-static int rds_write(struct lc_request *req, struct lc_response *res, const char *sql, int n,
-	const char *const *params)
+static int rds_write(struct lc_request *req, const char *sql, int n, const char *const *params,
+	struct codec_error *err)
 {
 	sqlite3 *db = store_db(req->srv->store);
 
@@ -811,47 +757,52 @@ static int rds_write(struct lc_request *req, struct lc_response *res, const char
 		return 0;
 	lc_log("rds: write failed: %s: %s", sqlite3_errmsg(db), sql);
 	store_rollback(req->srv->store);
-	rds_internal(req, res, "a write to the store failed");
-	return -1;
+	return rds_internal(err, "a write to the store failed");
 }
 
-static int rds_commit_reply(struct lc_request *req, struct lc_response *res, const char *id,
-	int spawn)
+/* Answer with instance id as stored, commit, and start its job when spawn is set. */
+static int rds_commit_reply(struct lc_request *req, const char *id, int spawn, json_t **out,
+	struct codec_error *err)
 {
 	struct err e = ERR_INIT;
+	json_t *o = rds_instance_result(store_db(req->srv->store), id, err);
 
-	if (rds_reply_instance(req, res, store_db(req->srv->store), id) < 0) {
+	if (o == NULL) {
 		store_rollback(req->srv->store);
 		return -1;
 	}
-	if (store_commit(req->srv->store, &e) < 0)
-		return rds_internal(req, res, e.msg);
+	if (store_commit(req->srv->store, &e) < 0) {
+		json_decref(o);
+		return rds_internal(err, e.msg);
+	}
+	*out = o;
 	if (spawn)
 		rds_job_spawn(id);
 	return 0;
 }
 
-int rds_modify_db_instance(struct lc_request *req, struct lc_response *res)
+int rds_modify_db_instance(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err)
 {
-	struct rds_instance in = { 0 };
+	struct rds_instance inst = { 0 };
 	struct buf admin = BUF_INIT;
 	struct err e = ERR_INIT;
 	char *id = NULL, *aad = NULL;
-	const char *pw = lc_request_form(req, "MasterUserPassword");
+	const char *pw = in_str(in, "MasterUserPassword");
 	long retention = 0;
 	int has_retention = 0, ret = -1;
 	sqlite3 *db;
 
-	if (in_ident(req, res, "DBInstanceIdentifier", 63, 1, &id) < 0 ||
-		in_int(req, res, "BackupRetentionPeriod", 0, 35, &has_retention, &retention) < 0)
+	if (in_ident(in, "DBInstanceIdentifier", 63, 1, &id, err) < 0 ||
+		in_int(in, "BackupRetentionPeriod", 0, 35, &has_retention, &retention, err) < 0)
 		goto out;
 	if (pw != NULL && !rds_password_valid(pw)) {
-		rds_bad(req, res, "InvalidParameterValue",
+		rds_bad(err, "InvalidParameterValue",
 			"The parameter MasterUserPassword is not a valid password. Only printable ASCII"
 			" characters besides '/', '@', '\"', ' ' may be used, 8 to 128 of them.");
 		goto out;
 	}
-	if (rds_begin_on(req, res, id, pw != NULL, &in) < 0)
+	if (rds_begin_on(req, id, pw != NULL, &inst, err) < 0)
 		goto out;
 	db = store_db(req->srv->store);
 	if (pw != NULL) {
@@ -859,9 +810,9 @@ int rds_modify_db_instance(struct lc_request *req, struct lc_response *res)
 		aad = rds_aad("admin", id);
 		if (rds_open_column(db, "SELECT admin_pw FROM rds_instance WHERE id = ?", id, aad,
 			    &admin, &e) < 0 ||
-			pge_set_password(id, in.port, admin.data, in.master_user, pw, &e) < 0) {
+			pge_set_password(id, inst.port, admin.data, inst.master_user, pw, &e) < 0) {
 			store_rollback(req->srv->store);
-			rds_internal(req, res, e.msg);
+			rds_internal(err, e.msg);
 			goto out;
 		}
 	}
@@ -871,7 +822,7 @@ int rds_modify_db_instance(struct lc_request *req, struct lc_response *res)
 		if (sqlite3_prepare_v2(db, "UPDATE rds_instance SET retention = ? WHERE id = ?", -1,
 			    &st, NULL) != SQLITE_OK) {
 			store_rollback(req->srv->store);
-			rds_internal(req, res, sqlite3_errmsg(db));
+			rds_internal(err, sqlite3_errmsg(db));
 			goto out;
 		}
 		sqlite3_bind_int(st, 1, (int)retention);
@@ -880,205 +831,213 @@ int rds_modify_db_instance(struct lc_request *req, struct lc_response *res)
 			lc_log("rds: write failed: %s", sqlite3_errmsg(db));
 			sqlite3_finalize(st);
 			store_rollback(req->srv->store);
-			rds_internal(req, res, "a write to the store failed");
+			rds_internal(err, "a write to the store failed");
 			goto out;
 		}
 		sqlite3_finalize(st);
 	}
-	ret = rds_commit_reply(req, res, id, 0);
+	ret = rds_commit_reply(req, id, 0, out, err);
 	if (ret == 0 && has_retention && retention == 0)
 		rds_snapshots_drop("SELECT id FROM rds_snapshot WHERE instance_id = ? AND"
 				   " type = 'automated'",
 			id);
 out:
 	buf_release_secret(&admin);
-	rds_instance_release(&in);
+	rds_instance_release(&inst);
 	free(aad);
 	free(id);
 	return ret;
 }
 
-int rds_reboot_db_instance(struct lc_request *req, struct lc_response *res)
+int rds_reboot_db_instance(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err)
 {
-	struct rds_instance in = { 0 };
+	struct rds_instance inst = { 0 };
 	char *id = NULL;
 	int ret = -1;
 
-	if (in_ident(req, res, "DBInstanceIdentifier", 63, 1, &id) < 0 ||
-		rds_begin_on(req, res, id, 1, &in) < 0)
+	if (in_ident(in, "DBInstanceIdentifier", 63, 1, &id, err) < 0 ||
+		rds_begin_on(req, id, 1, &inst, err) < 0)
 		goto out;
 	{
 		const char *p[] = { id };
 
-		if (rds_write(req, res,
+		if (rds_write(req,
 			    "UPDATE rds_instance SET status = 'rebooting', job = 'reboot' WHERE id = ?",
-			    1, p) < 0)
+			    1, p, err) < 0)
 			goto out;
 	}
-	ret = rds_commit_reply(req, res, id, 1);
+	ret = rds_commit_reply(req, id, 1, out, err);
 out:
-	rds_instance_release(&in);
+	rds_instance_release(&inst);
 	free(id);
 	return ret;
 }
 
-int rds_delete_db_instance(struct lc_request *req, struct lc_response *res)
+int rds_delete_db_instance(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err)
 {
-	struct rds_instance in = { 0 };
+	struct rds_instance inst = { 0 };
 	struct rds_snapshot old = { 0 };
 	struct err e = ERR_INIT;
 	char *id = NULL, *final = NULL;
 	int skip = 0, ret = -1;
 	sqlite3 *db;
 
-	if (in_ident(req, res, "DBInstanceIdentifier", 63, 1, &id) < 0 ||
-		in_bool(req, res, "SkipFinalSnapshot", &skip) < 0 ||
-		in_ident(req, res, "FinalDBSnapshotIdentifier", 255, 0, &final) < 0)
+	if (cluster_instance_route(req, in, out, err, &ret))
+		return ret;	/* a DocumentDB instance (cluster-instances.c) */
+	in_bool(in, "SkipFinalSnapshot", &skip);
+	if (in_ident(in, "DBInstanceIdentifier", 63, 1, &id, err) < 0 ||
+		in_ident(in, "FinalDBSnapshotIdentifier", 255, 0, &final, err) < 0)
 		goto out;
 	if (!skip && final == NULL) {
-		rds_bad(req, res, "InvalidParameterCombination",
+		rds_bad(err, "InvalidParameterCombination",
 			"FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.");
 		goto out;
 	}
 	if (skip && final != NULL) {
-		rds_bad(req, res, "InvalidParameterCombination",
+		rds_bad(err, "InvalidParameterCombination",
 			"Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.");
 		goto out;
 	}
-	if (rds_begin_on(req, res, id, 0, &in) < 0)
+	if (rds_begin_on(req, id, 0, &inst, err) < 0)
 		goto out;
 	db = store_db(req->srv->store);
 	/* as on RDS, a backup under way does not keep an instance from being deleted */
-	if (strcmp(in.status, "available") && strcmp(in.status, "failed") &&
-		strcmp(in.status, "incompatible-restore") && strcmp(in.status, "backing-up")) {
+	if (strcmp(inst.status, "available") && strcmp(inst.status, "failed") &&
+		strcmp(inst.status, "incompatible-restore") && strcmp(inst.status, "backing-up")) {
 		store_rollback(req->srv->store);
-		rds_bad(req, res, "InvalidDBInstanceState",
+		rds_bad(err, "InvalidDBInstanceState",
 			"Instance %s is already being deleted or is not in a state to be deleted (it"
 			" is %s).",
-			id, in.status);
+			id, inst.status);
 		goto out;
 	}
 	if (final != NULL) {
 		if (rds_snapshot_get(db, final, &old) != 0) {
 			store_rollback(req->srv->store);
-			rds_bad(req, res, "DBSnapshotAlreadyExists",
+			rds_bad(err, "DBSnapshotAlreadyExists",
 				"Cannot create the snapshot because a snapshot with the identifier %s"
 				" already exists.",
 				final);
 			goto out;
 		}
-		if (rds_snapshot_insert(db, &in, final, "manual", lc_now(), &e) < 0) {
+		if (rds_snapshot_insert(db, &inst, final, "manual", lc_now(), &e) < 0) {
 			store_rollback(req->srv->store);
-			rds_internal(req, res, e.msg);
+			rds_internal(err, e.msg);
 			goto out;
 		}
 	}
 	{
 		const char *p[] = { final, id };
 
-		if (rds_write(req, res,
+		if (rds_write(req,
 			    "UPDATE rds_instance SET status = 'deleting', job = 'delete',"
 			    " final_snapshot = ? WHERE id = ?",
-			    2, p) < 0)
+			    2, p, err) < 0)
 			goto out;
 	}
-	ret = rds_commit_reply(req, res, id, 1);
+	ret = rds_commit_reply(req, id, 1, out, err);
 out:
-	rds_instance_release(&in);
+	rds_instance_release(&inst);
 	rds_snapshot_release(&old);
 	free(id);
 	free(final);
 	return ret;
 }
 
-static int rds_reply_snapshot(struct lc_request *req, struct lc_response *res, sqlite3 *db,
-	const char *snap)
+/* {"DBSnapshot": ...} read back from the store (inside a transaction), or NULL and err. */
+static json_t *rds_snapshot_result(sqlite3 *db, const char *snap, struct codec_error *err)
 {
 	struct rds_snapshot s = { 0 };
-	struct buf b = BUF_INIT;
-	int ret;
+	json_t *o;
 
-	if (rds_snapshot_get(db, snap, &s) != 1)
-		return rds_internal(req, res, "snapshot vanished");
-	rds_snapshot_xml(&s, &b);
-	ret = lc_reply_query(req, res, buf_str(&b));
-	buf_release(&b);
+	if (rds_snapshot_get(db, snap, &s) != 1) {
+		rds_internal(err, "snapshot vanished");
+		return NULL;
+	}
+	o = json_pack("{s:o}", "DBSnapshot", rds_snapshot_value(&s));
 	rds_snapshot_release(&s);
-	return ret;
+	return o;
 }
 
-int rds_create_db_snapshot(struct lc_request *req, struct lc_response *res)
+int rds_create_db_snapshot(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err)
 {
-	struct rds_instance in = { 0 };
+	struct rds_instance inst = { 0 };
 	struct rds_snapshot old = { 0 };
 	struct err e = ERR_INIT;
 	char *id = NULL, *snap = NULL;
 	int ret = -1;
 	sqlite3 *db;
 
-	if (in_ident(req, res, "DBSnapshotIdentifier", 255, 1, &snap) < 0 ||
-		in_ident(req, res, "DBInstanceIdentifier", 63, 1, &id) < 0 ||
-		rds_begin_on(req, res, id, 1, &in) < 0)
+	if (in_ident(in, "DBSnapshotIdentifier", 255, 1, &snap, err) < 0 ||
+		in_ident(in, "DBInstanceIdentifier", 63, 1, &id, err) < 0 ||
+		rds_begin_on(req, id, 1, &inst, err) < 0)
 		goto out;
 	db = store_db(req->srv->store);
 	if (rds_snapshot_get(db, snap, &old) != 0) {
 		store_rollback(req->srv->store);
-		rds_bad(req, res, "DBSnapshotAlreadyExists",
+		rds_bad(err, "DBSnapshotAlreadyExists",
 			"Cannot create the snapshot because a snapshot with the identifier %s already"
 			" exists.",
 			snap);
 		goto out;
 	}
-	if (rds_snapshot_insert(db, &in, snap, "manual", lc_now(), &e) < 0) {
+	if (rds_snapshot_insert(db, &inst, snap, "manual", lc_now(), &e) < 0) {
 		store_rollback(req->srv->store);
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
 	{
 		const char *p[] = { id };
 
-		if (rds_write(req, res,
+		if (rds_write(req,
 			    "UPDATE rds_instance SET status = 'backing-up', job = 'snapshot' WHERE id = ?",
-			    1, p) < 0)
+			    1, p, err) < 0)
 			goto out;
 	}
-	if (rds_reply_snapshot(req, res, db, snap) < 0) {
+	*out = rds_snapshot_result(db, snap, err);
+	if (*out == NULL) {
 		store_rollback(req->srv->store);
 		goto out;
 	}
 	rds_busy_mark(id);
 	if (store_commit(req->srv->store, &e) < 0) {
 		rds_busy_unmark(id);
-		rds_internal(req, res, e.msg);
+		json_decref(*out);
+		*out = NULL;
+		rds_internal(err, e.msg);
 		goto out;
 	}
-	rds_snap_spawn(id, in.port, snap);
+	rds_snap_spawn(id, inst.port, snap);
 	ret = 0;
 out:
-	rds_instance_release(&in);
+	rds_instance_release(&inst);
 	rds_snapshot_release(&old);
 	free(id);
 	free(snap);
 	return ret;
 }
 
-int rds_describe_db_snapshots(struct lc_request *req, struct lc_response *res)
+int rds_describe_db_snapshots(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err)
 {
 	struct err e = ERR_INIT;
-	struct buf b = BUF_INIT;
 	sqlite3_stmt *st = NULL;
+	json_t *list = NULL;
 	char *id = NULL, *snap = NULL;
-	const char *type = lc_request_form(req, "SnapshotType");
+	const char *type = in_str(in, "SnapshotType");
 	sqlite3 *db;
-	int ret = -1, count = 0;
+	int ret = -1;
 
-	if (in_ident(req, res, "DBInstanceIdentifier", 63, 0, &id) < 0)
+	if (in_ident(in, "DBInstanceIdentifier", 63, 0, &id, err) < 0)
 		goto out;
 	/* automated snapshot names hold a colon: no identifier check, only lower case */
-	if (lc_request_form(req, "DBSnapshotIdentifier") != NULL)
-		snap = rds_lower(lc_request_form(req, "DBSnapshotIdentifier"));
+	if (in_str(in, "DBSnapshotIdentifier") != NULL)
+		snap = rds_lower(in_str(in, "DBSnapshotIdentifier"));
 	if (store_begin(req->srv->store, &e) < 0) {
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
@@ -1088,61 +1047,61 @@ int rds_describe_db_snapshots(struct lc_request *req, struct lc_response *res)
 		    " ORDER BY created",
 		    -1, &st, NULL) != SQLITE_OK) {
 		store_rollback(req->srv->store);
-		rds_internal(req, res, sqlite3_errmsg(db));
+		rds_internal(err, sqlite3_errmsg(db));
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, snap, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-	buf_appends(&b, "<DBSnapshots>");
+	list = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct rds_snapshot s = { 0 };
 
 		rds_snapshot_read(st, &s);
-		rds_snapshot_xml(&s, &b);
+		json_array_append_new(list, rds_snapshot_value(&s));
 		rds_snapshot_release(&s);
-		count++;
 	}
-	buf_appends(&b, "</DBSnapshots>");
 	sqlite3_finalize(st);
 	store_rollback(req->srv->store);
-	if (snap != NULL && count == 0) {
-		rds_bad(req, res, "DBSnapshotNotFound", "DBSnapshot %s not found.", snap);
+	if (snap != NULL && json_array_size(list) == 0) {
+		rds_bad(err, "DBSnapshotNotFound", "DBSnapshot %s not found.", snap);
 		goto out;
 	}
-	ret = lc_reply_query(req, res, buf_str(&b));
+	*out = json_pack("{s:O}", "DBSnapshots", list);
+	ret = 0;
 out:
-	buf_release(&b);
+	json_decref(list);
 	free(id);
 	free(snap);
 	return ret;
 }
 
-int rds_delete_db_snapshot(struct lc_request *req, struct lc_response *res)
+int rds_delete_db_snapshot(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err)
 {
 	struct rds_snapshot s = { 0 };
 	struct err e = ERR_INIT;
-	struct buf b = BUF_INIT;
+	json_t *o = NULL;
 	char *snap = NULL;
 	int found, ret = -1;
 	sqlite3 *db;
 
-	if (in_ident(req, res, "DBSnapshotIdentifier", 255, 1, &snap) < 0)
+	if (in_ident(in, "DBSnapshotIdentifier", 255, 1, &snap, err) < 0)
 		goto out;
 	if (store_begin(req->srv->store, &e) < 0) {
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
 	found = rds_snapshot_get(db, snap, &s);
 	if (found != 1) {
 		store_rollback(req->srv->store);
-		rds_bad(req, res, "DBSnapshotNotFound", "DBSnapshot %s not found.", snap);
+		rds_bad(err, "DBSnapshotNotFound", "DBSnapshot %s not found.", snap);
 		goto out;
 	}
 	if (!strcmp(s.status, "creating") || !strcmp(s.type, "automated")) {
 		store_rollback(req->srv->store);
-		rds_bad(req, res, "InvalidDBSnapshotState",
+		rds_bad(err, "InvalidDBSnapshotState",
 			!strcmp(s.type, "automated")
 				? "Cannot delete the automated snapshot %s: it goes with its instance."
 				: "Cannot delete the snapshot %s while it is being created.",
@@ -1152,29 +1111,32 @@ int rds_delete_db_snapshot(struct lc_request *req, struct lc_response *res)
 	{
 		const char *p[] = { snap };
 
-		if (rds_write(req, res, "DELETE FROM rds_snapshot WHERE id = ?", 1, p) < 0)
+		if (rds_write(req, "DELETE FROM rds_snapshot WHERE id = ?", 1, p, err) < 0)
 			goto out;
 	}
 	free(s.status);
 	s.status = xstrdup("deleted");
-	rds_snapshot_xml(&s, &b);
+	o = json_pack("{s:o}", "DBSnapshot", rds_snapshot_value(&s));
 	if (store_commit(req->srv->store, &e) < 0) {
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
 	if (pge_snapshot_delete(snap, &e) < 0)
 		lc_log("rds: %s", e.msg);
-	ret = lc_reply_query(req, res, buf_str(&b));
+	*out = o;
+	o = NULL;
+	ret = 0;
 out:
-	buf_release(&b);
+	json_decref(o);
 	rds_snapshot_release(&s);
 	free(snap);
 	return ret;
 }
 
 /* The new instance of a restore: common checks and the insert (in the open transaction). */
-static int rds_restore_insert(struct lc_request *req, struct lc_response *res, sqlite3 *db,
-	const char *new_id, const struct rds_snapshot *s, const char *src, double when)
+static int rds_restore_insert(struct lc_request *req, const json_t *in, sqlite3 *db,
+	const char *new_id, const struct rds_snapshot *s, const char *src, double when,
+	struct codec_error *err)
 {
 	struct rds_instance old = { 0 };
 	struct buf admin = BUF_INIT;
@@ -1185,26 +1147,26 @@ static int rds_restore_insert(struct lc_request *req, struct lc_response *res, s
 	int found, ret = -1;
 
 	memset(&n, 0, sizeof(n));
-	if (in_int(req, res, "BackupRetentionPeriod", 0, 35, NULL, &retention) < 0)
+	if (in_int(in, "BackupRetentionPeriod", 0, 35, NULL, &retention, err) < 0)
 		goto out;
 	found = rds_instance_get(db, new_id, &old);
 	if (found != 0) {
 		if (found < 0)
-			rds_internal(req, res, sqlite3_errmsg(db));
+			rds_internal(err, sqlite3_errmsg(db));
 		else
-			rds_bad(req, res, "DBInstanceAlreadyExists", "DB instance already exists");
+			rds_bad(err, "DBInstanceAlreadyExists", "DB instance already exists");
 		goto out;
 	}
 	if (rds_open_column(db, "SELECT admin_pw FROM rds_snapshot WHERE id = ?", s->id, aad,
 		    &admin, &e) < 0) {
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
-	sgs = in_security_groups(req);
+	sgs = in_security_groups(in);
 	n.id = new_id;
 	n.region = req->region;
 	n.job = "restore";
-	n.instance_class = lc_request_form(req, "DBInstanceClass");
+	n.instance_class = in_str(in, "DBInstanceClass");
 	if (n.instance_class == NULL)
 		n.instance_class = "db.t3.micro";
 	n.master_user = s->master_user;
@@ -1212,13 +1174,13 @@ static int rds_restore_insert(struct lc_request *req, struct lc_response *res, s
 	n.allocated_storage = storage;
 	n.retention = retention;
 	n.admin_pw = admin.data;
-	n.subnet_group = lc_request_form(req, "DBSubnetGroupName");
+	n.subnet_group = in_str(in, "DBSubnetGroupName");
 	n.vpc_sgs = sgs;
 	n.restore_snapshot = s->id;
 	n.restore_source = src;
 	n.restore_time = when;
 	if (rds_instance_insert(db, &n, &e) < 0) {
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
 	ret = 0;
@@ -1230,7 +1192,8 @@ out:
 	return ret;
 }
 
-int rds_restore_db_instance_from_db_snapshot(struct lc_request *req, struct lc_response *res)
+int rds_restore_db_instance_from_db_snapshot(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err)
 {
 	struct rds_snapshot s = { 0 };
 	struct err e = ERR_INIT;
@@ -1238,39 +1201,39 @@ int rds_restore_db_instance_from_db_snapshot(struct lc_request *req, struct lc_r
 	int found, ret = -1;
 	sqlite3 *db;
 
-	if (rds_need_engine(req, res) < 0)
+	if (rds_need_engine(err) < 0)
 		return -1;
 
-	if (in_ident(req, res, "DBInstanceIdentifier", 63, 1, &id) < 0)
+	if (in_ident(in, "DBInstanceIdentifier", 63, 1, &id, err) < 0)
 		goto out;
-	if (lc_request_form(req, "DBSnapshotIdentifier") == NULL) {
-		rds_bad(req, res, "MissingParameter",
+	if (in_str(in, "DBSnapshotIdentifier") == NULL) {
+		rds_bad(err, "MissingParameter",
 			"The request must contain the parameter DBSnapshotIdentifier");
 		goto out;
 	}
-	snap = rds_lower(lc_request_form(req, "DBSnapshotIdentifier"));
+	snap = rds_lower(in_str(in, "DBSnapshotIdentifier"));
 	if (store_begin(req->srv->store, &e) < 0) {
-		rds_internal(req, res, e.msg);
+		rds_internal(err, e.msg);
 		goto out;
 	}
 	db = store_db(req->srv->store);
 	found = rds_snapshot_get(db, snap, &s);
 	if (found != 1) {
 		store_rollback(req->srv->store);
-		rds_bad(req, res, "DBSnapshotNotFound", "DBSnapshot %s not found.", snap);
+		rds_bad(err, "DBSnapshotNotFound", "DBSnapshot %s not found.", snap);
 		goto out;
 	}
 	if (strcmp(s.status, "available") != 0) {
 		store_rollback(req->srv->store);
-		rds_bad(req, res, "InvalidDBSnapshotState",
+		rds_bad(err, "InvalidDBSnapshotState",
 			"Snapshot %s is not in available state (it is %s).", snap, s.status);
 		goto out;
 	}
-	if (rds_restore_insert(req, res, db, id, &s, NULL, NAN) < 0) {
+	if (rds_restore_insert(req, in, db, id, &s, NULL, NAN, err) < 0) {
 		store_rollback(req->srv->store);
 		goto out;
 	}
-	ret = rds_commit_reply(req, res, id, 1);
+	ret = rds_commit_reply(req, id, 1, out, err);
 out:
 	rds_snapshot_release(&s);
 	free(id);
@@ -1278,40 +1241,42 @@ out:
 	return ret;
 }
 
-int rds_restore_db_instance_to_point_in_time(struct lc_request *req, struct lc_response *res)
+int rds_restore_db_instance_to_point_in_time(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err)
 {
 	struct rds_instance src = { 0 };
 	struct rds_snapshot s = { 0 };
+	struct buf when_text = BUF_INIT;
 	sqlite3_stmt *st = NULL;
 	char *src_id = NULL, *new_id = NULL, *base = NULL;
-	const char *when_text = lc_request_form(req, "RestoreTime");
+	const json_t *restore_time = json_object_get(in, "RestoreTime");
 	int latest = 0, ret = -1;
 	double when = -1, restorable;
 	sqlite3 *db;
 
-	if (rds_need_engine(req, res) < 0)
+	if (rds_need_engine(err) < 0)
 		return -1;
 
-	if (in_ident(req, res, "SourceDBInstanceIdentifier", 63, 1, &src_id) < 0 ||
-		in_ident(req, res, "TargetDBInstanceIdentifier", 63, 1, &new_id) < 0 ||
-		in_bool(req, res, "UseLatestRestorableTime", &latest) < 0)
+	in_bool(in, "UseLatestRestorableTime", &latest);
+	if (in_ident(in, "SourceDBInstanceIdentifier", 63, 1, &src_id, err) < 0 ||
+		in_ident(in, "TargetDBInstanceIdentifier", 63, 1, &new_id, err) < 0)
 		goto out;
-	if (latest == (when_text != NULL)) {
-		rds_bad(req, res, "InvalidParameterCombination",
+	if (latest == (restore_time != NULL)) {
+		rds_bad(err, "InvalidParameterCombination",
 			"Exactly one of RestoreTime and UseLatestRestorableTime must be given.");
 		goto out;
 	}
-	if (when_text != NULL && rds_parse_time(when_text, &when) < 0) {
-		rds_bad(req, res, "InvalidParameterValue",
-			"Invalid value '%s' for RestoreTime: expected an ISO 8601 UTC time", when_text);
-		goto out;
+	if (restore_time != NULL) {
+		/* the codec read it; messages name it as clients write it */
+		when = json_number_value(restore_time);
+		aws_time_format(when, NULL, &when_text);
 	}
-	if (rds_begin_on(req, res, src_id, 0, &src) < 0)
+	if (rds_begin_on(req, src_id, 0, &src, err) < 0)
 		goto out;
 	db = store_db(req->srv->store);
 	if (src.retention == 0) {
 		store_rollback(req->srv->store);
-		rds_bad(req, res, "PointInTimeRestoreNotEnabled",
+		rds_bad(err, "PointInTimeRestoreNotEnabled",
 			"Automated backups are not enabled for %s (BackupRetentionPeriod is 0).",
 			src_id);
 		goto out;
@@ -1319,9 +1284,9 @@ int rds_restore_db_instance_to_point_in_time(struct lc_request *req, struct lc_r
 	restorable = pge_running(src_id) ? lc_now() : rds_latest_restorable(db, &src);
 	if (!latest && when > restorable) {
 		store_rollback(req->srv->store);
-		rds_bad(req, res, "InvalidRestoreFault",
-			"The restore time %s is after the latest restorable time of %s.", when_text,
-			src_id);
+		rds_bad(err, "InvalidRestoreFault",
+			"The restore time %s is after the latest restorable time of %s.",
+			buf_str(&when_text), src_id);
 		goto out;
 	}
 	/* the newest automated backup that had finished by the target time */
@@ -1331,7 +1296,7 @@ int rds_restore_db_instance_to_point_in_time(struct lc_request *req, struct lc_r
 		    " LIMIT 1",
 		    -1, &st, NULL) != SQLITE_OK) {
 		store_rollback(req->srv->store);
-		rds_internal(req, res, sqlite3_errmsg(db));
+		rds_internal(err, sqlite3_errmsg(db));
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, src_id, -1, SQLITE_STATIC);
@@ -1342,19 +1307,20 @@ int rds_restore_db_instance_to_point_in_time(struct lc_request *req, struct lc_r
 	sqlite3_finalize(st);
 	if (base == NULL || rds_snapshot_get(db, base, &s) != 1) {
 		store_rollback(req->srv->store);
-		rds_bad(req, res, "InvalidRestoreFault",
+		rds_bad(err, "InvalidRestoreFault",
 			"The restore time %s is before the earliest restorable time of %s.",
-			when_text ? when_text : "latest", src_id);
+			latest ? "latest" : buf_str(&when_text), src_id);
 		goto out;
 	}
-	if (rds_restore_insert(req, res, db, new_id, &s, src_id, latest ? -1 : when) < 0) {
+	if (rds_restore_insert(req, in, db, new_id, &s, src_id, latest ? -1 : when, err) < 0) {
 		store_rollback(req->srv->store);
 		goto out;
 	}
-	ret = rds_commit_reply(req, res, new_id, 1);
+	ret = rds_commit_reply(req, new_id, 1, out, err);
 out:
 	rds_instance_release(&src);
 	rds_snapshot_release(&s);
+	buf_release(&when_text);
 	free(src_id);
 	free(new_id);
 	free(base);

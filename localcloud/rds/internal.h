@@ -26,8 +26,8 @@
  * Manager secret 'rds!db-<uuid>' ({"username","password"}), as RDS does.
  *
  * The files: state.c (the store side), jobs.c (workers, the backup
- * scheduler, init), api.c (handlers), routes.c (the service
- * row and operations).
+ * scheduler, init), api.c (typed handlers on the codec: values in,
+ * values out), routes.c (the service row and operations).
  */
 #ifndef CALIBER_LC_RDS_INTERNAL_H
 #define CALIBER_LC_RDS_INTERNAL_H
@@ -37,6 +37,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "aws/codec.h"
 #include "buf.h"
 #include "core/router.h"
 #include "rds.h"
@@ -128,17 +129,27 @@ int rds_secret_call(const char *operation, const char *region, json_t *in, char 
 void rds_job_spawn(const char *id);
 void rds_snap_spawn(const char *instance_id, int port, const char *snap);
 
-/* the start-up function (jobs.c) and the handlers (api.c), for routes.c */
+/* the start-up function (jobs.c) and the typed handlers on the codec (api.c), for routes.c */
 int rds_init(struct lc_server *srv, struct err *e);
-int rds_create_db_instance(struct lc_request *req, struct lc_response *res);
-int rds_describe_db_instances(struct lc_request *req, struct lc_response *res);
-int rds_modify_db_instance(struct lc_request *req, struct lc_response *res);
-int rds_reboot_db_instance(struct lc_request *req, struct lc_response *res);
-int rds_delete_db_instance(struct lc_request *req, struct lc_response *res);
-int rds_create_db_snapshot(struct lc_request *req, struct lc_response *res);
-int rds_describe_db_snapshots(struct lc_request *req, struct lc_response *res);
-int rds_delete_db_snapshot(struct lc_request *req, struct lc_response *res);
-int rds_restore_db_instance_from_db_snapshot(struct lc_request *req, struct lc_response *res);
-int rds_restore_db_instance_to_point_in_time(struct lc_request *req, struct lc_response *res);
+int rds_create_db_instance(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int rds_describe_db_instances(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int rds_modify_db_instance(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int rds_reboot_db_instance(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int rds_delete_db_instance(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int rds_create_db_snapshot(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int rds_describe_db_snapshots(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int rds_delete_db_snapshot(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int rds_restore_db_instance_from_db_snapshot(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err);
+int rds_restore_db_instance_to_point_in_time(struct lc_request *req, const json_t *in,
+	json_t **out, struct codec_error *err);
 
 #endif

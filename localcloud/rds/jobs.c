@@ -22,6 +22,7 @@
 #include "core/engine-postgres.h"
 #include "core/reply.h"
 #include "core/router.h"
+#include "cluster.h"
 #include "internal.h"
 #include "core/store.h"
 
@@ -743,7 +744,7 @@ int rds_init(struct lc_server *srv, struct err *e)
 		return err_set(e, "unable to start the backup scheduler");
 	}
 	pthread_attr_destroy(&attr);
-	return 0;
+	return cluster_init(srv, e);	/* DocumentDB's clusters (cluster.c) */
 fail:
 	for (i = 0; i < n; i++)
 		free(ids[i]);

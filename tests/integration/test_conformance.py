@@ -174,8 +174,11 @@ def calls(tmp_path_factory):
     for tool in ("aws", "faketime"):
         assert shutil.which(tool), "%s is required on PATH" % tool
     caliber_bin()
+    # mktemp is not thread-safe (under load two threads collide): the directories first
+    dirs = {case_id(case): tmp_path_factory.mktemp(case_id(case)) for case in CASES}
+
     def one(case):
-        d = tmp_path_factory.mktemp(case_id(case))
+        d = dirs[case_id(case)]
         return case_id(case), (d,) + run_both(case, d)
 
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -854,6 +854,107 @@ static void test_output_outside_the_shape_is_refused(void **state)
 	aws_response_release(&resp);
 }
 
+/*
+ * Route 53 as AWS writes it: the reply and its errors in the service's
+ * namespace, the operation's status (201) and header members, timestamps to
+ * the millisecond; a body whose
+ * root is not the request's element is MalformedXML; rrset without its '/'.
+ */
+static void test_restxml_replies_in_the_service_namespace_with_the_op_status(void **state)
+{
+	struct err e = ERR_INIT;
+	const struct aws_model *r53 = aws_model_server_get("route53", &e);
+	struct codec_error ce = CODEC_ERROR_INIT;
+	struct aws_response resp;
+	struct aws_request req;
+	json_t *out, *in = NULL;
+
+	(void)state;
+	assert_non_null(r53);
+	out = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:f}, s:{s:[s]}, s:s}",
+		"HostedZone", "Id", "/hostedzone/Z1", "Name", "a.localhost.",
+		"CallerReference", "r", "ChangeInfo", "Id", "/change/C1", "Status", "PENDING",
+		"SubmittedAt", 1.25, "DelegationSet", "NameServers", "ns-1.localhost",
+		"Location", "https://route53.amazonaws.com/2013-04-01/hostedzone/Z1");
+	aws_response_init(&resp);
+	assert_int_equal(codec_write_result(r53, "CreateHostedZone", out, "r", &resp, &e), 0);
+	assert_int_equal(resp.status, 201);
+	assert_string_equal(aws_kv_get(&resp.headers, "Location"),
+		"https://route53.amazonaws.com/2013-04-01/hostedzone/Z1");
+	assert_non_null(strstr(buf_str(&resp.body), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<CreateHostedZoneResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
+		"<HostedZone>"));
+	/* to the millisecond, as Route 53 writes it (the server model's iso8601ms) */
+	assert_non_null(strstr(buf_str(&resp.body),
+		"<SubmittedAt>1970-01-01T00:00:01.250Z</SubmittedAt>"));
+	json_decref(out);
+	aws_response_release(&resp);
+
+	aws_response_init(&resp);
+	codec_error_set(&ce, 404, "NoSuchHostedZone", "No hosted zone found with ID: Z9");
+	codec_write_error(r53, &ce, "r", &resp);
+	assert_int_equal(resp.status, 404);
+	assert_non_null(strstr(buf_str(&resp.body),
+		"<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Error>"
+		"<Type>Sender</Type><Code>NoSuchHostedZone</Code>"));
+	aws_response_release(&resp);
+
+	aws_request_init(&req);
+	snprintf(req.method, sizeof(req.method), "POST");
+	buf_appends(&req.path, "/2013-04-01/hostedzone");
+	buf_appends(&req.body, "<Other><Name>a.localhost</Name><CallerReference>r</CallerReference>"
+		"</Other>");
+	assert_int_equal(codec_parse(r53, "CreateHostedZone", &req, &in, &ce), -1);
+	assert_string_equal(ce.code, "MalformedXML");
+	aws_request_release(&req);
+
+	aws_request_init(&req);
+	snprintf(req.method, sizeof(req.method), "POST");
+	buf_appends(&req.path, "/2013-04-01/hostedzone/Z1/rrset");
+	buf_appends(&req.body, "<ChangeResourceRecordSetsRequest><ChangeBatch><Comment>c</Comment>"
+		"</ChangeBatch></ChangeResourceRecordSetsRequest>");
+	assert_int_equal(codec_parse(r53, "ChangeResourceRecordSets", &req, &in, &ce), 0);
+	assert_string_equal(json_string_value(json_object_get(in, "HostedZoneId")), "Z1");
+	json_decref(in);
+	aws_request_release(&req);
+}
+
+/* A body value that does not read as its type is refused, never dropped. */
+static void test_restxml_body_value_of_the_wrong_type_is_refused(void **state)
+{
+	static const char *const bodies[] = {
+		"<ChangeResourceRecordSetsRequest><ChangeBatch><Changes><Change><Action>CREATE"
+		"</Action><ResourceRecordSet><Name>a.localhost</Name><Type>A</Type><TTL>abc</TTL>"
+		"</ResourceRecordSet></Change></Changes></ChangeBatch>"
+		"</ChangeResourceRecordSetsRequest>",
+		"<ChangeResourceRecordSetsRequest><ChangeBatch><Changes><Change><Action>CREATE"
+		"</Action><ResourceRecordSet><Name>a.localhost</Name><Type>A</Type><AliasTarget>"
+		"<HostedZoneId>Z</HostedZoneId><DNSName>b.localhost</DNSName>"
+		"<EvaluateTargetHealth>abc</EvaluateTargetHealth></AliasTarget></ResourceRecordSet>"
+		"</Change></Changes></ChangeBatch></ChangeResourceRecordSetsRequest>",
+	};
+	struct err e = ERR_INIT;
+	const struct aws_model *r53 = aws_model_server_get("route53", &e);
+	struct codec_error ce = CODEC_ERROR_INIT;
+	struct aws_request req;
+	json_t *in = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bodies); i++) {
+		aws_request_init(&req);
+		snprintf(req.method, sizeof(req.method), "POST");
+		buf_appends(&req.path, "/2013-04-01/hostedzone/Z1/rrset/");
+		buf_appends(&req.body, bodies[i]);
+		assert_int_equal(codec_parse(r53, "ChangeResourceRecordSets", &req, &in, &ce), -1);
+		assert_null(in);
+		assert_string_equal(ce.code, "InvalidArgument");
+		assert_non_null(strstr(ce.message, i == 0 ? "TTL" : "EvaluateTargetHealth"));
+		assert_non_null(strstr(ce.message, "'abc'"));
+		aws_request_release(&req);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -861,6 +962,8 @@ int main(void)
 		cmocka_unit_test(test_json_wrong_type_names_member_and_value),
 		cmocka_unit_test(test_output_outside_the_shape_is_refused),
 		cmocka_unit_test(test_query_and_restxml_refusals_name_member_and_value),
+		cmocka_unit_test(test_restxml_replies_in_the_service_namespace_with_the_op_status),
+		cmocka_unit_test(test_restxml_body_value_of_the_wrong_type_is_refused),
 		cmocka_unit_test(test_json_requests_parse_back_to_their_params),
 		cmocka_unit_test(test_json_results_write_the_expected_bodies),
 		cmocka_unit_test(test_query_requests_parse_back_to_their_params),
