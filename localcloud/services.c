@@ -15,13 +15,16 @@
 
 #include "core/router.h"
 #include "cloudfront/cloudfront.h"
+#include "ec2/ec2.h"
 #include "ecs/ecs.h"
 #include "elbv2/elbv2.h"
+#include "iam/iam.h"
 #include "logs/logs.h"
 #include "rds/rds.h"
 #include "route53/route53.h"
 #include "s3/s3.h"
 #include "secretsmanager/secretsmanager.h"
+#include "sts/sts.h"
 
 const struct lc_service *const lc_services[] = {
 	&sm_service,
@@ -32,5 +35,8 @@ const struct lc_service *const lc_services[] = {
 	&logs_service,
 	&ecs_service,
 	&rds_service,
+	&sts_service,
+	&iam_service,
+	&ec2_service,
 };
 const size_t lc_n_services = ARRAY_SIZE(lc_services);

@@ -26,6 +26,7 @@
 #include "core/caliberd.h"
 #include "core/codec-glue.h"
 #include "core/reply.h"
+#include "core/resources.h"
 #include "core/router.h"
 #include "core/store.h"
 #include "internal.h"
@@ -61,6 +62,8 @@ static const char logs_schema[] =
 
 int logs_init(struct lc_server *srv, struct err *e)
 {
+	if (resources_init(srv, e) < 0)
+		return -1;
 	return store_exec(srv->store, logs_schema, e);
 }
 
@@ -291,7 +294,8 @@ static int create_log_group(struct lc_call *c)
 	if (has)
 		return logs_bad(c, "ResourceAlreadyExistsException",
 			"The specified log group already exists");
-	if (group_create(c->db, c->req->region, group) < 0)
+	if (group_create(c->db, c->req->region, group) < 0 ||
+		logs_tags_set(c->db, group, json_object_get(c->in, "tags")) < 0)
 		return logs_internal(c, "create group");
 	return 0;
 }
@@ -309,7 +313,7 @@ static int delete_log_group(struct lc_call *c)
 	sqlite3_bind_text(st, 1, group, -1, SQLITE_TRANSIENT);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
-	return 0;
+	return logs_tags_drop(c->db, group) < 0 ? logs_internal(c, "delete group") : 0;
 }
 
 static int put_retention_policy(struct lc_call *c)

@@ -28,5 +28,16 @@ int logs_get_log_events(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);
 int logs_filter_log_events(struct lc_request *req, const json_t *in, json_t **out,
 	struct codec_error *err);
+/* tags.c: the groups' tags, in the generic store */
+int logs_tags_set(sqlite3 *db, const char *group, const json_t *map);
+int logs_tags_drop(sqlite3 *db, const char *group);
+int logs_list_tags_for_resource(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_list_tags_log_group(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_tag_resource(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
+int logs_untag_resource(struct lc_request *req, const json_t *in, json_t **out,
+	struct codec_error *err);
 
 #endif

@@ -19,6 +19,11 @@ static const struct lc_route logs_routes[] = {
 	{ .service = "logs", .operation = "PutLogEvents", .typed = logs_put_log_events },
 	{ .service = "logs", .operation = "GetLogEvents", .typed = logs_get_log_events },
 	{ .service = "logs", .operation = "FilterLogEvents", .typed = logs_filter_log_events },
+	{ .service = "logs", .operation = "ListTagsForResource",
+		.typed = logs_list_tags_for_resource },
+	{ .service = "logs", .operation = "ListTagsLogGroup", .typed = logs_list_tags_log_group },
+	{ .service = "logs", .operation = "TagResource", .typed = logs_tag_resource },
+	{ .service = "logs", .operation = "UntagResource", .typed = logs_untag_resource },
 };
 
 const struct lc_service logs_service = {
